@@ -1,0 +1,57 @@
+import { Command } from 'commander';
+import { startServer } from './server.js';
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('Run the Jobgate server')
+    .option('-p, --port <port>', 'port to listen on (env PORT)', process.env.PORT ?? '8080')
+    .option('--host <host>', 'address to bind (env HOST)', process.env.HOST ?? '127.0.0.1')
+    .option(
+      '--db <file>',
+      'SQLite database file (env JOBGATE_DB)',
+      process.env.JOBGATE_DB ?? './data/jobgate.db',
+    )
+    .option('--demo', 'register the demo queue and its in-process handler', false)
+    .option('--lease-ms <ms>', 'lease length before an unheartbeated job is reaped', '30000')
+    .option('--grace-ms <ms>', 'shutdown wait for running jobs', '10000')
+    .option('--log-level <level>', 'pino log level', process.env.LOG_LEVEL ?? 'info')
+    .action(
+      async (opts: {
+        port: string;
+        host: string;
+        db: string;
+        demo: boolean;
+        leaseMs: string;
+        graceMs: string;
+        logLevel: string;
+      }) => {
+        const server = await startServer({
+          port: Number(opts.port),
+          host: opts.host,
+          db: opts.db,
+          demo: opts.demo,
+          logger: { level: opts.logLevel },
+          engine: { leaseMs: Number(opts.leaseMs) },
+          graceMs: Number(opts.graceMs),
+        });
+        process.stdout.write(
+          `Jobgate listening on ${server.url} (store: sqlite ${opts.db}${opts.demo ? ', demo queue on' : ''})\n`,
+        );
+        let signals = 0;
+        const shutdown = (signal: string) => {
+          signals++;
+          if (signals > 1) process.exit(1);
+          process.stdout.write(`${signal}: draining (up to ${opts.graceMs} ms)…\n`);
+          server.close().then(
+            () => process.exit(0),
+            (error: unknown) => {
+              process.stderr.write(`shutdown failed: ${String(error)}\n`);
+              process.exit(1);
+            },
+          );
+        };
+        process.on('SIGTERM', () => shutdown('SIGTERM'));
+        process.on('SIGINT', () => shutdown('SIGINT'));
+      },
+    );
+}

@@ -1,0 +1,67 @@
+/** The API's JSON shapes, as the client sees them (no server imports). */
+export type JobStatus =
+  | 'scheduled'
+  | 'queued'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'awaiting_confirmation';
+
+export interface JobView {
+  id: string;
+  queue: string;
+  type: string;
+  status: JobStatus;
+  priority: number;
+  payload: unknown;
+  result: unknown;
+  error: { message: string; retryable: boolean } | null;
+  attempts: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  progress: { percent: number; stage: string | null; message: string | null };
+  owner: string;
+  projectId: string | null;
+  parentId: string | null;
+  depth: number;
+  cancelRequested: boolean;
+  createdAt: string;
+  runAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  position?: number | null;
+  estimatedWait?: { seconds: number; confidence: 'low' | 'medium' | 'high' } | null;
+  usage?: {
+    jobsUsed: number;
+    jobsRemaining: number | null;
+    iterationsUsed: number;
+    iterationsRemaining: number | null;
+    dailyLimitResetsAt: string;
+  };
+  message?: string;
+}
+
+export interface SubmitRequest {
+  queue: string;
+  type?: string;
+  payload?: unknown;
+  priority?: number;
+  runAt?: string;
+  delayMs?: number;
+  maxAttempts?: number;
+  timeoutMs?: number;
+  projectId?: string;
+  parentId?: string;
+}
+
+export interface JobListQuery {
+  status?: JobStatus;
+  queue?: string;
+  type?: string;
+  owner?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export const terminalStatuses: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];

@@ -1,0 +1,59 @@
+/**
+ * The one error registry. Every failure a caller can see has a code here with its
+ * HTTP status; store backends return codes, engine/ throws `JobgateError`, http/
+ * renders `{error: {code, message, details?}}`. docs/ERRORS.md and the client SDK's
+ * error codes are checked against this table by test/unit/errors-registry.test.ts.
+ */
+export const ERROR_CODES = {
+  JOBGATE_ERR_BAD_REQUEST: { status: 400, message: 'The request is malformed.' },
+  JOBGATE_ERR_VALIDATION: { status: 400, message: 'The request does not match the schema.' },
+  JOBGATE_ERR_UNAUTHORIZED: { status: 401, message: 'A valid API key is required.' },
+  JOBGATE_ERR_FORBIDDEN: { status: 403, message: "This key's role may not do that." },
+  JOBGATE_ERR_NOT_FOUND: { status: 404, message: 'No such resource.' },
+  JOBGATE_ERR_JOB_NOT_FOUND: { status: 404, message: 'No such job.' },
+  JOBGATE_ERR_ILLEGAL_TRANSITION: { status: 409, message: 'The job is not in a state that allows this.' },
+  JOBGATE_ERR_LEASE_LOST: {
+    status: 409,
+    message: 'The lease token is not the current one: the job was re-leased.',
+  },
+  JOBGATE_ERR_IDEMPOTENCY_CONFLICT: {
+    status: 409,
+    message: 'This Idempotency-Key was used with another request body.',
+  },
+  JOBGATE_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is over the limit.' },
+  JOBGATE_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send application/json.' },
+  JOBGATE_ERR_UNPROCESSABLE: { status: 422, message: 'The request is well-formed but cannot be processed.' },
+  JOBGATE_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests for this API key.' },
+  JOBGATE_ERR_QUOTA_EXHAUSTED: { status: 429, message: 'The daily quota has no day with room left.' },
+  JOBGATE_ERR_QUEUE_FULL: { status: 503, message: 'The queue is full.' },
+  JOBGATE_ERR_STORE_UNAVAILABLE: { status: 503, message: 'The job store is unreachable.' },
+  JOBGATE_ERR_SHUTTING_DOWN: { status: 503, message: 'The server is shutting down.' },
+  JOBGATE_ERR_INTERNAL: { status: 500, message: 'Internal error.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class JobgateError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+  /** Seconds the caller should wait before retrying (429, 503). */
+  readonly retryAfterSec: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options: { details?: Record<string, unknown>; retryAfterSec?: number } = {},
+  ) {
+    super(message ?? ERROR_CODES[code].message);
+    this.name = 'JobgateError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.details = options.details;
+    this.retryAfterSec = options.retryAfterSec;
+  }
+}
+
+export function isJobgateError(error: unknown): error is JobgateError {
+  return error instanceof JobgateError;
+}

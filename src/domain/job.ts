@@ -1,0 +1,54 @@
+import type { JobStatus } from './job-states.js';
+
+export interface JobProgress {
+  percent: number;
+  stage: string | null;
+  message: string | null;
+}
+
+export interface JobError {
+  message: string;
+  /** Set by a handler that throws a non-retryable error; the attempt budget is ignored. */
+  retryable: boolean;
+  stack?: string;
+}
+
+/** A job as every backend returns it. Times are epoch milliseconds. */
+export interface Job {
+  id: string;
+  queue: string;
+  type: string;
+  status: JobStatus;
+  priority: number;
+  payload: unknown;
+  result: unknown;
+  error: JobError | null;
+  attempts: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  progress: JobProgress;
+  owner: string;
+  projectId: string | null;
+  parentId: string | null;
+  /** 0 for a first job, parent depth + 1 for a follow-up iteration. */
+  depth: number;
+  createdAt: number;
+  runAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** The worker holding the current lease; null unless running. */
+  workerId: string | null;
+  leaseExpiresAt: number | null;
+  cancelRequested: boolean;
+}
+
+/** A job handed to a worker by `claim`, with the fencing token it must present. */
+export interface ClaimedJob extends Job {
+  leaseToken: string;
+}
+
+export const PRIORITY_HIGHEST = 1;
+export const PRIORITY_LOWEST = 10;
+export const PRIORITY_DEFAULT = 5;
+
+export const EMPTY_PROGRESS: JobProgress = { percent: 0, stage: null, message: null };

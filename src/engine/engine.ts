@@ -1,0 +1,314 @@
+/**
+ * The engine: the only way into the store for http/, cli/ and the workers. It turns
+ * requests into store operations, publishes an event for each transition, and owns
+ * the background services (promoter, reaper, purger).
+ */
+import { randomUUID } from 'node:crypto';
+import { JobgateError } from '../domain/errors.js';
+import type { ClaimedJob, Job, JobError, JobProgress } from '../domain/job.js';
+import { PRIORITY_DEFAULT } from '../domain/job.js';
+import {
+  backoffDelay,
+  type RetryPolicy,
+  retryPolicyDefault,
+  validateRetryPolicy,
+} from '../domain/retry-policy.js';
+import {
+  type JobStore,
+  listLimitMax,
+  type OwnerLimits,
+  type StatusCounts,
+  unlimitedOwner,
+} from '../store/store.js';
+import { EventBus, type JobEventKind, statusEvent } from './events.js';
+import { type Principal, scopeOwner } from './principal.js';
+import { LoopService } from './services/loop-service.js';
+import { fingerprint } from './submit-fingerprint.js';
+import { type SubmitInput, validateSubmit } from './submit-input.js';
+
+export interface EngineConfig {
+  store: JobStore;
+  /** How long a claim holds a job without a heartbeat. */
+  leaseMs?: number;
+  retry?: RetryPolicy;
+  defaultMaxAttempts?: number;
+  retention?: { completedMs: number; failedMs: number };
+  intervals?: { promoteMs: number; reapMs: number; purgeMs: number };
+  /** Tier limits of a principal; unlimited when absent (single-tenant use). */
+  limitsFor?: (principal: Principal) => OwnerLimits;
+  quota?: { resetOffsetMs: number; jitterMs: number };
+  idempotencyTtlMs?: number;
+  onServiceError?: (service: string, error: unknown) => void;
+}
+
+export const leaseMsDefault = 30_000;
+export const retentionDefault = { completedMs: 24 * 3600_000, failedMs: 7 * 24 * 3600_000 };
+export const intervalsDefault = { promoteMs: 250, reapMs: 1_000, purgeMs: 60_000 };
+const batchSize = 500;
+
+export interface SubmitOutcome {
+  job: Job;
+  duplicate: boolean;
+  deferredByQuota: boolean;
+}
+
+export type BatchItemOutcome = SubmitOutcome | { error: JobgateError };
+
+export interface Lease {
+  id: string;
+  token: string;
+}
+
+export class Engine {
+  readonly store: JobStore;
+  readonly events = new EventBus();
+  readonly leaseMs: number;
+  readonly services: { promoter: LoopService; reaper: LoopService; purger: LoopService };
+  private readonly retry: RetryPolicy;
+  private readonly defaultMaxAttempts: number;
+  private readonly limitsFor: (principal: Principal) => OwnerLimits;
+  private readonly quota: { resetOffsetMs: number; jitterMs: number };
+  private readonly idempotencyTtlMs: number;
+
+  constructor(config: EngineConfig) {
+    this.store = config.store;
+    this.leaseMs = config.leaseMs ?? leaseMsDefault;
+    if (!(this.leaseMs >= 100)) throw new Error('leaseMs must be at least 100');
+    this.retry = validateRetryPolicy(config.retry ?? retryPolicyDefault);
+    this.defaultMaxAttempts = config.defaultMaxAttempts ?? 3;
+    this.limitsFor = config.limitsFor ?? (() => unlimitedOwner);
+    this.quota = config.quota ?? { resetOffsetMs: 0, jitterMs: 0 };
+    this.idempotencyTtlMs = config.idempotencyTtlMs ?? 24 * 3600_000;
+    const retention = config.retention ?? retentionDefault;
+    const intervals = config.intervals ?? intervalsDefault;
+    const onError = (name: string) => (error: unknown) => config.onServiceError?.(name, error);
+    this.services = {
+      promoter: new LoopService({
+        name: 'promoter',
+        intervalMs: intervals.promoteMs,
+        batchSize,
+        onError: onError('promoter'),
+        tick: async () => this.publishAll('queued', await this.store.promoteDue({ limit: batchSize })),
+      }),
+      reaper: new LoopService({
+        name: 'reaper',
+        intervalMs: intervals.reapMs,
+        batchSize,
+        onError: onError('reaper'),
+        tick: async () => {
+          const jobs = await this.store.reapExpired({ limit: batchSize });
+          for (const job of jobs)
+            this.events.publish(job.status === 'queued' ? 'requeued' : statusEvent(job), job);
+          return jobs.length;
+        },
+      }),
+      purger: new LoopService({
+        name: 'purger',
+        intervalMs: intervals.purgeMs,
+        batchSize,
+        onError: onError('purger'),
+        tick: async () => {
+          const now = await this.store.now();
+          return this.store.purge({
+            completedBefore: now - retention.completedMs,
+            failedBefore: now - retention.failedMs,
+            limit: batchSize,
+          });
+        },
+      }),
+    };
+  }
+
+  start(): void {
+    for (const service of Object.values(this.services)) service.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(Object.values(this.services).map((service) => service.stop()));
+  }
+
+  private publishAll(kind: JobEventKind, jobs: Job[]): number {
+    for (const job of jobs) this.events.publish(kind, job);
+    return jobs.length;
+  }
+
+  // ---- submitting -----------------------------------------------------------------
+
+  async submit(input: SubmitInput, principal: Principal, idempotencyKey?: string): Promise<SubmitOutcome> {
+    const [outcome] = await this.submitMany(
+      [input],
+      principal,
+      idempotencyKey ? [idempotencyKey] : undefined,
+    );
+    if (!outcome) throw new JobgateError('JOBGATE_ERR_INTERNAL');
+    if ('error' in outcome) throw outcome.error;
+    return outcome;
+  }
+
+  /** Admits each item on its own: one item's error does not stop the others. */
+  async submitMany(
+    inputs: SubmitInput[],
+    principal: Principal,
+    idempotencyKeys?: string[],
+  ): Promise<BatchItemOutcome[]> {
+    const limits = this.limitsFor(principal);
+    const outcomes: Array<BatchItemOutcome | null> = inputs.map(() => null);
+    const requests = [];
+    const positions: number[] = [];
+    for (const [index, input] of inputs.entries()) {
+      try {
+        const valid = validateSubmit(input);
+        const key = idempotencyKeys?.[index];
+        requests.push({
+          job: {
+            id: randomUUID(),
+            queue: valid.queue,
+            type: valid.type ?? 'default',
+            payload: valid.payload ?? null,
+            priority: valid.priority ?? PRIORITY_DEFAULT,
+            maxAttempts: valid.maxAttempts ?? this.defaultMaxAttempts,
+            timeoutMs: valid.timeoutMs ?? null,
+            runAt: valid.runAt ?? null,
+            delayMs: valid.delayMs ?? null,
+            owner: principal.owner,
+            projectId: valid.projectId ?? null,
+            parentId: valid.parentId ?? null,
+          },
+          limits,
+          calendar: {
+            resetOffsetMs: this.quota.resetOffsetMs,
+            jitterMs: Math.floor(Math.random() * this.quota.jitterMs),
+          },
+          idempotency: key ? { key, fingerprint: fingerprint(input), ttlMs: this.idempotencyTtlMs } : null,
+        });
+        positions.push(index);
+      } catch (error) {
+        outcomes[index] = { error: toJobgateError(error) };
+      }
+    }
+    const results = await this.store.admit(requests);
+    for (const [i, result] of results.entries()) {
+      const index = positions[i]!;
+      if (result.kind === 'error') {
+        outcomes[index] = { error: toJobgateError(result.error) };
+        continue;
+      }
+      if (result.kind === 'created') {
+        this.events.publish('created', result.job);
+        if (result.job.status !== 'scheduled') this.events.publish(statusEvent(result.job), result.job);
+      }
+      outcomes[index] = {
+        job: result.job,
+        duplicate: result.kind === 'duplicate',
+        deferredByQuota: result.kind === 'created' && result.deferredByQuota,
+      };
+    }
+    return outcomes.map((outcome) => outcome ?? { error: new JobgateError('JOBGATE_ERR_INTERNAL') });
+  }
+
+  // ---- reading --------------------------------------------------------------------
+
+  async get(id: string, principal: Principal): Promise<Job> {
+    const job = await this.store.get(id, scopeOwner(principal));
+    if (!job) throw new JobgateError('JOBGATE_ERR_JOB_NOT_FOUND', `No job ${id}`, { details: { id } });
+    return job;
+  }
+
+  list(
+    filter: {
+      status?: Job['status'];
+      queue?: string;
+      type?: string;
+      owner?: string;
+      limit?: number;
+      cursor?: string;
+    },
+    principal: Principal,
+  ) {
+    const owner = scopeOwner(principal) ?? filter.owner;
+    const limit = Math.min(filter.limit ?? 50, listLimitMax);
+    return this.store.list({ ...filter, owner, limit });
+  }
+
+  counts(queue?: string): Promise<StatusCounts> {
+    return this.store.counts(queue);
+  }
+
+  queues(): Promise<string[]> {
+    return this.store.queues();
+  }
+
+  // ---- operator actions -----------------------------------------------------------
+
+  async cancel(id: string, principal: Principal): Promise<Job> {
+    const { job, outcome } = await this.store.cancel({ id, owner: scopeOwner(principal) });
+    this.events.publish(outcome === 'cancelled' ? 'cancelled' : 'cancel_requested', job);
+    return job;
+  }
+
+  async retryJob(id: string, principal: Principal): Promise<Job> {
+    const job = await this.store.retry({ id, owner: scopeOwner(principal) });
+    this.events.publish('retried', job);
+    this.events.publish('queued', job);
+    return job;
+  }
+
+  async confirm(id: string, principal: Principal): Promise<Job> {
+    const grant = Math.max(1, this.limitsFor(principal).iterationBatch);
+    const job = await this.store.confirm({ id, owner: scopeOwner(principal), grant });
+    this.events.publish('confirmed', job);
+    this.events.publish('queued', job);
+    return job;
+  }
+
+  // ---- the worker side ------------------------------------------------------------
+
+  async claim(request: { queue: string; workerId: string; limit: number }): Promise<ClaimedJob[]> {
+    const jobs = await this.store.claim({ ...request, leaseMs: this.leaseMs });
+    for (const job of jobs) this.events.publish('running', job);
+    return jobs;
+  }
+
+  heartbeat(leases: Lease[]) {
+    return this.store.heartbeat({ leases, leaseMs: this.leaseMs });
+  }
+
+  async progress(lease: Lease, progress: JobProgress): Promise<Job> {
+    const job = await this.store.progress({ ...lease, progress });
+    this.events.publish('progress', job);
+    return job;
+  }
+
+  async complete(lease: Lease, result: unknown): Promise<Job> {
+    const job = await this.store.complete({ ...lease, result });
+    this.events.publish('completed', job);
+    return job;
+  }
+
+  /** `attempt` is the claimed job's attempt number; the lease token guarantees it is current. */
+  async fail(lease: Lease, error: JobError, attempt: number): Promise<Job> {
+    const job = await this.store.fail({ ...lease, error, retryDelayMs: backoffDelay(attempt, this.retry) });
+    this.events.publish(statusEvent(job), job);
+    return job;
+  }
+
+  async release(lease: Lease): Promise<Job> {
+    const job = await this.store.release(lease);
+    this.events.publish('released', job);
+    this.events.publish('queued', job);
+    return job;
+  }
+
+  async health(): Promise<{ ok: boolean; latencyMs: number | null; error?: string }> {
+    try {
+      return { ok: true, latencyMs: await this.store.ping() };
+    } catch (error) {
+      return { ok: false, latencyMs: null, error: (error as Error).message };
+    }
+  }
+}
+
+function toJobgateError(error: unknown): JobgateError {
+  if (error instanceof JobgateError) return error;
+  return new JobgateError('JOBGATE_ERR_INTERNAL', (error as Error)?.message);
+}

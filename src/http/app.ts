@@ -1,0 +1,69 @@
+/**
+ * buildApp(options) returns the Fastify app and never listens: the CLI listens, tests
+ * inject. Registration follows Fastify's order: ecosystem → ours (errors, auth) →
+ * decorators → hooks → routes/<resource>.ts.
+ */
+import { createRequire } from 'node:module';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Engine } from '../engine/engine.js';
+import { type Principal, systemPrincipal } from '../engine/principal.js';
+import { registerErrorHandling } from './error-handler.js';
+import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
+
+const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+export const version = pkg.version;
+
+export interface AppOptions {
+  engine: Engine;
+  /** Resolves the caller of an /api/v1 request; single-tenant (admin) when absent. */
+  authenticate?: (request: FastifyRequest) => Promise<Principal>;
+  logger?: boolean | { level: string };
+  /** Largest request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+}
+
+export const bodyLimitDefault = 1024 * 1024;
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const bodyLimit = options.bodyLimit ?? bodyLimitDefault;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerErrorHandling(app);
+
+  // JSON only: an empty body on a body-less POST (cancel, retry) is fine, anything else must parse.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      const failure = error as Error & { statusCode?: number; code?: string };
+      failure.statusCode = 400;
+      failure.code = 'FST_ERR_CTP_INVALID_JSON_BODY';
+      done(failure, undefined);
+    }
+  });
+
+  const authenticate = options.authenticate ?? (async () => systemPrincipal);
+  app.decorateRequest('principal', undefined as unknown as Principal);
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/api/')) request.principal = await authenticate(request);
+  });
+
+  await app.register(healthRoutes, { engine: options.engine, version });
+  await app.register(jobRoutes, { engine: options.engine, prefix: '/api/v1' });
+  return app;
+}

@@ -1,0 +1,93 @@
+/**
+ * Every failure leaves as `{error: {code, message, details?}}` with the registry's
+ * status. Fastify's own errors (bad JSON, body too large, wrong media type, schema
+ * validation) are mapped here too, so no input can produce an unexplained 500.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { ERROR_CODES, type ErrorCode, JobgateError } from '../domain/errors.js';
+
+const fastifyCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'JOBGATE_ERR_BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'JOBGATE_ERR_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'JOBGATE_ERR_BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'JOBGATE_ERR_BAD_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'JOBGATE_ERR_BAD_REQUEST',
+};
+
+const statusCodes: Record<number, ErrorCode> = {
+  400: 'JOBGATE_ERR_BAD_REQUEST',
+  401: 'JOBGATE_ERR_UNAUTHORIZED',
+  403: 'JOBGATE_ERR_FORBIDDEN',
+  404: 'JOBGATE_ERR_NOT_FOUND',
+  413: 'JOBGATE_ERR_BODY_TOO_LARGE',
+  415: 'JOBGATE_ERR_UNSUPPORTED_MEDIA_TYPE',
+  429: 'JOBGATE_ERR_RATE_LIMITED',
+};
+
+export function sendError(reply: FastifyReply, error: JobgateError): FastifyReply {
+  if (error.retryAfterSec !== undefined)
+    reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSec))));
+  const body: { code: string; message: string; details?: unknown } = {
+    code: error.code,
+    message: error.message,
+  };
+  if (error.details !== undefined) body.details = error.details;
+  return reply.code(error.status).type('application/json').send({ error: body });
+}
+
+/** Errors a store driver throws when its backend is unreachable or locked. */
+function isStoreOutage(error: FastifyError): boolean {
+  const code = String(error.code ?? '');
+  return (
+    code === 'SQLITE_BUSY' ||
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    /Connection is closed|max retries/i.test(error.message)
+  );
+}
+
+export function toJobgateError(error: FastifyError): JobgateError {
+  if (error instanceof JobgateError) return error;
+  if (error.validation) {
+    const first = error.validation[0];
+    const where = error.validationContext ?? 'body';
+    const path = first?.instancePath ? `${where}${first.instancePath.replaceAll('/', '.')}` : where;
+    const extra =
+      first?.params && 'additionalProperty' in first.params
+        ? ` (${String(first.params.additionalProperty)})`
+        : '';
+    return new JobgateError('JOBGATE_ERR_VALIDATION', `${path} ${first?.message ?? 'is invalid'}${extra}`, {
+      details: {
+        issues: error.validation.map((v) => ({
+          path: `${where}${v.instancePath}`,
+          message: v.message,
+          params: v.params,
+        })),
+      },
+    });
+  }
+  const mapped = error.code ? fastifyCodes[error.code] : undefined;
+  if (mapped)
+    return new JobgateError(mapped, mapped === 'JOBGATE_ERR_BAD_REQUEST' ? error.message : undefined);
+  if (isStoreOutage(error))
+    return new JobgateError('JOBGATE_ERR_STORE_UNAVAILABLE', undefined, { retryAfterSec: 1 });
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return new JobgateError(statusCodes[status] ?? 'JOBGATE_ERR_BAD_REQUEST', error.message);
+  }
+  return new JobgateError('JOBGATE_ERR_INTERNAL', ERROR_CODES.JOBGATE_ERR_INTERNAL.message);
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const mapped = toJobgateError(error);
+    if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendError(reply, mapped);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      reply,
+      new JobgateError('JOBGATE_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
+    ),
+  );
+}

@@ -1,0 +1,145 @@
+/**
+ * TypeBox schemas of the public API. They validate requests, shape responses and
+ * generate the OpenAPI document, so they are the API's one written contract.
+ */
+import { Type } from 'typebox';
+import { JOB_STATUSES } from '../domain/job-states.js';
+
+const Name = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$',
+  description: 'Letters, digits, ".", "_", ":", "-"',
+});
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'A JOBGATE_ERR_* code from docs/ERRORS.md' }),
+      message: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+    }),
+  },
+  { $id: 'ErrorBody', description: 'Every error response' },
+);
+
+const [s0, s1, s2, s3, s4, s5, s6] = JOB_STATUSES;
+export const JobStatusSchema = Type.Union([
+  Type.Literal(s0),
+  Type.Literal(s1),
+  Type.Literal(s2),
+  Type.Literal(s3),
+  Type.Literal(s4),
+  Type.Literal(s5),
+  Type.Literal(s6),
+]);
+
+export const SubmitBody = Type.Object(
+  {
+    queue: Name,
+    type: Type.Optional(Name),
+    payload: Type.Optional(Type.Unknown()),
+    priority: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 10, description: '1 = highest, 10 = lowest; default 5' }),
+    ),
+    runAt: Type.Optional(
+      Type.String({ format: 'date-time', description: 'Run no earlier than this time (ISO 8601)' }),
+    ),
+    delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 365 * 24 * 3600_000 })),
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 3600_000 })),
+    projectId: Type.Optional(Name),
+    parentId: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'A follow-up iteration of this job' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const JobProgressSchema = Type.Object({
+  percent: Type.Number(),
+  stage: Type.Union([Type.String(), Type.Null()]),
+  message: Type.Union([Type.String(), Type.Null()]),
+});
+
+const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+
+export const UsageSchema = Type.Object({
+  jobsUsed: Type.Integer(),
+  jobsRemaining: Type.Union([Type.Integer(), Type.Null()], { description: 'null = unlimited' }),
+  iterationsUsed: Type.Integer(),
+  iterationsRemaining: Type.Union([Type.Integer(), Type.Null()], { description: 'null = unlimited' }),
+  dailyLimitResetsAt: Type.String({ format: 'date-time' }),
+});
+
+export const EstimatedWaitSchema = Type.Object({
+  seconds: Type.Number(),
+  confidence: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]),
+});
+
+export const JobSchema = Type.Object(
+  {
+    id: Type.String(),
+    queue: Type.String(),
+    type: Type.String(),
+    status: JobStatusSchema,
+    priority: Type.Integer(),
+    payload: Type.Unknown(),
+    result: Type.Unknown(),
+    error: Type.Union([
+      Type.Object({ message: Type.String(), retryable: Type.Boolean(), stack: Type.Optional(Type.String()) }),
+      Type.Null(),
+    ]),
+    attempts: Type.Integer(),
+    maxAttempts: Type.Integer(),
+    timeoutMs: Type.Union([Type.Integer(), Type.Null()]),
+    progress: JobProgressSchema,
+    owner: Type.String(),
+    projectId: Type.Union([Type.String(), Type.Null()]),
+    parentId: Type.Union([Type.String(), Type.Null()]),
+    depth: Type.Integer(),
+    cancelRequested: Type.Boolean(),
+    createdAt: Type.String({ format: 'date-time' }),
+    runAt: Type.String({ format: 'date-time' }),
+    startedAt: Time,
+    finishedAt: Time,
+    position: Type.Optional(
+      Type.Union([Type.Integer(), Type.Null()], { description: '1 = next; queued jobs only' }),
+    ),
+    estimatedWait: Type.Optional(Type.Union([EstimatedWaitSchema, Type.Null()])),
+    usage: Type.Optional(UsageSchema),
+    message: Type.Optional(
+      Type.String({ description: 'Why the job is in its state, e.g. deferred by the daily quota' }),
+    ),
+  },
+  { $id: 'Job' },
+);
+
+export const JobParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const ListQuery = Type.Object(
+  {
+    status: Type.Optional(JobStatusSchema),
+    queue: Type.Optional(Name),
+    type: Type.Optional(Name),
+    owner: Type.Optional(Type.String({ maxLength: 128 })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1-500, default 50' })),
+    cursor: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+export const JobPageSchema = Type.Object({
+  items: Type.Array(JobSchema),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const errorResponses = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  413: ErrorBody,
+  415: ErrorBody,
+  429: ErrorBody,
+  503: ErrorBody,
+};

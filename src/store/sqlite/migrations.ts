@@ -1,0 +1,130 @@
+/**
+ * Numbered migrations, applied in order inside one transaction each and recorded in
+ * `schema_migrations`. Never edit a shipped migration: add the next number.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: '0001_init',
+    sql: `
+-- One row per job. seq orders FIFO and is the list cursor; id is the public id.
+CREATE TABLE jobs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  queue TEXT NOT NULL,
+  type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  eff_priority INTEGER NOT NULL,          -- priority shifted by the owner's tier boost
+  payload TEXT,
+  result TEXT,
+  error TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL,
+  timeout_ms INTEGER,
+  progress_percent REAL NOT NULL DEFAULT 0,
+  progress_stage TEXT,
+  progress_message TEXT,
+  owner TEXT NOT NULL,
+  project TEXT NOT NULL DEFAULT '',       -- '' = no project
+  parent_id TEXT,
+  root_id TEXT,
+  depth INTEGER NOT NULL DEFAULT 0,
+  granted_iterations INTEGER NOT NULL DEFAULT 0, -- on a root job: confirmed extra iterations
+  created_at INTEGER NOT NULL,
+  run_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  worker_id TEXT,
+  lease_token TEXT,
+  lease_expires_at INTEGER,
+  cancel_requested INTEGER NOT NULL DEFAULT 0
+);
+-- Head of a (queue, owner, project) group: strict priority, then FIFO.
+CREATE INDEX jobs_group_head ON jobs(queue, owner, project, status, eff_priority, seq);
+-- Due scheduled jobs for the promoter.
+CREATE INDEX jobs_due ON jobs(run_at) WHERE status = 'scheduled';
+-- Expired leases for the reaper.
+CREATE INDEX jobs_lease ON jobs(lease_expires_at) WHERE status = 'running';
+-- Retention for the purger.
+CREATE INDEX jobs_finished ON jobs(status, finished_at) WHERE finished_at IS NOT NULL;
+-- Listing newest first, by queue / status / owner.
+CREATE INDEX jobs_queue_status ON jobs(queue, status, seq);
+CREATE INDEX jobs_status ON jobs(status, seq);
+CREATE INDEX jobs_owner ON jobs(owner, seq);
+
+-- Per-queue settings and running counters. vtime is the fair-queueing virtual clock.
+CREATE TABLE queues (
+  name TEXT PRIMARY KEY,
+  max_workers INTEGER,
+  max_queued INTEGER,
+  paused INTEGER NOT NULL DEFAULT 0,
+  vtime REAL NOT NULL DEFAULT 0,
+  running INTEGER NOT NULL DEFAULT 0
+);
+
+-- Job counts per (queue, status), kept in the same transaction as every transition.
+CREATE TABLE status_counts (
+  queue TEXT NOT NULL,
+  status TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (queue, status)
+);
+
+-- The ready set: one row per (queue, owner, project) with queued jobs. A claim pops the
+-- lowest ready head_key; a group whose owner or project is at its limit has ready = 0.
+CREATE TABLE job_groups (
+  gid INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  project TEXT NOT NULL,
+  vstart REAL NOT NULL,
+  head_key REAL NOT NULL,
+  ready INTEGER NOT NULL,
+  UNIQUE (queue, owner, project)
+);
+CREATE INDEX job_groups_ready ON job_groups(queue, ready, head_key, gid);
+CREATE INDEX job_groups_owner ON job_groups(owner, project);
+
+-- Owner limits (from the tier at the last admission) and its running count across queues.
+CREATE TABLE owners (
+  owner TEXT PRIMARY KEY,
+  running INTEGER NOT NULL DEFAULT 0,
+  max_running INTEGER,
+  max_per_project INTEGER,
+  boost INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE projects (
+  owner TEXT NOT NULL,
+  project TEXT NOT NULL,
+  running INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (owner, project)
+);
+
+-- Daily usage per owner; day = floor((t - resetOffset) / 86400000).
+CREATE TABLE daily_usage (
+  owner TEXT NOT NULL,
+  day INTEGER NOT NULL,
+  jobs INTEGER NOT NULL DEFAULT 0,
+  iterations INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (owner, day)
+);
+
+-- Idempotency keys per owner, kept until expires_at.
+CREATE TABLE idempotency (
+  owner TEXT NOT NULL,
+  key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (owner, key)
+);
+`,
+  },
+];

@@ -1,0 +1,56 @@
+/**
+ * The failures a store operation reports, shared by every backend so that the error
+ * a caller sees is identical whatever the datastore. SQL and Lua return a short code;
+ * `storeFailure` turns it into the caller's error.
+ */
+import { JobgateError } from '../domain/errors.js';
+import type { JobStatus } from '../domain/job-states.js';
+
+export type StoreFailureCode =
+  | 'not_found'
+  | 'lease_lost'
+  | 'illegal'
+  | 'idempotency_conflict'
+  | 'queue_full'
+  | 'quota_exhausted';
+
+export function storeFailure(
+  code: StoreFailureCode,
+  context: { id?: string; status?: JobStatus; op?: string; queue?: string } = {},
+): JobgateError {
+  switch (code) {
+    case 'not_found':
+      return new JobgateError('JOBGATE_ERR_JOB_NOT_FOUND', `No job ${context.id ?? ''}`.trim(), {
+        details: { id: context.id },
+      });
+    case 'lease_lost':
+      return new JobgateError(
+        'JOBGATE_ERR_LEASE_LOST',
+        `The lease on job ${context.id} is no longer held by this token`,
+        {
+          details: { id: context.id },
+        },
+      );
+    case 'illegal':
+      return new JobgateError(
+        'JOBGATE_ERR_ILLEGAL_TRANSITION',
+        `Cannot ${context.op} a job that is ${context.status}`,
+        {
+          details: { id: context.id, status: context.status, op: context.op },
+        },
+      );
+    case 'idempotency_conflict':
+      return new JobgateError('JOBGATE_ERR_IDEMPOTENCY_CONFLICT');
+    case 'queue_full':
+      return new JobgateError(
+        'JOBGATE_ERR_QUEUE_FULL',
+        `Queue ${context.queue} holds its maximum of waiting jobs`,
+        {
+          details: { queue: context.queue },
+          retryAfterSec: 5,
+        },
+      );
+    case 'quota_exhausted':
+      return new JobgateError('JOBGATE_ERR_QUOTA_EXHAUSTED');
+  }
+}

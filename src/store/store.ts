@@ -1,0 +1,174 @@
+/**
+ * The store contract, written in queue terms. Each method is ONE atomic operation:
+ * one SQLite transaction, one Redis Lua script. Nothing here exposes a generic
+ * transaction, so any backend can implement it without distributed locks.
+ *
+ * Clocks: a backend reads its own clock (Redis `TIME`, the SQLite store's injected
+ * clock), never the caller's, so that leases are judged by one clock for all hosts.
+ *
+ * Failures that a caller can act on are thrown as `JobgateError` with a registry code
+ * (see domain/errors.ts and ./store-errors.ts), identical across backends.
+ */
+import type { ClaimedJob, Job, JobError, JobProgress } from '../domain/job.js';
+import type { JobStatus } from '../domain/job-states.js';
+
+export interface NewJob {
+  id: string;
+  queue: string;
+  type: string;
+  payload: unknown;
+  priority: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  /** Absolute epoch ms; null or past = run as soon as possible. */
+  runAt: number | null;
+  /** Relative delay, resolved against the store's clock. Ignored when runAt is set. */
+  delayMs: number | null;
+  owner: string;
+  projectId: string | null;
+  parentId: string | null;
+}
+
+/** What the owner's tier allows, resolved by the engine and applied atomically by the store. */
+export interface OwnerLimits {
+  priorityBoost: number;
+  /** null = unlimited. */
+  maxConcurrentPerUser: number | null;
+  maxConcurrentPerProject: number | null;
+  dailyJobs: number | null;
+  iterationDepth: number | null;
+  iterationBatch: number;
+}
+
+export const unlimitedOwner: OwnerLimits = {
+  priorityBoost: 0,
+  maxConcurrentPerUser: null,
+  maxConcurrentPerProject: null,
+  dailyJobs: null,
+  iterationDepth: null,
+  iterationBatch: 0,
+};
+
+export interface QuotaCalendar {
+  /** Offset of the daily reset from UTC midnight, in ms. */
+  resetOffsetMs: number;
+  /** Random delay after the reset for a deferred job, drawn by the caller. */
+  jitterMs: number;
+}
+
+export interface AdmitRequest {
+  job: NewJob;
+  limits: OwnerLimits;
+  calendar: QuotaCalendar;
+  idempotency: { key: string; fingerprint: string; ttlMs: number } | null;
+}
+
+export type AdmitResult =
+  | { kind: 'created'; job: Job; deferredByQuota: boolean }
+  | { kind: 'duplicate'; job: Job };
+
+export interface QueueSettings {
+  queue: string;
+  /** null = no cap. */
+  maxWorkers: number | null;
+  maxQueued: number | null;
+}
+
+export interface ClaimRequest {
+  queue: string;
+  workerId: string;
+  limit: number;
+  leaseMs: number;
+}
+
+export interface LeaseRef {
+  id: string;
+  token: string;
+}
+
+export interface HeartbeatResult {
+  /** Leases extended. */
+  extended: string[];
+  /** Leases this worker no longer holds: stop working on them. */
+  lost: string[];
+  /** Held leases whose job was asked to cancel. */
+  cancel: string[];
+}
+
+export interface ListFilter {
+  status?: JobStatus;
+  queue?: string;
+  type?: string;
+  owner?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface JobPage {
+  items: Job[];
+  nextCursor: string | null;
+}
+
+export type StatusCounts = Record<JobStatus, number>;
+
+export interface PurgeRequest {
+  completedBefore: number;
+  failedBefore: number;
+  limit: number;
+}
+
+export interface DailyUsage {
+  day: number;
+  jobsUsed: number;
+  iterationsUsed: number;
+  /** Epoch ms of the next reset. */
+  resetsAt: number;
+}
+
+export interface CancelResult {
+  job: Job;
+  /** `cancelled` at once, or `requested` for a running job (the worker is told). */
+  outcome: 'cancelled' | 'requested';
+}
+
+export interface StoreCapabilities {
+  /** Events published by the store reach every server (Redis pub/sub); else the engine emits locally. */
+  sharedEvents: boolean;
+}
+
+export interface JobStore {
+  readonly name: string;
+  readonly capabilities: StoreCapabilities;
+
+  /** Creates each job atomically per item; an item's failure does not affect the others. */
+  admit(requests: AdmitRequest[]): Promise<Array<AdmitResult | { kind: 'error'; error: Error }>>;
+  configureQueue(settings: QueueSettings): Promise<void>;
+  /** Leases up to `limit` jobs by fair order, honouring every concurrency limit. */
+  claim(request: ClaimRequest): Promise<ClaimedJob[]>;
+  heartbeat(request: { leases: LeaseRef[]; leaseMs: number }): Promise<HeartbeatResult>;
+  progress(request: LeaseRef & { progress: JobProgress }): Promise<Job>;
+  complete(request: LeaseRef & { result: unknown }): Promise<Job>;
+  /** retryDelayMs null = do not retry; else retried when attempts remain and error.retryable. */
+  fail(request: LeaseRef & { error: JobError; retryDelayMs: number | null }): Promise<Job>;
+  /** Gives a lease back (graceful shutdown): job → queued, the attempt is not counted. */
+  release(request: LeaseRef): Promise<Job>;
+  cancel(request: { id: string; owner?: string }): Promise<CancelResult>;
+  retry(request: { id: string; owner?: string }): Promise<Job>;
+  confirm(request: { id: string; owner?: string; grant: number }): Promise<Job>;
+  promoteDue(request: { limit: number }): Promise<Job[]>;
+  /** Expired leases → queued (or failed when attempts are spent). Safe to run concurrently. */
+  reapExpired(request: { limit: number }): Promise<Job[]>;
+  purge(request: PurgeRequest): Promise<number>;
+
+  get(id: string, owner?: string): Promise<Job | null>;
+  list(filter: ListFilter): Promise<JobPage>;
+  counts(queue?: string): Promise<StatusCounts>;
+  queues(): Promise<string[]>;
+  usage(request: { owner: string; resetOffsetMs: number }): Promise<DailyUsage>;
+  /** Round trip to the backend; throws when it is unreachable. */
+  ping(): Promise<number>;
+  now(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export const listLimitMax = 500;

@@ -1,0 +1,76 @@
+/**
+ * In-process handlers: `workers.register('render', handler, { concurrency: 2 })` runs
+ * the handler inside this server process, leasing straight from the engine (no HTTP).
+ * Woken by the engine's events, so an idle worker picks up a new job at once.
+ */
+import type { Engine } from '../engine/engine.js';
+import type { JobHandler } from './handler.js';
+import { QueueWorker } from './queue-worker.js';
+import type { WorkerBackend } from './worker-backend.js';
+
+const wakeKinds = new Set(['queued', 'completed', 'failed', 'cancelled', 'released', 'requeued']);
+
+export function engineBackend(engine: Engine): WorkerBackend {
+  return {
+    leaseMs: engine.leaseMs,
+    claim: (request) => engine.claim(request),
+    heartbeat: (leases) => engine.heartbeat(leases),
+    progress: (lease, progress) => engine.progress(lease, progress),
+    complete: (lease, result) => engine.complete(lease, result),
+    fail: (lease, error, attempt) => engine.fail(lease, error, attempt),
+    release: (lease) => engine.release(lease),
+    // A freed slot on the queue can unblock capacity, so completions wake workers too.
+    onWork: (queue, callback) =>
+      engine.events.subscribe((event) => {
+        if (event.job.queue === queue && wakeKinds.has(event.kind)) callback();
+      }),
+  };
+}
+
+export interface RegisterOptions {
+  concurrency?: number;
+  pollMs?: number;
+}
+
+export class InProcessWorkers {
+  private readonly engine: Engine;
+  private readonly workers: QueueWorker[] = [];
+  private started = false;
+
+  constructor(engine: Engine) {
+    this.engine = engine;
+  }
+
+  register(queue: string, handler: JobHandler, options: RegisterOptions = {}): QueueWorker {
+    const worker = new QueueWorker({
+      backend: engineBackend(this.engine),
+      queue,
+      handler,
+      concurrency: options.concurrency,
+      pollMs: options.pollMs,
+      subscribeCancels: (callback) =>
+        this.engine.events.subscribe((event) => {
+          if (event.kind === 'cancel_requested' && event.job.queue === queue) callback(event.job.id);
+        }),
+    });
+    // A worker error (e.g. the store briefly unreachable) is retried by the worker; it must not crash the process.
+    worker.on('error', () => {});
+    this.workers.push(worker);
+    if (this.started) worker.start();
+    return worker;
+  }
+
+  list(): readonly QueueWorker[] {
+    return this.workers;
+  }
+
+  start(): void {
+    this.started = true;
+    for (const worker of this.workers) worker.start();
+  }
+
+  async stop(graceMs?: number): Promise<void> {
+    this.started = false;
+    await Promise.all(this.workers.map((worker) => worker.stop(graceMs)));
+  }
+}

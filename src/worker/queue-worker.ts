@@ -1,0 +1,244 @@
+/**
+ * Runs a handler over one queue with a fixed concurrency.
+ *
+ * Per job: claim → handler(job, ctx) raced against its AbortSignal → complete / fail /
+ * release. The signal aborts on cancel, on timeout, on a lost lease and on shutdown
+ * (`signal.reason` says which). A handler that ignores its signal cannot be killed
+ * in-process, but its late result is never written: the attempt is settled the moment
+ * the signal fires, and a stale lease token is refused by the store anyway.
+ *
+ * Shutdown: stop claiming, wait up to the grace period for running jobs, then abort
+ * the rest and release their leases so another worker picks them up at once.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { isJobgateError } from '../domain/errors.js';
+import type { ClaimedJob, JobError } from '../domain/job.js';
+import { type AbortReason, type JobHandler, UnrecoverableError } from './handler.js';
+import type { WorkerBackend, WorkerLease } from './worker-backend.js';
+
+export interface QueueWorkerOptions {
+  backend: WorkerBackend;
+  queue: string;
+  handler: JobHandler;
+  concurrency?: number;
+  workerId?: string;
+  /** How long an idle worker waits before asking again when nothing wakes it. */
+  pollMs?: number;
+  /** Defaults to a third of the lease. */
+  heartbeatMs?: number;
+  /** Called with a cancelled job's id as soon as the backend learns of it (in-process). */
+  subscribeCancels?: (callback: (jobId: string) => void) => () => void;
+}
+
+interface ActiveJob {
+  job: ClaimedJob;
+  lease: WorkerLease;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export const pollMsDefault = 1_000;
+const claimErrorBackoffMs = 1_000;
+
+export class QueueWorker extends EventEmitter {
+  readonly workerId: string;
+  readonly queue: string;
+  private readonly options: QueueWorkerOptions;
+  private readonly concurrency: number;
+  private readonly active = new Map<string, ActiveJob>();
+  private stopping = true;
+  private loopDone: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private unsubscribers: Array<() => void> = [];
+
+  constructor(options: QueueWorkerOptions) {
+    super();
+    this.options = options;
+    this.queue = options.queue;
+    this.concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1)
+      throw new Error('concurrency must be a positive integer');
+    this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
+  }
+
+  get running(): number {
+    return this.active.size;
+  }
+
+  start(): void {
+    if (!this.stopping) return;
+    this.stopping = false;
+    const { backend } = this.options;
+    if (backend.onWork) this.unsubscribers.push(backend.onWork(this.queue, () => this.wake()));
+    if (this.options.subscribeCancels) {
+      this.unsubscribers.push(
+        this.options.subscribeCancels((jobId) => this.active.get(jobId)?.controller.abort('cancelled')),
+      );
+    }
+    const heartbeatMs = this.options.heartbeatMs ?? Math.max(50, Math.floor(backend.leaseMs / 3));
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), heartbeatMs);
+    this.heartbeatTimer.unref();
+    this.loopDone = this.loop();
+  }
+
+  /** Stops leasing; waits up to `graceMs` for running jobs, then releases the rest. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.stopping && !this.loopDone) return;
+    this.stopping = true;
+    this.wake();
+    await this.loopDone;
+    this.loopDone = null;
+    const all = () => Promise.all([...this.active.values()].map((entry) => entry.done));
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([all(), graceOver]);
+    clearTimeout(timer);
+    for (const entry of this.active.values()) entry.controller.abort('shutdown' satisfies AbortReason);
+    await all();
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+    for (const unsubscribe of this.unsubscribers) unsubscribe();
+    this.unsubscribers = [];
+    this.emit('stopped');
+  }
+
+  private wake(): void {
+    this.wakeUp?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    }).finally(() => {
+      this.wakeUp = null;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      const free = this.concurrency - this.active.size;
+      if (free <= 0) {
+        await this.sleep(this.options.pollMs ?? pollMsDefault);
+        continue;
+      }
+      let jobs: ClaimedJob[];
+      try {
+        jobs = await this.options.backend.claim({ queue: this.queue, workerId: this.workerId, limit: free });
+      } catch (error) {
+        this.emit('error', error);
+        await this.sleep(claimErrorBackoffMs);
+        continue;
+      }
+      for (const job of jobs) this.run(job);
+      if (jobs.length === 0) await this.sleep(this.options.pollMs ?? pollMsDefault);
+    }
+  }
+
+  private run(job: ClaimedJob): void {
+    const controller = new AbortController();
+    const lease = { id: job.id, token: job.leaseToken };
+    const entry: ActiveJob = { job, lease, controller, done: Promise.resolve() };
+    this.active.set(job.id, entry);
+    entry.done = this.execute(entry).finally(() => {
+      this.active.delete(job.id);
+      this.emit('settled', job.id);
+      this.wake();
+    });
+  }
+
+  private async execute({ job, lease, controller }: ActiveJob): Promise<void> {
+    const { backend, handler } = this.options;
+    const { signal } = controller;
+    const timer = job.timeoutMs
+      ? setTimeout(() => controller.abort('timeout' satisfies AbortReason), job.timeoutMs)
+      : null;
+    const aborted = new Promise<never>((_, reject) => {
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    aborted.catch(() => {});
+    const ctx = {
+      signal,
+      attempt: job.attempts,
+      progress: async (percent: number, stage?: string, message?: string) => {
+        if (signal.aborted) return;
+        try {
+          const clamped = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
+          await backend.progress(lease, { percent: clamped, stage: stage ?? null, message: message ?? null });
+        } catch (error) {
+          if (isJobgateError(error) && error.code === 'JOBGATE_ERR_LEASE_LOST')
+            controller.abort('lease_lost');
+          else throw error;
+        }
+      },
+    };
+    try {
+      let outcome: { ok: true; result: unknown } | { ok: false; error: unknown };
+      try {
+        outcome = {
+          ok: true,
+          result: await Promise.race([Promise.resolve().then(() => handler(job, ctx)), aborted]),
+        };
+      } catch (error) {
+        outcome = { ok: false, error };
+      }
+      if (timer) clearTimeout(timer);
+      const reason = signal.aborted ? (signal.reason as AbortReason) : null;
+      if (reason === 'lease_lost') return;
+      if (reason === 'shutdown') {
+        await backend.release(lease);
+      } else if (reason === 'cancelled') {
+        await backend.fail(lease, { message: 'Cancelled', retryable: false }, job.attempts);
+      } else if (reason === 'timeout') {
+        await backend.fail(
+          lease,
+          { message: `Timed out after ${job.timeoutMs} ms`, retryable: true },
+          job.attempts,
+        );
+      } else if (outcome.ok) {
+        await backend.complete(lease, outcome.result ?? null);
+      } else {
+        await backend.fail(lease, toJobError(outcome.error), job.attempts);
+      }
+      this.emit('job', job.id);
+    } catch (error) {
+      // A lost lease means the job is someone else's now: nothing to write.
+      if (isJobgateError(error) && error.code === 'JOBGATE_ERR_LEASE_LOST') return;
+      this.emit('error', error);
+    } finally {
+      if (timer) clearTimeout(timer);
+      if (!signal.aborted) controller.abort('shutdown');
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.active.size === 0) return;
+    const leases = [...this.active.values()].map((entry) => entry.lease);
+    try {
+      const { lost, cancel } = await this.options.backend.heartbeat(leases);
+      for (const id of cancel) this.active.get(id)?.controller.abort('cancelled' satisfies AbortReason);
+      for (const id of lost) this.active.get(id)?.controller.abort('lease_lost' satisfies AbortReason);
+    } catch (error) {
+      this.emit('error', error);
+    }
+  }
+}
+
+function toJobError(error: unknown): JobError {
+  if (error instanceof Error) {
+    return {
+      message: error.message || error.name,
+      retryable: !(error instanceof UnrecoverableError),
+      stack: error.stack,
+    };
+  }
+  return { message: String(error), retryable: true };
+}

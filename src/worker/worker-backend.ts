@@ -1,0 +1,24 @@
+/**
+ * What a worker needs from the queue. The engine implements it in-process; the
+ * remote worker SDK implements it over HTTP. Both give the same guarantees: every
+ * write presents the lease token and is refused once the lease is lost.
+ */
+import type { ClaimedJob, JobError, JobProgress } from '../domain/job.js';
+
+export interface WorkerLease {
+  id: string;
+  token: string;
+}
+
+export interface WorkerBackend {
+  claim(request: { queue: string; workerId: string; limit: number }): Promise<ClaimedJob[]>;
+  heartbeat(leases: WorkerLease[]): Promise<{ extended: string[]; lost: string[]; cancel: string[] }>;
+  progress(lease: WorkerLease, progress: JobProgress): Promise<unknown>;
+  complete(lease: WorkerLease, result: unknown): Promise<unknown>;
+  fail(lease: WorkerLease, error: JobError, attempt: number): Promise<unknown>;
+  release(lease: WorkerLease): Promise<unknown>;
+  /** Calls back when work may have arrived on `queue`; returns an unsubscribe. Optional. */
+  onWork?(queue: string, callback: () => void): () => void;
+  /** How often leases must be renewed. */
+  readonly leaseMs: number;
+}
