@@ -8,8 +8,9 @@
  *   headKey = vstart + effectivePriority × agingTurns
  *
  * where effectivePriority = priority − the tier's boost. A claim pops the lowest
- * headKey, advances the queue's virtual clock to that group's vstart, and moves the
- * group's vstart one turn on. So groups of equal priority take turns (round robin),
+ * headKey, advances the queue's virtual clock to that group's vstart + 1 (its finish
+ * tag, so the clock moves even when every group holds one job), and moves the group's
+ * vstart one turn on. So groups of equal priority take turns (round robin),
  * a newcomer starts at the queue's current virtual time (no catching up on the
  * backlog of others), and a group one priority level lower waits at most
  * `agingTurns` turns of each other ready group: aging without rescoring.

@@ -460,7 +460,7 @@ export class SqliteStore implements JobStore {
         this.moved(queue, 'queued', 'running');
         this.db
           .prepare('UPDATE queues SET running = running + 1, vtime = MAX(vtime, ?) WHERE name = ?')
-          .run(group.vstart, queue);
+          .run(group.vstart + 1, queue);
         this.db.prepare('UPDATE owners SET running = running + 1 WHERE owner = ?').run(row.owner);
         this.db
           .prepare(

@@ -1,0 +1,184 @@
+/** Capacity cases (fairness, limits, quotas, caps, iterations), run against every backend. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DAY_MS } from '../../src/domain/quota-calendar.js';
+import type { JobStore } from '../../src/store/store.js';
+import { admitOk, limited, request, type StoreFactory, type StoreHarness } from './store-conformance.js';
+
+export function capacityConformance(name: string, factory: StoreFactory): void {
+  describe(`capacity conformance: ${name}`, () => {
+    let h: StoreHarness;
+    let store: JobStore;
+    beforeEach(async () => {
+      h = await factory();
+      store = h.store;
+    });
+    afterEach(async () => {
+      await h.close();
+    });
+
+    const claim = (limit = 1, queue = 'q') => store.claim({ queue, workerId: 'w', limit, leaseMs: 60_000 });
+    const finish = async (job: { id: string; leaseToken: string }) => store.complete({ id: job.id, token: job.leaseToken, result: null });
+
+    it('claims a tier-boosted job before earlier jobs of a lower tier', async () => {
+      for (let i = 0; i < 3; i++) await admitOk(store, request({ owner: 'free-user' }));
+      const boosted = await admitOk(store, request({ owner: 'pro-user' }, { limits: limited({ priorityBoost: 2 }) }));
+      const [first] = await claim();
+      expect(first?.id).toBe(boosted.job.id);
+    });
+
+    it('interleaves owners of equal priority round robin, FIFO within each', async () => {
+      const ids: Record<string, string[]> = { a: [], b: [], c: [] };
+      for (const owner of ['a', 'b', 'c']) {
+        for (let i = 0; i < 4; i++) ids[owner]!.push((await admitOk(store, request({ owner }))).job.id);
+      }
+      const order: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const [job] = await claim();
+        order.push(job!.owner);
+        await finish(job!);
+      }
+      expect(order).toEqual(['a', 'b', 'c', 'a', 'b', 'c', 'a', 'b', 'c', 'a', 'b', 'c']);
+    });
+
+    it('keeps FIFO within an owner while round robin runs', async () => {
+      const mine: string[] = [];
+      for (let i = 0; i < 3; i++) mine.push((await admitOk(store, request({ owner: 'a' }))).job.id);
+      await admitOk(store, request({ owner: 'b' }));
+      const claimed = await claim(4);
+      expect(claimed.filter((j) => j.owner === 'a').map((j) => j.id)).toEqual(mine);
+    });
+
+    it('never runs more than maxConcurrentPerUser for one owner, across queues', async () => {
+      const limits = limited({ maxConcurrentPerUser: 2 });
+      for (let i = 0; i < 3; i++) await admitOk(store, request({ owner: 'u' }, { limits }));
+      await admitOk(store, request({ owner: 'u', queue: 'q2' }, { limits }));
+      const running = await claim(10);
+      expect(running).toHaveLength(2);
+      expect(await claim(10, 'q2')).toEqual([]);
+      await finish(running[0]!);
+      expect(await claim(10)).toHaveLength(1);
+      expect(await claim(10, 'q2')).toEqual([]);
+    });
+
+    it('limits per (owner, project) without blocking the owner’s other projects', async () => {
+      const limits = limited({ maxConcurrentPerProject: 1 });
+      await admitOk(store, request({ owner: 'u', projectId: 'p1' }, { limits }));
+      await admitOk(store, request({ owner: 'u', projectId: 'p1' }, { limits }));
+      const other = await admitOk(store, request({ owner: 'u', projectId: 'p2' }, { limits }));
+      const running = await claim(10);
+      expect(running.map((j) => j.projectId).sort()).toEqual(['p1', 'p2']);
+      expect(running.some((j) => j.id === other.job.id)).toBe(true);
+      expect(await claim(10)).toEqual([]);
+      await finish(running.find((j) => j.projectId === 'p1')!);
+      expect((await claim(10)).map((j) => j.projectId)).toEqual(['p1']);
+    });
+
+    it('does not let an owner at its limit delay another owner (no head-of-line blocking)', async () => {
+      const limits = limited({ maxConcurrentPerUser: 1 });
+      await store.admit(Array.from({ length: 2_000 }, () => request({ owner: 'heavy' }, { limits })));
+      const [heavyRunning] = await claim();
+      expect(heavyRunning?.owner).toBe('heavy');
+      const light = await admitOk(store, request({ owner: 'light', priority: 10 }));
+      const [next] = await claim();
+      expect(next?.id).toBe(light.job.id);
+      expect(await claim(5)).toEqual([]);
+      // When the slot frees, the parked owner comes back.
+      await finish(heavyRunning!);
+      expect((await claim())[0]?.owner).toBe('heavy');
+    });
+
+    it('caps running jobs per queue at maxWorkers', async () => {
+      await store.configureQueue({ queue: 'q', maxWorkers: 2, maxQueued: null });
+      for (let i = 0; i < 4; i++) await admitOk(store, request({ owner: `o${i}` }));
+      const running = await claim(10);
+      expect(running).toHaveLength(2);
+      expect(await claim(10)).toEqual([]);
+      await finish(running[0]!);
+      expect(await claim(10)).toHaveLength(1);
+    });
+
+    it('refuses a submit when the queue holds maxQueued waiting jobs, creating nothing', async () => {
+      await store.configureQueue({ queue: 'q', maxWorkers: null, maxQueued: 2 });
+      await admitOk(store, request());
+      await admitOk(store, request({ delayMs: 5_000 }));
+      const [third] = await store.admit([request()]);
+      expect(third).toMatchObject({ kind: 'error', error: { code: 'JOBGATE_ERR_QUEUE_FULL' } });
+      expect(await store.counts('q')).toMatchObject({ queued: 1, scheduled: 1 });
+      await claim();
+      expect((await store.admit([request()]))[0]?.kind).toBe('created');
+    });
+
+    it('ages a low-priority group ahead of a stream of high-priority work', async () => {
+      const low = await admitOk(store, request({ owner: 'patient', priority: 10 }));
+      let claimedLowAt = -1;
+      for (let i = 0; i < 200 && claimedLowAt < 0; i++) {
+        await admitOk(store, request({ owner: `eager${i % 3}`, priority: 1 }));
+        const [job] = await claim();
+        if (job?.id === low.job.id) claimedLowAt = i;
+        else await finish(job!);
+      }
+      expect(claimedLowAt).toBeGreaterThan(0);
+      // Nine levels apart at agingTurns 10 (the default): passed by at most ~90 dispatches.
+      expect(claimedLowAt).toBeLessThanOrEqual(9 * 10 + 1);
+    });
+
+    describe('daily quota', () => {
+      const quota = limited({ dailyJobs: 5 });
+      const calendar = { resetOffsetMs: 0, jitterMs: 1_234 };
+
+      it('defers jobs over the daily limit to the next day with room, never rejects them', async () => {
+        const now = await store.now();
+        const nextDay = (Math.floor(now / DAY_MS) + 1) * DAY_MS;
+        for (let i = 1; i <= 5; i++) {
+          const { job } = await admitOk(store, request({ owner: 'u' }, { limits: quota, calendar }));
+          expect(job.status).toBe('queued');
+          expect((await store.usage({ owner: 'u', resetOffsetMs: 0 })).jobsUsed).toBe(i);
+        }
+        const sixth = await admitOk(store, request({ owner: 'u' }, { limits: quota, calendar }));
+        expect(sixth).toMatchObject({ kind: 'created', deferredByQuota: true, job: { status: 'scheduled' } });
+        expect(sixth.job.runAt).toBe(nextDay + 1_234);
+        const usage = await store.usage({ owner: 'u', resetOffsetMs: 0 });
+        expect(usage).toMatchObject({ jobsUsed: 5, resetsAt: nextDay });
+        // Five more fill tomorrow; the next lands the day after.
+        for (let i = 0; i < 5; i++) await admitOk(store, request({ owner: 'u' }, { limits: quota, calendar }));
+        const later = await admitOk(store, request({ owner: 'u' }, { limits: quota, calendar }));
+        expect(later.job.runAt).toBe(nextDay + DAY_MS + 1_234);
+        // Another owner is not affected.
+        expect((await admitOk(store, request({ owner: 'v' }, { limits: quota, calendar }))).job.status).toBe('queued');
+      });
+
+      it('charges a deferred job to the day it runs in', async () => {
+        for (let i = 0; i < 6; i++) await admitOk(store, request({ owner: 'u' }, { limits: quota, calendar }));
+        await h.advance(DAY_MS);
+        expect((await store.usage({ owner: 'u', resetOffsetMs: 0 })).jobsUsed).toBe(1);
+      });
+    });
+
+    describe('follow-up iterations', () => {
+      const limits = limited({ iterationDepth: 1, iterationBatch: 2 });
+
+      it('holds iterations beyond the tier depth for confirmation, and confirm grants a batch', async () => {
+        const root = await admitOk(store, request({ owner: 'u' }, { limits }));
+        const d1 = await admitOk(store, request({ owner: 'u', parentId: root.job.id }, { limits }));
+        expect(d1.job).toMatchObject({ status: 'queued', depth: 1 });
+        const d2 = await admitOk(store, request({ owner: 'u', parentId: d1.job.id }, { limits }));
+        expect(d2.job).toMatchObject({ status: 'awaiting_confirmation', depth: 2 });
+        expect(await claim(10)).toHaveLength(2);
+        const confirmed = await store.confirm({ id: d2.job.id, grant: 2 });
+        expect(confirmed.status).toBe('queued');
+        const d3 = await admitOk(store, request({ owner: 'u', parentId: d2.job.id }, { limits }));
+        expect(d3.job.status).toBe('queued');
+        const d4 = await admitOk(store, request({ owner: 'u', parentId: d3.job.id }, { limits }));
+        expect(d4.job.status).toBe('awaiting_confirmation');
+        expect((await store.usage({ owner: 'u', resetOffsetMs: 0 })).iterationsUsed).toBe(4);
+      });
+
+      it('refuses a parent of another owner and confirm of a job that does not await it', async () => {
+        const theirs = await admitOk(store, request({ owner: 'other' }));
+        const [result] = await store.admit([request({ owner: 'u', parentId: theirs.job.id }, { limits })]);
+        expect(result).toMatchObject({ kind: 'error', error: { code: 'JOBGATE_ERR_UNPROCESSABLE' } });
+        await expect(store.confirm({ id: theirs.job.id, grant: 1 })).rejects.toMatchObject({ code: 'JOBGATE_ERR_ILLEGAL_TRANSITION' });
+      });
+    });
+  });
+}

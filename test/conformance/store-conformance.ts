@@ -1,0 +1,376 @@
+/**
+ * The store conformance suite: the same cases for every backend. A backend is done
+ * when all of them pass on it. Call `storeConformance(name, factory)` from a
+ * `<backend>.test.ts` file; the factory gives a fresh, empty store and a way to move
+ * its clock forward.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JobgateError } from '../../src/domain/errors.js';
+import type { ClaimedJob, Job } from '../../src/domain/job.js';
+import {
+  type AdmitRequest,
+  type AdmitResult,
+  type JobStore,
+  type NewJob,
+  type OwnerLimits,
+  unlimitedOwner,
+} from '../../src/store/store.js';
+
+export interface StoreHarness {
+  store: JobStore;
+  /** Moves the store's clock forward. */
+  advance(ms: number): Promise<void> | void;
+  close(): Promise<void>;
+}
+
+export type StoreFactory = () => Promise<StoreHarness>;
+
+export function newJob(overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    id: randomUUID(),
+    queue: 'q',
+    type: 'default',
+    payload: { n: 1 },
+    priority: 5,
+    maxAttempts: 3,
+    timeoutMs: null,
+    runAt: null,
+    delayMs: null,
+    owner: 'alice',
+    projectId: null,
+    parentId: null,
+    ...overrides,
+  };
+}
+
+export function request(job: Partial<NewJob> = {}, extra: Partial<Omit<AdmitRequest, 'job'>> = {}): AdmitRequest {
+  return {
+    job: newJob(job),
+    limits: unlimitedOwner,
+    calendar: { resetOffsetMs: 0, jitterMs: 0 },
+    idempotency: null,
+    ...extra,
+  };
+}
+
+export async function admitOk(store: JobStore, req: AdmitRequest): Promise<AdmitResult & { job: Job }> {
+  const [result] = await store.admit([req]);
+  if (!result || result.kind === 'error') throw result?.error ?? new Error('no result');
+  return result;
+}
+
+export async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
+  await expect(promise).rejects.toMatchObject({ code } satisfies Partial<JobgateError>);
+}
+
+export const limited = (limits: Partial<OwnerLimits>): OwnerLimits => ({ ...unlimitedOwner, ...limits });
+
+export function storeConformance(name: string, factory: StoreFactory): void {
+  describe(`store conformance: ${name}`, () => {
+    let h: StoreHarness;
+    let store: JobStore;
+    beforeEach(async () => {
+      h = await factory();
+      store = h.store;
+    });
+    afterEach(async () => {
+      await h.close();
+    });
+
+    const claimOne = async (queue = 'q', leaseMs = 1_000): Promise<ClaimedJob> => {
+      const [job] = await store.claim({ queue, workerId: 'w1', limit: 1, leaseMs });
+      if (!job) throw new Error('nothing claimed');
+      return job;
+    };
+
+    describe('admit and read', () => {
+      it('admits a job as queued and reads it back', async () => {
+        const { job } = await admitOk(store, request({ payload: { hello: 'world' }, type: 'render' }));
+        expect(job).toMatchObject({ status: 'queued', type: 'render', payload: { hello: 'world' }, attempts: 0, priority: 5 });
+        expect(await store.get(job.id)).toEqual(job);
+        expect(await store.get('missing')).toBeNull();
+      });
+
+      it('admits a batch item by item', async () => {
+        const results = await store.admit([request(), request({ priority: 1 }), request()]);
+        expect(results.map((r) => r.kind)).toEqual(['created', 'created', 'created']);
+        expect((await store.counts('q')).queued).toBe(3);
+      });
+
+      it('schedules a job with runAt or delayMs in the future', async () => {
+        const now = await store.now();
+        const { job: a } = await admitOk(store, request({ runAt: now + 60_000 }));
+        const { job: b } = await admitOk(store, request({ delayMs: 500 }));
+        expect(a.status).toBe('scheduled');
+        expect(b.status).toBe('scheduled');
+        expect(b.runAt).toBe(now + 500);
+        expect(await store.claim({ queue: 'q', workerId: 'w', limit: 5, leaseMs: 1000 })).toEqual([]);
+      });
+
+      it('scopes reads to an owner', async () => {
+        const { job } = await admitOk(store, request({ owner: 'alice' }));
+        expect(await store.get(job.id, 'bob')).toBeNull();
+        expect(await store.get(job.id, 'alice')).not.toBeNull();
+      });
+    });
+
+    describe('claim order', () => {
+      it('claims the highest priority first, FIFO within a priority', async () => {
+        const a = await admitOk(store, request({ priority: 5 }));
+        const b = await admitOk(store, request({ priority: 5 }));
+        const c = await admitOk(store, request({ priority: 1 }));
+        const d = await admitOk(store, request({ priority: 10 }));
+        const claimed = await store.claim({ queue: 'q', workerId: 'w', limit: 10, leaseMs: 1000 });
+        expect(claimed.map((j) => j.id)).toEqual([c.job.id, a.job.id, b.job.id, d.job.id]);
+      });
+
+      it('claims only from the asked queue and never more than the limit', async () => {
+        await admitOk(store, request({ queue: 'other' }));
+        await admitOk(store, request());
+        await admitOk(store, request());
+        const claimed = await store.claim({ queue: 'q', workerId: 'w', limit: 1, leaseMs: 1000 });
+        expect(claimed).toHaveLength(1);
+        expect(claimed[0]?.queue).toBe('q');
+      });
+
+      it('issues a lease: running, attempt counted, token and expiry set', async () => {
+        const { job } = await admitOk(store, request());
+        const now = await store.now();
+        const claimed = await claimOne('q', 5_000);
+        expect(claimed).toMatchObject({ id: job.id, status: 'running', attempts: 1, workerId: 'w1' });
+        expect(claimed.leaseToken).toEqual(expect.any(String));
+        expect(claimed.leaseExpiresAt).toBe(now + 5_000);
+        expect(claimed.startedAt).toBe(now);
+      });
+
+      it('respects runAt: a due scheduled job is promoted, then claimable', async () => {
+        const { job } = await admitOk(store, request({ delayMs: 1_000 }));
+        expect(await store.promoteDue({ limit: 10 })).toEqual([]);
+        await h.advance(1_000);
+        const promoted = await store.promoteDue({ limit: 10 });
+        expect(promoted.map((j) => [j.id, j.status])).toEqual([[job.id, 'queued']]);
+        expect((await claimOne()).id).toBe(job.id);
+      });
+    });
+
+    describe('lease fencing', () => {
+      it('refuses every write with a stale token, atomically', async () => {
+        await admitOk(store, request({ maxAttempts: 3 }));
+        const first = await claimOne('q', 100);
+        await h.advance(200);
+        const reaped = await store.reapExpired({ limit: 10 });
+        expect(reaped.map((j) => j.status)).toEqual(['queued']);
+        const second = await claimOne('q', 1_000);
+        expect(second.id).toBe(first.id);
+        expect(second.leaseToken).not.toBe(first.leaseToken);
+        expect(second.attempts).toBe(2);
+
+        const stale = { id: first.id, token: first.leaseToken };
+        await expectCode(store.complete({ ...stale, result: 'late' }), 'JOBGATE_ERR_LEASE_LOST');
+        await expectCode(store.fail({ ...stale, error: { message: 'x', retryable: true }, retryDelayMs: 0 }), 'JOBGATE_ERR_LEASE_LOST');
+        await expectCode(store.progress({ ...stale, progress: { percent: 50, stage: null, message: null } }), 'JOBGATE_ERR_LEASE_LOST');
+        await expectCode(store.release(stale), 'JOBGATE_ERR_LEASE_LOST');
+        const beat = await store.heartbeat({ leases: [stale], leaseMs: 1000 });
+        expect(beat).toEqual({ extended: [], lost: [first.id], cancel: [] });
+
+        const current = await store.get(first.id);
+        expect(current).toMatchObject({ status: 'running', result: null, workerId: 'w1' });
+        expect(current?.progress.percent).toBe(0);
+        await store.complete({ id: second.id, token: second.leaseToken, result: 'ok' });
+        expect(await store.get(first.id)).toMatchObject({ status: 'completed', result: 'ok' });
+      });
+
+      it('heartbeat extends the lease so the reaper leaves the job alone', async () => {
+        await admitOk(store, request());
+        const job = await claimOne('q', 1_000);
+        await h.advance(800);
+        const beat = await store.heartbeat({ leases: [{ id: job.id, token: job.leaseToken }], leaseMs: 1_000 });
+        expect(beat.extended).toEqual([job.id]);
+        await h.advance(800);
+        expect(await store.reapExpired({ limit: 10 })).toEqual([]);
+        expect((await store.get(job.id))?.status).toBe('running');
+      });
+
+      it('writes progress with the current token', async () => {
+        await admitOk(store, request());
+        const job = await claimOne();
+        const updated = await store.progress({
+          id: job.id,
+          token: job.leaseToken,
+          progress: { percent: 40, stage: 'render', message: 'frame 4/10' },
+        });
+        expect(updated.progress).toEqual({ percent: 40, stage: 'render', message: 'frame 4/10' });
+      });
+
+      it('a job that does not exist answers not found', async () => {
+        await expectCode(store.complete({ id: 'nope', token: 't', result: null }), 'JOBGATE_ERR_JOB_NOT_FOUND');
+      });
+    });
+
+    describe('finishing', () => {
+      it('completes with a result and progress 100', async () => {
+        await admitOk(store, request());
+        const job = await claimOne();
+        const done = await store.complete({ id: job.id, token: job.leaseToken, result: { url: 'x' } });
+        expect(done).toMatchObject({ status: 'completed', result: { url: 'x' }, workerId: null, leaseExpiresAt: null });
+        expect(done.progress.percent).toBe(100);
+        expect(done.finishedAt).toEqual(expect.any(Number));
+      });
+
+      it('fails into a scheduled retry while attempts remain, then fails for good', async () => {
+        await admitOk(store, request({ maxAttempts: 2 }));
+        const first = await claimOne();
+        const retried = await store.fail({ id: first.id, token: first.leaseToken, error: { message: 'boom', retryable: true }, retryDelayMs: 500 });
+        expect(retried).toMatchObject({ status: 'scheduled', error: { message: 'boom' } });
+        expect(retried.runAt).toBe((await store.now()) + 500);
+        await h.advance(500);
+        await store.promoteDue({ limit: 10 });
+        const second = await claimOne();
+        expect(second.attempts).toBe(2);
+        const failed = await store.fail({ id: second.id, token: second.leaseToken, error: { message: 'boom2', retryable: true }, retryDelayMs: 500 });
+        expect(failed).toMatchObject({ status: 'failed', attempts: 2, error: { message: 'boom2' } });
+      });
+
+      it('a non-retryable error fails at once', async () => {
+        await admitOk(store, request({ maxAttempts: 5 }));
+        const job = await claimOne();
+        const failed = await store.fail({ id: job.id, token: job.leaseToken, error: { message: 'bad input', retryable: false }, retryDelayMs: 10 });
+        expect(failed.status).toBe('failed');
+      });
+
+      it('release gives the job back without spending the attempt', async () => {
+        await admitOk(store, request());
+        const job = await claimOne();
+        const released = await store.release({ id: job.id, token: job.leaseToken });
+        expect(released).toMatchObject({ status: 'queued', attempts: 0, workerId: null });
+        expect((await claimOne()).attempts).toBe(1);
+      });
+    });
+
+    describe('cancel and retry', () => {
+      it('cancels queued and scheduled jobs at once', async () => {
+        const { job: queued } = await admitOk(store, request());
+        const { job: scheduled } = await admitOk(store, request({ delayMs: 10_000 }));
+        expect(await store.cancel({ id: queued.id })).toMatchObject({ outcome: 'cancelled', job: { status: 'cancelled' } });
+        expect(await store.cancel({ id: scheduled.id })).toMatchObject({ outcome: 'cancelled', job: { status: 'cancelled' } });
+        expect(await store.claim({ queue: 'q', workerId: 'w', limit: 5, leaseMs: 1000 })).toEqual([]);
+      });
+
+      it('asks a running job to cancel through heartbeat, and the worker ends it cancelled', async () => {
+        await admitOk(store, request());
+        const job = await claimOne();
+        expect(await store.cancel({ id: job.id })).toMatchObject({ outcome: 'requested', job: { status: 'running', cancelRequested: true } });
+        const beat = await store.heartbeat({ leases: [{ id: job.id, token: job.leaseToken }], leaseMs: 1000 });
+        expect(beat.cancel).toEqual([job.id]);
+        const ended = await store.fail({ id: job.id, token: job.leaseToken, error: { message: 'Cancelled', retryable: false }, retryDelayMs: 0 });
+        expect(ended.status).toBe('cancelled');
+      });
+
+      it('refuses to cancel a finished job', async () => {
+        await admitOk(store, request());
+        const job = await claimOne();
+        await store.complete({ id: job.id, token: job.leaseToken, result: null });
+        await expectCode(store.cancel({ id: job.id }), 'JOBGATE_ERR_ILLEGAL_TRANSITION');
+      });
+
+      it('retries a failed job with a fresh attempt budget', async () => {
+        await admitOk(store, request({ maxAttempts: 1 }));
+        const job = await claimOne();
+        await store.fail({ id: job.id, token: job.leaseToken, error: { message: 'x', retryable: true }, retryDelayMs: 0 });
+        const retried = await store.retry({ id: job.id });
+        expect(retried).toMatchObject({ status: 'queued', attempts: 0, finishedAt: null });
+        expect((await claimOne()).id).toBe(job.id);
+        await expectCode(store.retry({ id: job.id }), 'JOBGATE_ERR_ILLEGAL_TRANSITION');
+      });
+
+      it('hides other owners’ jobs from cancel and retry', async () => {
+        const { job } = await admitOk(store, request({ owner: 'alice' }));
+        await expectCode(store.cancel({ id: job.id, owner: 'bob' }), 'JOBGATE_ERR_JOB_NOT_FOUND');
+        await expectCode(store.retry({ id: job.id, owner: 'bob' }), 'JOBGATE_ERR_JOB_NOT_FOUND');
+      });
+    });
+
+    describe('reaper and purge', () => {
+      it('requeues an expired lease, or fails it when attempts are spent', async () => {
+        await admitOk(store, request({ maxAttempts: 1, payload: 'one-shot' }));
+        await admitOk(store, request({ maxAttempts: 3, payload: 'retryable' }));
+        const jobs = await store.claim({ queue: 'q', workerId: 'w', limit: 2, leaseMs: 100 });
+        expect(jobs).toHaveLength(2);
+        await h.advance(150);
+        const reaped = await store.reapExpired({ limit: 10 });
+        const byPayload = Object.fromEntries(reaped.map((j) => [j.payload as string, j.status]));
+        expect(byPayload).toEqual({ 'one-shot': 'failed', retryable: 'queued' });
+        expect(await store.reapExpired({ limit: 10 })).toEqual([]);
+      });
+
+      it('purges finished jobs past retention and keeps the rest', async () => {
+        await admitOk(store, request());
+        await admitOk(store, request());
+        const a = await claimOne();
+        await store.complete({ id: a.id, token: a.leaseToken, result: null });
+        await h.advance(1_000);
+        const now = await store.now();
+        expect(await store.purge({ completedBefore: now - 2_000, failedBefore: now, limit: 10 })).toBe(0);
+        expect(await store.purge({ completedBefore: now, failedBefore: now, limit: 10 })).toBe(1);
+        expect(await store.get(a.id)).toBeNull();
+        const counts = await store.counts('q');
+        expect(counts).toMatchObject({ completed: 0, queued: 1 });
+      });
+    });
+
+    describe('list and counts', () => {
+      it('filters and pages newest first with a cursor', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) ids.push((await admitOk(store, request({ type: i % 2 ? 'odd' : 'even' }))).job.id);
+        await admitOk(store, request({ queue: 'other' }));
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.list({ queue: 'q', limit: 2, cursor });
+          seen.push(...page.items.map((j) => j.id));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        expect(seen).toEqual([...ids].reverse());
+        const odd = await store.list({ type: 'odd', limit: 10 });
+        expect(odd.items).toHaveLength(2);
+        const queued = await store.list({ status: 'queued', owner: 'alice', limit: 10 });
+        expect(queued.items).toHaveLength(6);
+        await expectCode(store.list({ limit: 10, cursor: '!!' }), 'JOBGATE_ERR_BAD_REQUEST');
+      });
+
+      it('counts jobs per state and lists queues', async () => {
+        await admitOk(store, request());
+        await admitOk(store, request({ delayMs: 1000 }));
+        await admitOk(store, request({ queue: 'b' }));
+        await claimOne();
+        expect(await store.counts('q')).toMatchObject({ queued: 0, scheduled: 1, running: 1 });
+        expect(await store.counts()).toMatchObject({ queued: 1, scheduled: 1, running: 1 });
+        expect(await store.queues()).toEqual(expect.arrayContaining(['q', 'b']));
+      });
+    });
+
+    describe('idempotency', () => {
+      const withKey = (key: string, fingerprint: string) => ({ idempotency: { key, fingerprint, ttlMs: 60_000 } });
+
+      it('returns the original job for the same key and body, conflicts on another body', async () => {
+        const first = await admitOk(store, request({}, withKey('k1', 'f1')));
+        const again = await admitOk(store, request({}, withKey('k1', 'f1')));
+        expect(again.kind).toBe('duplicate');
+        expect(again.job.id).toBe(first.job.id);
+        const [conflict] = await store.admit([request({}, withKey('k1', 'f2'))]);
+        expect(conflict).toMatchObject({ kind: 'error', error: { code: 'JOBGATE_ERR_IDEMPOTENCY_CONFLICT' } });
+        expect((await store.counts('q')).queued).toBe(1);
+      });
+
+      it('scopes keys per owner and forgets them after the ttl', async () => {
+        const a = await admitOk(store, request({ owner: 'alice' }, withKey('k', 'f')));
+        const b = await admitOk(store, request({ owner: 'bob' }, withKey('k', 'f')));
+        expect(b.job.id).not.toBe(a.job.id);
+        await h.advance(60_001);
+        const c = await admitOk(store, request({ owner: 'alice' }, withKey('k', 'f')));
+        expect(c.kind).toBe('created');
+      });
+    });
+  });
+}
