@@ -32,6 +32,8 @@ export interface Job {
   parentId: string | null;
   /** 0 for a first job, parent depth + 1 for a follow-up iteration. */
   depth: number;
+  /** The deepest follow-up depth this job's chain may reach without a confirmation; null = unlimited. */
+  iterationAllowance: number | null;
   createdAt: number;
   runAt: number;
   startedAt: number | null;

@@ -131,6 +131,36 @@ export interface CancelResult {
   outcome: 'cancelled' | 'requested';
 }
 
+export interface ApiKeyRecord {
+  id: string;
+  /** Public part of the key, used to find the row; the secret is never stored. */
+  prefix: string;
+  /** SHA-256 (hex) of the whole key. */
+  hash: string;
+  owner: string;
+  role: 'admin' | 'tenant' | 'worker';
+  tier: string;
+  name: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface TokenRequest {
+  key: string;
+  /** Bucket size (burst). */
+  capacity: number;
+  /** Milliseconds to refill one token. */
+  refillMs: number;
+}
+
+export interface TokenResult {
+  allowed: boolean;
+  /** Whole tokens left after this request. */
+  remaining: number;
+  /** Until the next token when refused; until the bucket is full when allowed. */
+  resetMs: number;
+}
+
 export interface StoreCapabilities {
   /** Events published by the store reach every server (Redis pub/sub); else the engine emits locally. */
   sharedEvents: boolean;
@@ -165,6 +195,17 @@ export interface JobStore {
   counts(queue?: string): Promise<StatusCounts>;
   queues(): Promise<string[]>;
   usage(request: { owner: string; resetOffsetMs: number }): Promise<DailyUsage>;
+  /** 1-based place in the claim order of a queued job (an estimate under fair dispatch); null if not queued. */
+  position(id: string): Promise<number | null>;
+
+  createKey(record: ApiKeyRecord): Promise<void>;
+  findKey(prefix: string): Promise<ApiKeyRecord | null>;
+  listKeys(): Promise<ApiKeyRecord[]>;
+  /** Returns false when no such key exists. */
+  revokeKey(id: string): Promise<boolean>;
+  /** Takes one token from a bucket, refilling it by elapsed time first (store clock). */
+  takeToken(request: TokenRequest): Promise<TokenResult>;
+
   /** Round trip to the backend; throws when it is unreachable. */
   ping(): Promise<number>;
   now(): Promise<number>;

@@ -180,5 +180,53 @@ export function capacityConformance(name: string, factory: StoreFactory): void {
         await expect(store.confirm({ id: theirs.job.id, grant: 1 })).rejects.toMatchObject({ code: 'JOBGATE_ERR_ILLEGAL_TRANSITION' });
       });
     });
+
+    it('estimates a queued job’s place in the fair claim order', async () => {
+      const a1 = await admitOk(store, request({ owner: 'a' }));
+      await admitOk(store, request({ owner: 'a' }));
+      const a3 = await admitOk(store, request({ owner: 'a' }));
+      const b1 = await admitOk(store, request({ owner: 'b' }));
+      // Claim order is a1, b1, a2, a3.
+      expect(await store.position(a1.job.id)).toBe(1);
+      expect(await store.position(b1.job.id)).toBe(2);
+      expect(await store.position(a3.job.id)).toBe(4);
+      const [first] = await claim();
+      expect(await store.position(first!.id)).toBeNull();
+      expect(await store.position(b1.job.id)).toBe(1);
+    });
+
+    it('stores API keys by prefix and revokes them', async () => {
+      const record = {
+        id: 'key_1',
+        prefix: 'jg_abc',
+        hash: 'h',
+        owner: 'acme',
+        role: 'tenant' as const,
+        tier: 'pro',
+        name: 'ci',
+        createdAt: 1,
+        revokedAt: null,
+      };
+      await store.createKey(record);
+      expect(await store.findKey('jg_abc')).toEqual(record);
+      expect(await store.findKey('jg_zzz')).toBeNull();
+      expect((await store.listKeys()).map((k) => k.id)).toEqual(['key_1']);
+      expect(await store.revokeKey('key_1')).toBe(true);
+      expect((await store.findKey('jg_abc'))?.revokedAt).toEqual(expect.any(Number));
+      expect(await store.revokeKey('missing')).toBe(false);
+    });
+
+    it('rate-limits with a token bucket on the store clock', async () => {
+      const bucket = { key: 'k', capacity: 3, refillMs: 1_000 };
+      const taken = [];
+      for (let i = 0; i < 4; i++) taken.push(await store.takeToken(bucket));
+      expect(taken.map((t) => t.allowed)).toEqual([true, true, true, false]);
+      expect(taken.map((t) => t.remaining)).toEqual([2, 1, 0, 0]);
+      expect(taken[3]!.resetMs).toBe(1_000);
+      await h.advance(1_000);
+      expect((await store.takeToken(bucket)).allowed).toBe(true);
+      expect((await store.takeToken(bucket)).allowed).toBe(false);
+      expect((await store.takeToken({ ...bucket, key: 'other' })).allowed).toBe(true);
+    });
   });
 }

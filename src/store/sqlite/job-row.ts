@@ -25,6 +25,7 @@ export interface JobRow {
   root_id: string | null;
   depth: number;
   granted_iterations: number;
+  iteration_allowance: number | null;
   created_at: number;
   run_at: number;
   started_at: number | null;
@@ -57,6 +58,7 @@ export function toJob(row: JobRow): Job {
     projectId: row.project === '' ? null : row.project,
     parentId: row.parent_id,
     depth: row.depth,
+    iterationAllowance: row.iteration_allowance,
     createdAt: row.created_at,
     runAt: row.run_at,
     startedAt: row.started_at,

@@ -37,6 +37,7 @@ CREATE TABLE jobs (
   root_id TEXT,
   depth INTEGER NOT NULL DEFAULT 0,
   granted_iterations INTEGER NOT NULL DEFAULT 0, -- on a root job: confirmed extra iterations
+  iteration_allowance INTEGER,            -- deepest depth this job's chain may reach unconfirmed; null = unlimited
   created_at INTEGER NOT NULL,
   run_at INTEGER NOT NULL,
   started_at INTEGER,
@@ -124,6 +125,31 @@ CREATE TABLE idempotency (
   job_id TEXT NOT NULL,
   expires_at INTEGER NOT NULL,
   PRIMARY KEY (owner, key)
+);
+`,
+  },
+  {
+    version: 2,
+    name: '0002_keys_and_rate_limits',
+    sql: `
+-- API keys: only a SHA-256 of the secret is kept; prefix (public) finds the row.
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  prefix TEXT NOT NULL UNIQUE,
+  hash TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  role TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  name TEXT,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+
+-- Token buckets for rate limits: tokens as of updated_at.
+CREATE TABLE rate_buckets (
+  key TEXT PRIMARY KEY,
+  tokens REAL NOT NULL,
+  updated_at INTEGER NOT NULL
 );
 `,
   },

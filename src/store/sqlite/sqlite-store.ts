@@ -27,6 +27,9 @@ import { JOB_STATUSES, type JobStatus, WAITING_STATUSES } from '../../domain/job
 import { DAY_MS, dayIndex, dayStart, quotaHorizonDays } from '../../domain/quota-calendar.js';
 import type {
   AdmitRequest,
+  ApiKeyRecord,
+  TokenRequest,
+  TokenResult,
   AdmitResult,
   CancelResult,
   ClaimRequest,
@@ -42,7 +45,9 @@ import type {
 } from '../store.js';
 import { storeFailure } from '../store-errors.js';
 import { decodeCursor, encodeCursor, type JobRow, toJob } from './job-row.js';
+import { allKeys, insertKey, keyByPrefix, markRevoked, takeToken } from './key-table.js';
 import { migrate } from './migrate.js';
+import { queuePosition } from './queue-position.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
@@ -327,6 +332,7 @@ export class SqliteStore implements JobStore {
     let depth = 0;
     let rootId: string | null = null;
     let needsConfirmation = false;
+    let allowance = limits.iterationDepth;
     if (job.parentId !== null) {
       const parent = this.row(job.parentId);
       if (!parent || parent.owner !== job.owner) {
@@ -370,9 +376,9 @@ export class SqliteStore implements JobStore {
     this.db
       .prepare(
         `INSERT INTO jobs (id, queue, type, status, priority, eff_priority, payload, max_attempts, timeout_ms,
-           owner, project, parent_id, root_id, depth, created_at, run_at)
+           owner, project, parent_id, root_id, depth, iteration_allowance, created_at, run_at)
          VALUES (@id, @queue, @type, @status, @priority, @eff, @payload, @maxAttempts, @timeoutMs,
-           @owner, @project, @parentId, @rootId, @depth, @now, @runAt)`,
+           @owner, @project, @parentId, @rootId, @depth, @allowance, @now, @runAt)`,
       )
       .run({
         id: job.id,
@@ -389,6 +395,7 @@ export class SqliteStore implements JobStore {
         parentId: job.parentId,
         rootId,
         depth,
+        allowance,
         now,
         runAt,
       });
@@ -636,12 +643,12 @@ export class SqliteStore implements JobStore {
       if (row.status !== 'awaiting_confirmation')
         throw storeFailure('illegal', { id, status: row.status, op: 'confirm' });
       const rootId = row.root_id ?? row.id;
-      const root = this.row(rootId);
       // Grant enough for this job's depth even when several batches were skipped.
-      const needed = Math.max(grant, row.depth - (root?.granted_iterations ?? 0));
+      const needed = Math.max(grant, row.depth - (row.iteration_allowance ?? row.depth));
+      this.db.prepare('UPDATE jobs SET granted_iterations = granted_iterations + ? WHERE id = ?').run(needed, rootId);
       this.db
-        .prepare('UPDATE jobs SET granted_iterations = granted_iterations + ? WHERE id = ?')
-        .run(needed, rootId);
+        .prepare('UPDATE jobs SET iteration_allowance = iteration_allowance + ? WHERE seq = ? AND iteration_allowance IS NOT NULL')
+        .run(needed, row.seq);
       this.enqueue(row, 'awaiting_confirmation');
       return this.job(id);
     });
@@ -787,6 +794,30 @@ export class SqliteStore implements JobStore {
         resetsAt: dayStart(day, resetOffsetMs) + DAY_MS,
       };
     });
+  }
+
+  position(id: string): Promise<number | null> {
+    return this.read(() => queuePosition(this.db, id, this.fairness));
+  }
+
+  createKey(record: ApiKeyRecord): Promise<void> {
+    return this.tx(() => insertKey(this.db, record));
+  }
+
+  findKey(prefix: string): Promise<ApiKeyRecord | null> {
+    return this.read(() => keyByPrefix(this.db, prefix));
+  }
+
+  listKeys(): Promise<ApiKeyRecord[]> {
+    return this.read(() => allKeys(this.db));
+  }
+
+  revokeKey(id: string): Promise<boolean> {
+    return this.tx(() => markRevoked(this.db, id, this.clock()));
+  }
+
+  takeToken(request: TokenRequest): Promise<TokenResult> {
+    return this.tx(() => takeToken(this.db, request, this.clock()));
   }
 
   ping(): Promise<number> {
