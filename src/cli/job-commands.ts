@@ -1,21 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { isApiError, JobgateClient, type JobStatus, type JobView } from '../client/index.js';
+import type { JobStatus, JobView } from '../client/index.js';
+import { type ConnectionOptions, client, guarded, withConnection } from './connection.js';
 import { progressLine } from './progress-bar.js';
-
-interface ConnectionOptions {
-  url: string;
-  key?: string;
-}
-
-function withConnection(command: Command): Command {
-  return command
-    .option('--url <url>', 'server URL (env JOBGATE_URL)', process.env.JOBGATE_URL ?? 'http://127.0.0.1:8080')
-    .option('--key <key>', 'API key (env JOBGATE_KEY)', process.env.JOBGATE_KEY);
-}
-
-function client(opts: ConnectionOptions): JobgateClient {
-  return new JobgateClient({ url: opts.url, key: opts.key });
-}
 
 function parseJson(value: string): unknown {
   try {
@@ -29,20 +15,6 @@ function parseInteger(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
   return n;
-}
-
-/** Runs a command body, printing API errors as one clear line and a non-zero exit. */
-async function guarded(run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    if (isApiError(error)) {
-      process.stderr.write(`error: ${error.code}: ${error.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    throw error;
-  }
 }
 
 export function submitCommand(): Command {

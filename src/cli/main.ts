@@ -1,6 +1,7 @@
 /** The `jobgate` command. Every subcommand but `serve` talks to a server over HTTP (the client SDK). */
 import { Command, InvalidArgumentError } from 'commander';
 import { jobsCommand, submitCommand } from './job-commands.js';
+import { keysCommand } from './keys-command.js';
 import { serveCommand } from './serve-command.js';
 
 export function parsePort(value: string): number {
@@ -18,5 +19,6 @@ const program = new Command()
 program.addCommand(serveCommand());
 program.addCommand(submitCommand());
 program.addCommand(jobsCommand());
+program.addCommand(keysCommand());
 
 await program.parseAsync(process.argv);

@@ -1,5 +1,17 @@
 import { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config/load-config.js';
 import { startServer } from './server.js';
+
+interface ServeOptions {
+  port: string;
+  host: string;
+  db: string;
+  demo: boolean;
+  config?: string;
+  leaseMs: string;
+  graceMs: string;
+  logLevel: string;
+}
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -11,47 +23,53 @@ export function serveCommand(): Command {
       'SQLite database file (env JOBGATE_DB)',
       process.env.JOBGATE_DB ?? './data/jobgate.db',
     )
-    .option('--demo', 'register the demo queue and its in-process handler', false)
+    .option('--config <file>', 'configuration file (default ./jobgate.config.json when present)')
+    .option('--demo', 'register the demo queue and its in-process handler (dev mode)', false)
     .option('--lease-ms <ms>', 'lease length before an unheartbeated job is reaped', '30000')
     .option('--grace-ms <ms>', 'shutdown wait for running jobs', '10000')
     .option('--log-level <level>', 'pino log level', process.env.LOG_LEVEL ?? 'info')
-    .action(
-      async (opts: {
-        port: string;
-        host: string;
-        db: string;
-        demo: boolean;
-        leaseMs: string;
-        graceMs: string;
-        logLevel: string;
-      }) => {
-        const server = await startServer({
-          port: Number(opts.port),
-          host: opts.host,
-          db: opts.db,
-          demo: opts.demo,
-          logger: { level: opts.logLevel },
-          engine: { leaseMs: Number(opts.leaseMs) },
-          graceMs: Number(opts.graceMs),
-        });
+    .action(async (opts: ServeOptions) => {
+      let config: ReturnType<typeof loadConfig>;
+      try {
+        config = loadConfig(opts.config);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        process.stderr.write(`jobgate: invalid configuration: ${error.message}\n`);
+        process.exit(2);
+      }
+      const server = await startServer({
+        port: Number(opts.port),
+        host: opts.host,
+        db: opts.db,
+        demo: opts.demo,
+        config,
+        adminKey: process.env.JOBGATE_ADMIN_KEY || undefined,
+        logger: { level: opts.logLevel },
+        engine: { leaseMs: Number(opts.leaseMs) },
+        graceMs: Number(opts.graceMs),
+      });
+      process.stdout.write(
+        `Jobgate listening on ${server.url} (store: sqlite ${opts.db}${opts.demo ? ', demo queue on' : ''})\n`,
+      );
+      if (server.generatedAdminKey) {
         process.stdout.write(
-          `Jobgate listening on ${server.url} (store: sqlite ${opts.db}${opts.demo ? ', demo queue on' : ''})\n`,
+          `Dev admin key (set JOBGATE_ADMIN_KEY to choose your own): ${server.generatedAdminKey}\n`,
         );
-        let signals = 0;
-        const shutdown = (signal: string) => {
-          signals++;
-          if (signals > 1) process.exit(1);
-          process.stdout.write(`${signal}: draining (up to ${opts.graceMs} ms)…\n`);
-          server.close().then(
-            () => process.exit(0),
-            (error: unknown) => {
-              process.stderr.write(`shutdown failed: ${String(error)}\n`);
-              process.exit(1);
-            },
-          );
-        };
-        process.on('SIGTERM', () => shutdown('SIGTERM'));
-        process.on('SIGINT', () => shutdown('SIGINT'));
-      },
-    );
+      }
+      let signals = 0;
+      const shutdown = (signal: string) => {
+        signals++;
+        if (signals > 1) process.exit(1);
+        process.stdout.write(`${signal}: draining (up to ${opts.graceMs} ms)…\n`);
+        server.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            process.stderr.write(`shutdown failed: ${String(error)}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+    });
 }

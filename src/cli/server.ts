@@ -1,10 +1,16 @@
 /**
- * Composes a running Jobgate: store → engine → in-process workers → HTTP app. Used by
- * `jobgate serve` and by tests that need a whole server in-process.
+ * Composes a running Jobgate: config → store → engine → in-process workers → HTTP app.
+ * Used by `jobgate serve` and by tests that need a whole server.
  */
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { JobgateConfig } from '../config/config-schema.js';
+import { resetOffsetMs, validateConfig } from '../config/load-config.js';
+import { ownerLimits } from '../config/tier-limits.js';
 import { demoHandler, demoQueue } from '../demo/demo-handler.js';
+import { ApiKeys } from '../engine/api-keys.js';
 import { Engine, type EngineConfig } from '../engine/engine.js';
+import type { Principal } from '../engine/principal.js';
 import { buildApp } from '../http/app.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { JobStore } from '../store/store.js';
@@ -15,6 +21,9 @@ export interface ServerOptions {
   host: string;
   db: string;
   demo: boolean;
+  config?: JobgateConfig;
+  /** The bootstrap admin key (JOBGATE_ADMIN_KEY). In demo mode one is generated when absent. */
+  adminKey?: string;
   logger?: boolean | { level: string };
   store?: JobStore;
   engine?: Omit<EngineConfig, 'store'>;
@@ -28,17 +37,61 @@ export interface RunningServer {
   engine: Engine;
   workers: InProcessWorkers;
   url: string;
+  /** Set when demo mode generated the admin key. */
+  generatedAdminKey: string | null;
   close(): Promise<void>;
 }
 
 export const graceMsDefault = 10_000;
+const demoQueueDefaults = { maxWorkers: 4, maxQueued: 10_000 };
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const store = options.store ?? new SqliteStore({ file: options.db });
-  const engine = new Engine({ ...options.engine, store });
+  const config = options.config ?? validateConfig({});
+  if (options.demo && !config.queues[demoQueue]) config.queues[demoQueue] = { ...demoQueueDefaults };
+  const store = options.store ?? new SqliteStore({ file: options.db, fairness: config.fairness });
+  const tierOf = (principal: Principal) => config.tiers[principal.tier] ?? config.tiers[config.defaultTier]!;
+  const workersRef: { current: InProcessWorkers | null } = { current: null };
+  const engine = new Engine({
+    limitsFor: (principal) => ownerLimits(tierOf(principal)),
+    quota: { resetOffsetMs: resetOffsetMs(config), jitterMs: config.quota.jitterSec * 1000 },
+    idempotencyTtlMs: config.idempotencyTtlSec * 1000,
+    capacityFor: (queue) => {
+      const local = workersRef.current?.concurrencyOf(queue) ?? 0;
+      const cap = config.queues[queue]?.maxWorkers;
+      return Math.max(1, cap !== undefined && local > 0 ? Math.min(cap, local) : (cap ?? local));
+    },
+    ...options.engine,
+    store,
+  });
+  for (const [queue, settings] of Object.entries(config.queues)) {
+    await engine.configureQueue({
+      queue,
+      maxWorkers: settings.maxWorkers ?? null,
+      maxQueued: settings.maxQueued ?? null,
+    });
+  }
   const workers = new InProcessWorkers(engine);
+  workersRef.current = workers;
   if (options.demo) workers.register(demoQueue, demoHandler, { concurrency: options.demoConcurrency ?? 4 });
-  const app = await buildApp({ engine, logger: options.logger });
+
+  const generatedAdminKey =
+    !options.adminKey && options.demo && process.env.NODE_ENV !== 'production'
+      ? `jg_dev_${randomBytes(18).toString('base64url')}`
+      : null;
+  const keys = new ApiKeys(store, {
+    bootstrapAdminKey: options.adminKey ?? generatedAdminKey ?? undefined,
+    tiers: Object.keys(config.tiers),
+  });
+  const app = await buildApp({
+    engine,
+    keys,
+    logger: options.logger,
+    rateFor: (principal) => {
+      if (principal.keyId === 'bootstrap') return null;
+      const tier = tierOf(principal);
+      return { ratePerMinute: tier.ratePerMinute, burst: tier.burst };
+    },
+  });
   engine.start();
   workers.start();
   const address = await app.listen({ port: options.port, host: options.host });
@@ -53,5 +106,5 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     })();
     return closing;
   };
-  return { app, engine, workers, url: address, close };
+  return { app, engine, workers, url: address, generatedAdminKey, close };
 }

@@ -25,6 +25,7 @@ import { type Principal, scopeOwner } from './principal.js';
 import { LoopService } from './services/loop-service.js';
 import { fingerprint } from './submit-fingerprint.js';
 import { type SubmitInput, validateSubmit } from './submit-input.js';
+import { type WaitEstimate, WaitEstimator } from './wait-estimator.js';
 
 export interface EngineConfig {
   store: JobStore;
@@ -36,6 +37,8 @@ export interface EngineConfig {
   intervals?: { promoteMs: number; reapMs: number; purgeMs: number };
   /** Tier limits of a principal; unlimited when absent (single-tenant use). */
   limitsFor?: (principal: Principal) => OwnerLimits;
+  /** Workers that can run a queue's jobs at once, for wait estimates. */
+  capacityFor?: (queue: string) => number;
   quota?: { resetOffsetMs: number; jitterMs: number };
   idempotencyTtlMs?: number;
   onServiceError?: (service: string, error: unknown) => void;
@@ -45,6 +48,16 @@ export const leaseMsDefault = 30_000;
 export const retentionDefault = { completedMs: 24 * 3600_000, failedMs: 7 * 24 * 3600_000 };
 export const intervalsDefault = { promoteMs: 250, reapMs: 1_000, purgeMs: 60_000 };
 const batchSize = 500;
+
+export interface Usage {
+  jobsUsed: number;
+  /** null = unlimited. */
+  jobsRemaining: number | null;
+  iterationsUsed: number;
+  /** Follow-ups a new chain may make before a confirmation; null = unlimited. */
+  iterationsRemaining: number | null;
+  dailyLimitResetsAt: number;
+}
 
 export interface SubmitOutcome {
   job: Job;
@@ -69,6 +82,8 @@ export class Engine {
   private readonly limitsFor: (principal: Principal) => OwnerLimits;
   private readonly quota: { resetOffsetMs: number; jitterMs: number };
   private readonly idempotencyTtlMs: number;
+  private readonly capacityFor: (queue: string) => number;
+  readonly estimator = new WaitEstimator();
 
   constructor(config: EngineConfig) {
     this.store = config.store;
@@ -79,6 +94,12 @@ export class Engine {
     this.limitsFor = config.limitsFor ?? (() => unlimitedOwner);
     this.quota = config.quota ?? { resetOffsetMs: 0, jitterMs: 0 };
     this.idempotencyTtlMs = config.idempotencyTtlMs ?? 24 * 3600_000;
+    this.capacityFor = config.capacityFor ?? (() => 1);
+    this.events.subscribe(({ kind, job }) => {
+      if (kind === 'completed' && job.startedAt !== null && job.finishedAt !== null) {
+        this.estimator.record(job.queue, job.type, job.finishedAt - job.startedAt);
+      }
+    });
     const retention = config.retention ?? retentionDefault;
     const intervals = config.intervals ?? intervalsDefault;
     const onError = (name: string) => (error: unknown) => config.onServiceError?.(name, error);
@@ -117,6 +138,18 @@ export class Engine {
         },
       }),
     };
+  }
+
+  configureQueue(settings: {
+    queue: string;
+    maxWorkers: number | null;
+    maxQueued: number | null;
+  }): Promise<void> {
+    return this.store.configureQueue(settings);
+  }
+
+  takeToken(request: { key: string; capacity: number; refillMs: number }) {
+    return this.store.takeToken(request);
   }
 
   start(): void {
@@ -236,6 +269,30 @@ export class Engine {
 
   queues(): Promise<string[]> {
     return this.store.queues();
+  }
+
+  /** Daily usage of the principal's owner against its tier. */
+  async usage(principal: Principal): Promise<Usage> {
+    const limits = this.limitsFor(principal);
+    const daily = await this.store.usage({ owner: principal.owner, resetOffsetMs: this.quota.resetOffsetMs });
+    return {
+      jobsUsed: daily.jobsUsed,
+      jobsRemaining: limits.dailyJobs === null ? null : Math.max(0, limits.dailyJobs - daily.jobsUsed),
+      iterationsUsed: daily.iterationsUsed,
+      iterationsRemaining: limits.iterationDepth,
+      dailyLimitResetsAt: daily.resetsAt,
+    };
+  }
+
+  /** Place in line and estimated wait of a queued job; null for any other status. */
+  async placeInLine(job: Job): Promise<{ position: number; estimatedWait: WaitEstimate } | null> {
+    if (job.status !== 'queued') return null;
+    const position = await this.store.position(job.id);
+    if (position === null) return null;
+    return {
+      position,
+      estimatedWait: this.estimator.estimate(job.queue, job.type, position, this.capacityFor(job.queue)),
+    };
   }
 
   // ---- operator actions -----------------------------------------------------------

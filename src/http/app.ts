@@ -6,11 +6,15 @@
 import { createRequire } from 'node:module';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { JobgateError } from '../domain/errors.js';
+import type { ApiKeys } from '../engine/api-keys.js';
 import type { Engine } from '../engine/engine.js';
-import { type Principal, systemPrincipal } from '../engine/principal.js';
+import { type Principal, type Role, systemPrincipal } from '../engine/principal.js';
 import { registerErrorHandling } from './error-handler.js';
+import { type RateSettings, registerRateLimit } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { keyRoutes } from './routes/keys.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 export const version = pkg.version;
@@ -22,7 +26,14 @@ export interface AppOptions {
   logger?: boolean | { level: string };
   /** Largest request body in bytes (default 1 MiB). */
   bodyLimit?: number;
+  /** When given, every /api/v1 request needs a key, and the key routes are served. */
+  keys?: ApiKeys;
+  /** A principal's rate limit; null = not limited. No limiting when absent. */
+  rateFor?: (principal: Principal) => RateSettings | null;
 }
+
+/** Roles allowed on a route unless its `config.roles` says otherwise. */
+const defaultRoles: readonly Role[] = ['admin', 'tenant'];
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -57,13 +68,33 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
 
-  const authenticate = options.authenticate ?? (async () => systemPrincipal);
+  const keys = options.keys;
+  const authenticate =
+    options.authenticate ??
+    (keys
+      ? (request: FastifyRequest) => keys.authenticate(bearerToken(request.headers.authorization))
+      : async () => systemPrincipal);
   app.decorateRequest('principal', undefined as unknown as Principal);
   app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/api/')) request.principal = await authenticate(request);
+    if (!request.url.startsWith('/api/')) return;
+    request.principal = await authenticate(request);
+    const roles = (request.routeOptions.config as { roles?: readonly Role[] }).roles ?? defaultRoles;
+    if (!roles.includes(request.principal.role)) {
+      throw new JobgateError(
+        'JOBGATE_ERR_FORBIDDEN',
+        `A ${request.principal.role} key may not do this (needs ${roles.join(' or ')})`,
+      );
+    }
   });
+  if (options.rateFor) await registerRateLimit(app, options.engine, options.rateFor);
 
   await app.register(healthRoutes, { engine: options.engine, version });
   await app.register(jobRoutes, { engine: options.engine, prefix: '/api/v1' });
+  if (keys) await app.register(keyRoutes, { keys, prefix: '/api/v1' });
   return app;
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
 }

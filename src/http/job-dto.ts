@@ -1,5 +1,6 @@
 /** The job as the API shows it: times as ISO 8601 strings, internal fields left out. */
 import type { Job } from '../domain/job.js';
+import type { Usage } from '../engine/engine.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -9,6 +10,10 @@ export interface UsageDto {
   iterationsUsed: number;
   iterationsRemaining: number | null;
   dailyLimitResetsAt: string;
+}
+
+export function usageDto(usage: Usage): UsageDto {
+  return { ...usage, dailyLimitResetsAt: new Date(usage.dailyLimitResetsAt).toISOString() };
 }
 
 export interface JobExtras {

@@ -60,6 +60,13 @@ export class InProcessWorkers {
     return worker;
   }
 
+  /** Jobs of `queue` this process can run at once. */
+  concurrencyOf(queue: string): number {
+    return this.workers
+      .filter((worker) => worker.queue === queue)
+      .reduce((sum, worker) => sum + worker.concurrency, 0);
+  }
+
   list(): readonly QueueWorker[] {
     return this.workers;
   }

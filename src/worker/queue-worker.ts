@@ -45,7 +45,7 @@ export class QueueWorker extends EventEmitter {
   readonly workerId: string;
   readonly queue: string;
   private readonly options: QueueWorkerOptions;
-  private readonly concurrency: number;
+  readonly concurrency: number;
   private readonly active = new Map<string, ActiveJob>();
   private stopping = true;
   private loopDone: Promise<void> | null = null;

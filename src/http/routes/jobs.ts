@@ -3,8 +3,9 @@ import { Type } from 'typebox';
 import { JobgateError } from '../../domain/errors.js';
 import type { Job } from '../../domain/job.js';
 import type { Engine, SubmitOutcome } from '../../engine/engine.js';
+import type { Principal } from '../../engine/principal.js';
 import type { SubmitInput } from '../../engine/submit-input.js';
-import { jobDto } from '../job-dto.js';
+import { type JobExtras, jobDto, usageDto } from '../job-dto.js';
 import {
   ErrorBody,
   errorResponses,
@@ -13,20 +14,10 @@ import {
   JobSchema,
   ListQuery,
   SubmitBody,
+  UsageSchema,
 } from '../schemas.js';
 
-type SubmitBodyValue = {
-  queue: string;
-  type?: string;
-  payload?: unknown;
-  priority?: number;
-  runAt?: string;
-  delayMs?: number;
-  maxAttempts?: number;
-  timeoutMs?: number;
-  projectId?: string;
-  parentId?: string;
-};
+type SubmitBodyValue = Omit<SubmitInput, 'runAt'> & { runAt?: string };
 
 function toSubmitInput(body: SubmitBodyValue): SubmitInput {
   const { runAt, ...rest } = body;
@@ -37,26 +28,35 @@ function toSubmitInput(body: SubmitBodyValue): SubmitInput {
   return { ...rest, runAt: at };
 }
 
-function outcomeDto(outcome: SubmitOutcome) {
-  const { job } = outcome;
-  const message = outcome.deferredByQuota
-    ? `Daily quota reached: the job will run at ${new Date(job.runAt).toISOString()}`
-    : undefined;
-  return jobDto(job, message ? { message } : {});
-}
-
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
 });
 
 export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (app, { engine }) => {
-  const view = (job: Job) => jobDto(job);
+  /** A single-job response: the job, the caller's usage, and its place in line when queued. */
+  const present = async (job: Job, principal: Principal, extras: JobExtras = {}) => {
+    const [usage, place] = await Promise.all([engine.usage(principal), engine.placeInLine(job)]);
+    return jobDto(job, {
+      usage: usageDto(usage),
+      position: place?.position ?? null,
+      estimatedWait: place?.estimatedWait ?? null,
+      ...extras,
+    });
+  };
+  const outcomeExtras = (outcome: SubmitOutcome): JobExtras =>
+    outcome.deferredByQuota
+      ? {
+          message: `Daily quota reached: the job is scheduled to run at ${new Date(outcome.job.runAt).toISOString()}`,
+        }
+      : {};
 
   app.post(
     '/jobs',
     {
       schema: {
         summary: 'Submit a job',
+        description:
+          'Answers 202 with the new job, or 200 with the original job for a repeated Idempotency-Key.',
         body: SubmitBody,
         headers: IdempotencyHeaders,
         response: { 200: JobSchema, 202: JobSchema, ...errorResponses },
@@ -68,7 +68,9 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
         request.principal,
         request.headers['idempotency-key'],
       );
-      return reply.code(outcome.duplicate ? 200 : 202).send(outcomeDto(outcome));
+      return reply
+        .code(outcome.duplicate ? 200 : 202)
+        .send(await present(outcome.job, request.principal, outcomeExtras(outcome)));
     },
   );
 
@@ -113,16 +115,17 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
       const outcomes = await engine.submitMany(inputs, request.principal);
       let next = 0;
       const items = early.map((error) => {
-        if (error) return { status: 'error' as const, error: { code: error.code, message: error.message } };
+        const failure = error ?? null;
+        if (failure)
+          return { status: 'error' as const, error: { code: failure.code, message: failure.message } };
         const outcome = outcomes[next++]!;
-        if ('error' in outcome) {
+        if ('error' in outcome)
           return {
             status: 'error' as const,
             error: { code: outcome.error.code, message: outcome.error.message },
           };
-        }
         const status = outcome.job.status === 'scheduled' ? ('scheduled' as const) : ('accepted' as const);
-        return { status, job: outcomeDto(outcome) };
+        return { status, job: jobDto(outcome.job, outcomeExtras(outcome)) };
       });
       return reply.code(202).send({ items });
     },
@@ -131,7 +134,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
   app.get(
     '/jobs/:id',
     { schema: { summary: 'Get a job', params: JobParams, response: { 200: JobSchema, ...errorResponses } } },
-    async (request) => view(await engine.get(request.params.id, request.principal)),
+    async (request) => present(await engine.get(request.params.id, request.principal), request.principal),
   );
 
   app.get(
@@ -150,25 +153,34 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
         throw new JobgateError('JOBGATE_ERR_VALIDATION', 'querystring.limit must be within [1, 500]');
       }
       const page = await engine.list({ ...filter, limit: parsedLimit }, request.principal);
-      return { items: page.items.map(view), nextCursor: page.nextCursor };
+      return { items: page.items.map((job) => jobDto(job)), nextCursor: page.nextCursor };
     },
   );
 
-  const action = (
-    name: 'cancel' | 'retry' | 'confirm',
-    summary: string,
-    run: (id: string, req: { principal: import('../../engine/principal.js').Principal }) => Promise<Job>,
-  ) =>
+  const actions = {
+    cancel: { summary: 'Cancel a job (a running job is asked to stop)', run: engine.cancel.bind(engine) },
+    retry: { summary: 'Retry a failed or cancelled job', run: engine.retryJob.bind(engine) },
+    confirm: {
+      summary: 'Release a follow-up iteration that awaits confirmation',
+      run: engine.confirm.bind(engine),
+    },
+  };
+  for (const [name, { summary, run }] of Object.entries(actions)) {
     app.post(
       `/jobs/:id/${name}`,
       { schema: { summary, params: JobParams, response: { 200: JobSchema, ...errorResponses } } },
-      async (request) => view(await run(request.params.id, request)),
+      async (request) => present(await run(request.params.id, request.principal), request.principal),
     );
-  action('cancel', 'Cancel a job (a running job is asked to stop)', (id, req) =>
-    engine.cancel(id, req.principal),
-  );
-  action('retry', 'Retry a failed or cancelled job', (id, req) => engine.retryJob(id, req.principal));
-  action('confirm', 'Release a follow-up iteration that awaits confirmation', (id, req) =>
-    engine.confirm(id, req.principal),
+  }
+
+  app.get(
+    '/usage',
+    {
+      schema: {
+        summary: 'Daily usage of the calling key’s owner',
+        response: { 200: UsageSchema, ...errorResponses },
+      },
+    },
+    async (request) => usageDto(await engine.usage(request.principal)),
   );
 };

@@ -43,15 +43,26 @@ export function allKeys(db: Database.Database): ApiKeyRecord[] {
 }
 
 export function markRevoked(db: Database.Database, id: string, now: number): boolean {
-  return db.prepare('UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(now, id).changes > 0;
+  return (
+    db.prepare('UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(now, id).changes >
+    0
+  );
 }
 
 /**
  * Token bucket: refill by elapsed time, then take one token if there is one. Tokens are
  * fractional in storage so slow refills are exact; callers see whole tokens.
  */
-export function takeToken(db: Database.Database, { key, capacity, refillMs }: TokenRequest, now: number): TokenResult {
-  const row = db.prepare<[string], { tokens: number; updated_at: number }>('SELECT tokens, updated_at FROM rate_buckets WHERE key = ?').get(key);
+export function takeToken(
+  db: Database.Database,
+  { key, capacity, refillMs }: TokenRequest,
+  now: number,
+): TokenResult {
+  const row = db
+    .prepare<[string], { tokens: number; updated_at: number }>(
+      'SELECT tokens, updated_at FROM rate_buckets WHERE key = ?',
+    )
+    .get(key);
   const elapsed = row ? Math.max(0, now - row.updated_at) : 0;
   const available = row ? Math.min(capacity, row.tokens + elapsed / refillMs) : capacity;
   const allowed = available >= 1;

@@ -12,13 +12,16 @@ const scanCap = 100_000;
 
 export function queuePosition(db: Database.Database, id: string, fairness: FairnessSettings): number | null {
   const job = db
-    .prepare<[string], { seq: number; queue: string; owner: string; project: string; status: string; eff_priority: number }>(
-      'SELECT seq, queue, owner, project, status, eff_priority FROM jobs WHERE id = ?',
-    )
+    .prepare<
+      [string],
+      { seq: number; queue: string; owner: string; project: string; status: string; eff_priority: number }
+    >('SELECT seq, queue, owner, project, status, eff_priority FROM jobs WHERE id = ?')
     .get(id);
   if (!job || job.status !== 'queued') return null;
   const group = db
-    .prepare<[string, string, string], { gid: number; vstart: number }>('SELECT gid, vstart FROM job_groups WHERE queue = ? AND owner = ? AND project = ?')
+    .prepare<[string, string, string], { gid: number; vstart: number }>(
+      'SELECT gid, vstart FROM job_groups WHERE queue = ? AND owner = ? AND project = ?',
+    )
     .get(job.queue, job.owner, job.project);
   const ownAhead =
     db

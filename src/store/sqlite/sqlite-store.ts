@@ -27,10 +27,8 @@ import { JOB_STATUSES, type JobStatus, WAITING_STATUSES } from '../../domain/job
 import { DAY_MS, dayIndex, dayStart, quotaHorizonDays } from '../../domain/quota-calendar.js';
 import type {
   AdmitRequest,
-  ApiKeyRecord,
-  TokenRequest,
-  TokenResult,
   AdmitResult,
+  ApiKeyRecord,
   CancelResult,
   ClaimRequest,
   DailyUsage,
@@ -42,6 +40,8 @@ import type {
   PurgeRequest,
   QueueSettings,
   StatusCounts,
+  TokenRequest,
+  TokenResult,
 } from '../store.js';
 import { storeFailure } from '../store-errors.js';
 import { decodeCursor, encodeCursor, type JobRow, toJob } from './job-row.js';
@@ -332,7 +332,7 @@ export class SqliteStore implements JobStore {
     let depth = 0;
     let rootId: string | null = null;
     let needsConfirmation = false;
-    let allowance = limits.iterationDepth;
+    const allowance = limits.iterationDepth;
     if (job.parentId !== null) {
       const parent = this.row(job.parentId);
       if (!parent || parent.owner !== job.owner) {
@@ -645,9 +645,13 @@ export class SqliteStore implements JobStore {
       const rootId = row.root_id ?? row.id;
       // Grant enough for this job's depth even when several batches were skipped.
       const needed = Math.max(grant, row.depth - (row.iteration_allowance ?? row.depth));
-      this.db.prepare('UPDATE jobs SET granted_iterations = granted_iterations + ? WHERE id = ?').run(needed, rootId);
       this.db
-        .prepare('UPDATE jobs SET iteration_allowance = iteration_allowance + ? WHERE seq = ? AND iteration_allowance IS NOT NULL')
+        .prepare('UPDATE jobs SET granted_iterations = granted_iterations + ? WHERE id = ?')
+        .run(needed, rootId);
+      this.db
+        .prepare(
+          'UPDATE jobs SET iteration_allowance = iteration_allowance + ? WHERE seq = ? AND iteration_allowance IS NOT NULL',
+        )
         .run(needed, row.seq);
       this.enqueue(row, 'awaiting_confirmation');
       return this.job(id);

@@ -1,0 +1,126 @@
+/**
+ * The configuration file (`jobgate.config.json`, or `--config FILE`): one schema with
+ * defaults and a description per field; types are inferred from it.
+ */
+import { type Static, Type } from 'typebox';
+
+const Limit = (description: string) =>
+  Type.Integer({ minimum: -1, description: `${description} (-1 = unlimited)` });
+
+export const TierSchema = Type.Object(
+  {
+    priorityBoost: Type.Integer({
+      minimum: 0,
+      maximum: 9,
+      description: 'Priority levels this tier’s jobs move up',
+    }),
+    maxConcurrentPerUser: Limit('Running jobs per owner, across queues'),
+    maxConcurrentPerProject: Limit('Running jobs per (owner, project)'),
+    dailyJobs: Limit('Jobs per owner per day; more are scheduled for the next day with room'),
+    iterationDepth: Limit('Follow-up depth allowed before a confirmation is needed'),
+    iterationBatch: Type.Integer({ minimum: 1, description: 'Iterations one confirmation grants' }),
+    ratePerMinute: Type.Integer({ minimum: 1, description: 'Sustained API requests per minute per key' }),
+    burst: Type.Integer({ minimum: 1, description: 'Requests a key may make at once (token bucket size)' }),
+  },
+  { additionalProperties: false },
+);
+
+export const PoolSchema = Type.Object(
+  {
+    min: Type.Integer({ minimum: 0 }),
+    max: Type.Integer({ minimum: 1 }),
+    idleTimeoutSec: Type.Number({ exclusiveMinimum: 0 }),
+    handlers: Type.Optional(Type.String()),
+    command: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const QueueConfigSchema = Type.Object(
+  {
+    maxWorkers: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Jobs of this queue running at once' }),
+    ),
+    maxQueued: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Waiting jobs before submits answer 503' }),
+    ),
+    pool: Type.Optional(PoolSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    tiers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), TierSchema),
+    queues: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }), QueueConfigSchema),
+    defaultTier: Type.String(),
+    quota: Type.Object(
+      {
+        resetUtc: Type.String({
+          pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$',
+          description: 'Daily reset time, HH:MM UTC',
+        }),
+        jitterSec: Type.Integer({
+          minimum: 0,
+          description: 'Deferred jobs start within this many seconds after the reset',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    fairness: Type.Object(
+      {
+        agingTurns: Type.Integer({
+          minimum: 1,
+          description: 'Dispatch turns a group waits per priority level below another',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    idempotencyTtlSec: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export type TierConfig = Static<typeof TierSchema>;
+export type QueueConfig = Static<typeof QueueConfigSchema>;
+export type JobgateConfig = Static<typeof ConfigSchema>;
+
+export const defaultConfig: JobgateConfig = {
+  tiers: {
+    free: {
+      priorityBoost: 0,
+      maxConcurrentPerUser: 2,
+      maxConcurrentPerProject: 1,
+      dailyJobs: 100,
+      iterationDepth: 3,
+      iterationBatch: 3,
+      ratePerMinute: 60,
+      burst: 20,
+    },
+    pro: {
+      priorityBoost: 2,
+      maxConcurrentPerUser: 10,
+      maxConcurrentPerProject: 5,
+      dailyJobs: 5_000,
+      iterationDepth: 10,
+      iterationBatch: 10,
+      ratePerMinute: 600,
+      burst: 100,
+    },
+    internal: {
+      priorityBoost: 4,
+      maxConcurrentPerUser: -1,
+      maxConcurrentPerProject: -1,
+      dailyJobs: -1,
+      iterationDepth: -1,
+      iterationBatch: 100,
+      ratePerMinute: 60_000,
+      burst: 10_000,
+    },
+  },
+  queues: {},
+  defaultTier: 'free',
+  quota: { resetUtc: '00:00', jitterSec: 300 },
+  fairness: { agingTurns: 10 },
+  idempotencyTtlSec: 24 * 3600,
+};

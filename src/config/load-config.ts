@@ -1,0 +1,72 @@
+/**
+ * Loads and validates the configuration file at start, failing fast with a message
+ * that names the bad field (`tiers.pro.dailyJobs must be integer`). Sections a file
+ * leaves out take their defaults; a file's `tiers` replaces the default tiers whole.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { Value } from 'typebox/value';
+import { ConfigSchema, defaultConfig, type JobgateConfig } from './config-schema.js';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const fieldPath = (instancePath: string) => instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)';
+
+export function validateConfig(raw: unknown, source = 'config'): JobgateConfig {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError(`${source}: must be a JSON object`);
+  const input = raw as Partial<JobgateConfig>;
+  const merged = {
+    ...defaultConfig,
+    ...input,
+    quota: { ...defaultConfig.quota, ...(input.quota ?? {}) },
+    fairness: { ...defaultConfig.fairness, ...(input.fairness ?? {}) },
+  };
+  const [first] = Value.Errors(ConfigSchema, merged);
+  if (first) {
+    const extra =
+      'additionalProperties' in first.params ? ` (${String(first.params.additionalProperties)})` : '';
+    throw new ConfigError(`${source}: ${fieldPath(first.instancePath)} ${first.message}${extra}`);
+  }
+  if (!merged.tiers[merged.defaultTier]) {
+    throw new ConfigError(
+      `${source}: defaultTier "${merged.defaultTier}" is not one of the tiers (${Object.keys(merged.tiers).join(', ')})`,
+    );
+  }
+  for (const [name, queue] of Object.entries(merged.queues)) {
+    if (queue.pool && queue.pool.min > queue.pool.max)
+      throw new ConfigError(`${source}: queues.${name}.pool.min must be <= pool.max`);
+  }
+  return merged;
+}
+
+/** Reads `file` when given (it must exist), else ./jobgate.config.json when present, else the defaults. */
+export function loadConfig(file?: string): JobgateConfig {
+  const path = file ?? (existsSync('jobgate.config.json') ? 'jobgate.config.json' : undefined);
+  if (!path) return validateConfig({}, 'defaults');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      `${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+  return validateConfig(raw, path);
+}
+
+/** Milliseconds after UTC midnight of the daily reset. */
+export function resetOffsetMs(config: JobgateConfig): number {
+  const [hours, minutes] = config.quota.resetUtc.split(':').map(Number);
+  return ((hours ?? 0) * 60 + (minutes ?? 0)) * 60_000;
+}

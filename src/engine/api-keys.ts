@@ -1,0 +1,92 @@
+/**
+ * API keys: `jg_<prefix>_<secret>`. The prefix is public and finds the record; only a
+ * SHA-256 of the whole key is stored, and comparison is constant-time. A key is shown
+ * once, at creation. Revocation takes effect on the next request (no cache).
+ */
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { JobgateError } from '../domain/errors.js';
+import type { ApiKeyRecord, JobStore } from '../store/store.js';
+import type { Principal, Role } from './principal.js';
+
+const KEY_PATTERN = /^jg_([a-f0-9]{12})_([A-Za-z0-9_-]{32,64})$/;
+
+export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+function sameHash(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+export interface CreateKeyRequest {
+  owner: string;
+  role: Role;
+  tier: string;
+  name?: string;
+}
+
+export type PublicKeyRecord = Omit<ApiKeyRecord, 'hash'>;
+
+export class ApiKeys {
+  private readonly store: JobStore;
+  private readonly bootstrapHash: string | null;
+  private readonly tiers: ReadonlySet<string>;
+
+  /** `bootstrapAdminKey` (JOBGATE_ADMIN_KEY) is an admin key that lives only in the environment. */
+  constructor(store: JobStore, options: { bootstrapAdminKey?: string; tiers: Iterable<string> }) {
+    this.store = store;
+    this.bootstrapHash = options.bootstrapAdminKey ? hashKey(options.bootstrapAdminKey) : null;
+    this.tiers = new Set(options.tiers);
+  }
+
+  async create(request: CreateKeyRequest): Promise<{ key: string; record: PublicKeyRecord }> {
+    if (!this.tiers.has(request.tier)) {
+      throw new JobgateError('JOBGATE_ERR_VALIDATION', `tier "${request.tier}" is not configured`, {
+        details: { field: 'tier', tiers: [...this.tiers] },
+      });
+    }
+    const prefix = randomBytes(6).toString('hex');
+    const key = `jg_${prefix}_${randomBytes(32).toString('base64url')}`;
+    const record: ApiKeyRecord = {
+      id: `key_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
+      prefix,
+      hash: hashKey(key),
+      owner: request.owner,
+      role: request.role,
+      tier: request.tier,
+      name: request.name ?? null,
+      createdAt: await this.store.now(),
+      revokedAt: null,
+    };
+    await this.store.createKey(record);
+    return { key, record: publicRecord(record) };
+  }
+
+  async list(): Promise<PublicKeyRecord[]> {
+    return (await this.store.listKeys()).map(publicRecord);
+  }
+
+  async revoke(id: string): Promise<void> {
+    if (!(await this.store.revokeKey(id))) throw new JobgateError('JOBGATE_ERR_NOT_FOUND', `No key ${id}`);
+  }
+
+  /** Resolves a presented key to its principal, or throws 401. */
+  async authenticate(presented: string | undefined): Promise<Principal> {
+    if (!presented)
+      throw new JobgateError('JOBGATE_ERR_UNAUTHORIZED', 'Send Authorization: Bearer <api key>');
+    const hash = hashKey(presented);
+    if (this.bootstrapHash && sameHash(hash, this.bootstrapHash)) {
+      return { owner: 'admin', role: 'admin', tier: 'internal', keyId: 'bootstrap' };
+    }
+    const match = KEY_PATTERN.exec(presented);
+    const record = match ? await this.store.findKey(match[1]!) : null;
+    if (!record || !sameHash(hash, record.hash) || record.revokedAt !== null) {
+      throw new JobgateError('JOBGATE_ERR_UNAUTHORIZED', 'The API key is not valid');
+    }
+    return { owner: record.owner, role: record.role, tier: record.tier, keyId: record.id };
+  }
+}
+
+function publicRecord({ hash: _hash, ...rest }: ApiKeyRecord): PublicKeyRecord {
+  return rest;
+}

@@ -1,0 +1,59 @@
+/**
+ * Per-key rate limiting: @fastify/rate-limit does the HTTP side (headers, 429,
+ * Retry-After); the counting is a token bucket kept in the job store, so the limit
+ * holds across every server sharing that store. The plugin's fixed-window vocabulary
+ * maps onto the bucket: `max` = burst, `timeWindow` = ms to refill one token,
+ * `current` = tokens spent, `ttl` = until the bucket is full (or, refused, until the next token).
+ */
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { JobgateError } from '../domain/errors.js';
+import type { Engine } from '../engine/engine.js';
+import type { Principal } from '../engine/principal.js';
+
+export interface RateSettings {
+  ratePerMinute: number;
+  burst: number;
+}
+
+type IncrCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
+
+export async function registerRateLimit(
+  app: FastifyInstance,
+  engine: Engine,
+  rateFor: (principal: Principal) => RateSettings | null,
+): Promise<void> {
+  const settings = (request: FastifyRequest) => (request.principal ? rateFor(request.principal) : null);
+
+  class StoreBucket {
+    // The plugin passes (timeWindow, max) after the callback at run time; its typings omit them.
+    incr(key: string, callback: IncrCallback, refillMs = 1_000, capacity = 1): void {
+      engine.takeToken({ key: `rate:${key}`, capacity, refillMs }).then(
+        (taken) =>
+          callback(null, {
+            current: taken.allowed ? capacity - taken.remaining : capacity + 1,
+            ttl: taken.resetMs,
+          }),
+        (error: Error) => callback(error),
+      );
+    }
+
+    child(): StoreBucket {
+      return this;
+    }
+  }
+
+  await app.register(rateLimit, {
+    global: true,
+    store: StoreBucket,
+    // Requests with no principal (health, docs, metrics) and unlimited tiers are not counted.
+    allowList: (request) => settings(request) === null,
+    keyGenerator: (request) => request.principal?.keyId ?? request.ip,
+    max: (request) => settings(request)?.burst ?? 1,
+    timeWindow: (request) => 60_000 / (settings(request)?.ratePerMinute ?? 60),
+    errorResponseBuilder: (_request, context) =>
+      new JobgateError('JOBGATE_ERR_RATE_LIMITED', `Rate limit exceeded: retry in ${context.after}`, {
+        retryAfterSec: Math.max(1, Math.ceil(context.ttl / 1000)),
+      }),
+  });
+}

@@ -1,0 +1,22 @@
+import { it } from 'vitest';
+import { createTestServer } from '../helpers/test-server.js';
+it('probe', async () => {
+  const s = await createTestServer();
+  const show = async (label: string, opts: any) => { const r = await s.app.inject(opts); console.log(label, r.statusCode, JSON.stringify(r.headers['content-type']), r.body.slice(0, 300)); };
+  await show('get-body', { method: 'GET', url: '/api/v1/jobs', headers: { 'content-type': 'application/json' }, payload: '{' });
+  await show('delete-body', { method: 'DELETE', url: '/api/v1/jobs/x', headers: { 'content-type': 'application/json' }, payload: '{' });
+  await show('gzip', { method: 'POST', url: '/api/v1/jobs', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, payload: '{"queue":"q"}' });
+  await show('limit-dup', { method: 'GET', url: '/api/v1/jobs?limit=1&limit=2' });
+  await show('deep-batch', { method: 'POST', url: '/api/v1/jobs/batch', headers: { 'content-type': 'application/json' }, payload: `{"jobs":[{"queue":"q","payload":${'['.repeat(6000)}${']'.repeat(6000)}}]}` });
+  await show('deep-idem', { method: 'POST', url: '/api/v1/jobs', headers: { 'content-type': 'application/json', 'idempotency-key': 'x' }, payload: `{"queue":"q","payload":${'{"a":'.repeat(6000)}1${'}'.repeat(6000)}}` });
+  await show('long-url', { method: 'GET', url: `/api/v1/jobs/${'a'.repeat(100000)}` });
+  await show('big 2mib', { method: 'POST', url: '/api/v1/jobs', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ queue: 'q', payload: 'x'.repeat(2 * 1024 * 1024) }) });
+  await show('options', { method: 'OPTIONS', url: '/api/v1/jobs' });
+  await show('batch-1001', { method: 'POST', url: '/api/v1/jobs/batch', payload: { jobs: Array.from({ length: 1001 }, () => ({ queue: 'q' })) } });
+  await show('ctype-empty', { method: 'POST', url: '/api/v1/jobs', headers: { 'content-type': '' }, payload: '{"queue":"q"}' });
+  await show('ctype-weird', { method: 'POST', url: '/api/v1/jobs', headers: { 'content-type': ';;;' }, payload: '{"queue":"q"}' });
+  await show('ctype-upper', { method: 'POST', url: '/api/v1/jobs', headers: { 'content-type': 'APPLICATION/JSON' }, payload: '{"queue":"q"}' });
+  await show('query-bad-enc', { method: 'GET', url: '/api/v1/jobs?queue=%ZZ' });
+  await show('payload-infinity', { method: 'POST', url: '/api/v1/jobs', headers: { 'content-type': 'application/json' }, payload: '{"queue":"q","payload":1e400}' });
+  await s.close();
+});
