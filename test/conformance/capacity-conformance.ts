@@ -17,11 +17,15 @@ export function capacityConformance(name: string, factory: StoreFactory): void {
     });
 
     const claim = (limit = 1, queue = 'q') => store.claim({ queue, workerId: 'w', limit, leaseMs: 60_000 });
-    const finish = async (job: { id: string; leaseToken: string }) => store.complete({ id: job.id, token: job.leaseToken, result: null });
+    const finish = async (job: { id: string; leaseToken: string }) =>
+      store.complete({ id: job.id, token: job.leaseToken, result: null });
 
     it('claims a tier-boosted job before earlier jobs of a lower tier', async () => {
       for (let i = 0; i < 3; i++) await admitOk(store, request({ owner: 'free-user' }));
-      const boosted = await admitOk(store, request({ owner: 'pro-user' }, { limits: limited({ priorityBoost: 2 }) }));
+      const boosted = await admitOk(
+        store,
+        request({ owner: 'pro-user' }, { limits: limited({ priorityBoost: 2 }) }),
+      );
       const [first] = await claim();
       expect(first?.id).toBe(boosted.job.id);
     });
@@ -140,15 +144,19 @@ export function capacityConformance(name: string, factory: StoreFactory): void {
         const usage = await store.usage({ owner: 'u', resetOffsetMs: 0 });
         expect(usage).toMatchObject({ jobsUsed: 5, resetsAt: nextDay });
         // Five more fill tomorrow; the next lands the day after.
-        for (let i = 0; i < 5; i++) await admitOk(store, request({ owner: 'u' }, { limits: quota, calendar }));
+        for (let i = 0; i < 5; i++)
+          await admitOk(store, request({ owner: 'u' }, { limits: quota, calendar }));
         const later = await admitOk(store, request({ owner: 'u' }, { limits: quota, calendar }));
         expect(later.job.runAt).toBe(nextDay + DAY_MS + 1_234);
         // Another owner is not affected.
-        expect((await admitOk(store, request({ owner: 'v' }, { limits: quota, calendar }))).job.status).toBe('queued');
+        expect((await admitOk(store, request({ owner: 'v' }, { limits: quota, calendar }))).job.status).toBe(
+          'queued',
+        );
       });
 
       it('charges a deferred job to the day it runs in', async () => {
-        for (let i = 0; i < 6; i++) await admitOk(store, request({ owner: 'u' }, { limits: quota, calendar }));
+        for (let i = 0; i < 6; i++)
+          await admitOk(store, request({ owner: 'u' }, { limits: quota, calendar }));
         await h.advance(DAY_MS);
         expect((await store.usage({ owner: 'u', resetOffsetMs: 0 })).jobsUsed).toBe(1);
       });
@@ -177,7 +185,9 @@ export function capacityConformance(name: string, factory: StoreFactory): void {
         const theirs = await admitOk(store, request({ owner: 'other' }));
         const [result] = await store.admit([request({ owner: 'u', parentId: theirs.job.id }, { limits })]);
         expect(result).toMatchObject({ kind: 'error', error: { code: 'JOBGATE_ERR_UNPROCESSABLE' } });
-        await expect(store.confirm({ id: theirs.job.id, grant: 1 })).rejects.toMatchObject({ code: 'JOBGATE_ERR_ILLEGAL_TRANSITION' });
+        await expect(store.confirm({ id: theirs.job.id, grant: 1 })).rejects.toMatchObject({
+          code: 'JOBGATE_ERR_ILLEGAL_TRANSITION',
+        });
       });
     });
 

@@ -43,7 +43,10 @@ export function newJob(overrides: Partial<NewJob> = {}): NewJob {
   };
 }
 
-export function request(job: Partial<NewJob> = {}, extra: Partial<Omit<AdmitRequest, 'job'>> = {}): AdmitRequest {
+export function request(
+  job: Partial<NewJob> = {},
+  extra: Partial<Omit<AdmitRequest, 'job'>> = {},
+): AdmitRequest {
   return {
     job: newJob(job),
     limits: unlimitedOwner,
@@ -86,7 +89,13 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     describe('admit and read', () => {
       it('admits a job as queued and reads it back', async () => {
         const { job } = await admitOk(store, request({ payload: { hello: 'world' }, type: 'render' }));
-        expect(job).toMatchObject({ status: 'queued', type: 'render', payload: { hello: 'world' }, attempts: 0, priority: 5 });
+        expect(job).toMatchObject({
+          status: 'queued',
+          type: 'render',
+          payload: { hello: 'world' },
+          attempts: 0,
+          priority: 5,
+        });
         expect(await store.get(job.id)).toEqual(job);
         expect(await store.get('missing')).toBeNull();
       });
@@ -167,8 +176,14 @@ export function storeConformance(name: string, factory: StoreFactory): void {
 
         const stale = { id: first.id, token: first.leaseToken };
         await expectCode(store.complete({ ...stale, result: 'late' }), 'JOBGATE_ERR_LEASE_LOST');
-        await expectCode(store.fail({ ...stale, error: { message: 'x', retryable: true }, retryDelayMs: 0 }), 'JOBGATE_ERR_LEASE_LOST');
-        await expectCode(store.progress({ ...stale, progress: { percent: 50, stage: null, message: null } }), 'JOBGATE_ERR_LEASE_LOST');
+        await expectCode(
+          store.fail({ ...stale, error: { message: 'x', retryable: true }, retryDelayMs: 0 }),
+          'JOBGATE_ERR_LEASE_LOST',
+        );
+        await expectCode(
+          store.progress({ ...stale, progress: { percent: 50, stage: null, message: null } }),
+          'JOBGATE_ERR_LEASE_LOST',
+        );
         await expectCode(store.release(stale), 'JOBGATE_ERR_LEASE_LOST');
         const beat = await store.heartbeat({ leases: [stale], leaseMs: 1000 });
         expect(beat).toEqual({ extended: [], lost: [first.id], cancel: [] });
@@ -184,7 +199,10 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         await admitOk(store, request());
         const job = await claimOne('q', 1_000);
         await h.advance(800);
-        const beat = await store.heartbeat({ leases: [{ id: job.id, token: job.leaseToken }], leaseMs: 1_000 });
+        const beat = await store.heartbeat({
+          leases: [{ id: job.id, token: job.leaseToken }],
+          leaseMs: 1_000,
+        });
         expect(beat.extended).toEqual([job.id]);
         await h.advance(800);
         expect(await store.reapExpired({ limit: 10 })).toEqual([]);
@@ -203,7 +221,10 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       });
 
       it('a job that does not exist answers not found', async () => {
-        await expectCode(store.complete({ id: 'nope', token: 't', result: null }), 'JOBGATE_ERR_JOB_NOT_FOUND');
+        await expectCode(
+          store.complete({ id: 'nope', token: 't', result: null }),
+          'JOBGATE_ERR_JOB_NOT_FOUND',
+        );
       });
     });
 
@@ -212,7 +233,12 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         await admitOk(store, request());
         const job = await claimOne();
         const done = await store.complete({ id: job.id, token: job.leaseToken, result: { url: 'x' } });
-        expect(done).toMatchObject({ status: 'completed', result: { url: 'x' }, workerId: null, leaseExpiresAt: null });
+        expect(done).toMatchObject({
+          status: 'completed',
+          result: { url: 'x' },
+          workerId: null,
+          leaseExpiresAt: null,
+        });
         expect(done.progress.percent).toBe(100);
         expect(done.finishedAt).toEqual(expect.any(Number));
       });
@@ -220,21 +246,36 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       it('fails into a scheduled retry while attempts remain, then fails for good', async () => {
         await admitOk(store, request({ maxAttempts: 2 }));
         const first = await claimOne();
-        const retried = await store.fail({ id: first.id, token: first.leaseToken, error: { message: 'boom', retryable: true }, retryDelayMs: 500 });
+        const retried = await store.fail({
+          id: first.id,
+          token: first.leaseToken,
+          error: { message: 'boom', retryable: true },
+          retryDelayMs: 500,
+        });
         expect(retried).toMatchObject({ status: 'scheduled', error: { message: 'boom' } });
         expect(retried.runAt).toBe((await store.now()) + 500);
         await h.advance(500);
         await store.promoteDue({ limit: 10 });
         const second = await claimOne();
         expect(second.attempts).toBe(2);
-        const failed = await store.fail({ id: second.id, token: second.leaseToken, error: { message: 'boom2', retryable: true }, retryDelayMs: 500 });
+        const failed = await store.fail({
+          id: second.id,
+          token: second.leaseToken,
+          error: { message: 'boom2', retryable: true },
+          retryDelayMs: 500,
+        });
         expect(failed).toMatchObject({ status: 'failed', attempts: 2, error: { message: 'boom2' } });
       });
 
       it('a non-retryable error fails at once', async () => {
         await admitOk(store, request({ maxAttempts: 5 }));
         const job = await claimOne();
-        const failed = await store.fail({ id: job.id, token: job.leaseToken, error: { message: 'bad input', retryable: false }, retryDelayMs: 10 });
+        const failed = await store.fail({
+          id: job.id,
+          token: job.leaseToken,
+          error: { message: 'bad input', retryable: false },
+          retryDelayMs: 10,
+        });
         expect(failed.status).toBe('failed');
       });
 
@@ -251,18 +292,35 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       it('cancels queued and scheduled jobs at once', async () => {
         const { job: queued } = await admitOk(store, request());
         const { job: scheduled } = await admitOk(store, request({ delayMs: 10_000 }));
-        expect(await store.cancel({ id: queued.id })).toMatchObject({ outcome: 'cancelled', job: { status: 'cancelled' } });
-        expect(await store.cancel({ id: scheduled.id })).toMatchObject({ outcome: 'cancelled', job: { status: 'cancelled' } });
+        expect(await store.cancel({ id: queued.id })).toMatchObject({
+          outcome: 'cancelled',
+          job: { status: 'cancelled' },
+        });
+        expect(await store.cancel({ id: scheduled.id })).toMatchObject({
+          outcome: 'cancelled',
+          job: { status: 'cancelled' },
+        });
         expect(await store.claim({ queue: 'q', workerId: 'w', limit: 5, leaseMs: 1000 })).toEqual([]);
       });
 
       it('asks a running job to cancel through heartbeat, and the worker ends it cancelled', async () => {
         await admitOk(store, request());
         const job = await claimOne();
-        expect(await store.cancel({ id: job.id })).toMatchObject({ outcome: 'requested', job: { status: 'running', cancelRequested: true } });
-        const beat = await store.heartbeat({ leases: [{ id: job.id, token: job.leaseToken }], leaseMs: 1000 });
+        expect(await store.cancel({ id: job.id })).toMatchObject({
+          outcome: 'requested',
+          job: { status: 'running', cancelRequested: true },
+        });
+        const beat = await store.heartbeat({
+          leases: [{ id: job.id, token: job.leaseToken }],
+          leaseMs: 1000,
+        });
         expect(beat.cancel).toEqual([job.id]);
-        const ended = await store.fail({ id: job.id, token: job.leaseToken, error: { message: 'Cancelled', retryable: false }, retryDelayMs: 0 });
+        const ended = await store.fail({
+          id: job.id,
+          token: job.leaseToken,
+          error: { message: 'Cancelled', retryable: false },
+          retryDelayMs: 0,
+        });
         expect(ended.status).toBe('cancelled');
       });
 
@@ -276,7 +334,12 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       it('retries a failed job with a fresh attempt budget', async () => {
         await admitOk(store, request({ maxAttempts: 1 }));
         const job = await claimOne();
-        await store.fail({ id: job.id, token: job.leaseToken, error: { message: 'x', retryable: true }, retryDelayMs: 0 });
+        await store.fail({
+          id: job.id,
+          token: job.leaseToken,
+          error: { message: 'x', retryable: true },
+          retryDelayMs: 0,
+        });
         const retried = await store.retry({ id: job.id });
         expect(retried).toMatchObject({ status: 'queued', attempts: 0, finishedAt: null });
         expect((await claimOne()).id).toBe(job.id);
@@ -321,7 +384,8 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     describe('list and counts', () => {
       it('filters and pages newest first with a cursor', async () => {
         const ids: string[] = [];
-        for (let i = 0; i < 5; i++) ids.push((await admitOk(store, request({ type: i % 2 ? 'odd' : 'even' }))).job.id);
+        for (let i = 0; i < 5; i++)
+          ids.push((await admitOk(store, request({ type: i % 2 ? 'odd' : 'even' }))).job.id);
         await admitOk(store, request({ queue: 'other' }));
         const seen: string[] = [];
         let cursor: string | undefined;
@@ -350,7 +414,9 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     });
 
     describe('idempotency', () => {
-      const withKey = (key: string, fingerprint: string) => ({ idempotency: { key, fingerprint, ttlMs: 60_000 } });
+      const withKey = (key: string, fingerprint: string) => ({
+        idempotency: { key, fingerprint, ttlMs: 60_000 },
+      });
 
       it('returns the original job for the same key and body, conflicts on another body', async () => {
         const first = await admitOk(store, request({}, withKey('k1', 'f1')));
@@ -358,7 +424,10 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect(again.kind).toBe('duplicate');
         expect(again.job.id).toBe(first.job.id);
         const [conflict] = await store.admit([request({}, withKey('k1', 'f2'))]);
-        expect(conflict).toMatchObject({ kind: 'error', error: { code: 'JOBGATE_ERR_IDEMPOTENCY_CONFLICT' } });
+        expect(conflict).toMatchObject({
+          kind: 'error',
+          error: { code: 'JOBGATE_ERR_IDEMPOTENCY_CONFLICT' },
+        });
         expect((await store.counts('q')).queued).toBe(1);
       });
 

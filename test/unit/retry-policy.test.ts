@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, type RetryPolicy, shouldRetry, validateRetryPolicy } from '../../src/domain/retry-policy.js';
+import {
+  backoffDelay,
+  type RetryPolicy,
+  shouldRetry,
+  validateRetryPolicy,
+} from '../../src/domain/retry-policy.js';
 
 const policy: RetryPolicy = { baseDelayMs: 100, factor: 2, maxDelayMs: 1_000, jitter: 0.5 };
 
 describe('retry policy', () => {
   it('grows exponentially and caps at maxDelayMs', () => {
     const noJitter = { ...policy, jitter: 0 };
-    expect([1, 2, 3, 4, 5, 6].map((attempt) => backoffDelay(attempt, noJitter))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect([1, 2, 3, 4, 5, 6].map((attempt) => backoffDelay(attempt, noJitter))).toEqual([
+      100, 200, 400, 800, 1000, 1000,
+    ]);
   });
 
   it('jitters within [1 - jitter, 1] of the delay', () => {

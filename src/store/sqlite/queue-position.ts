@@ -3,6 +3,7 @@
  * (domain/fair-share.ts): the job is dispatched on its group's k-th turn from now, at
  * key `vstart + k + level × agingTurns`; every other group is dispatched once per turn
  * until its head key passes that, so it puts min(its turns, its queued jobs) ahead.
+ * Parked groups (owner or project at its limit) are not counted: they wait for a slot.
  * Cost: O(groups ahead × min(turns, their backlog)), capped by `scanCap`.
  */
 import type Database from 'better-sqlite3';
@@ -34,7 +35,7 @@ export function queuePosition(db: Database.Database, id: string, fairness: Fairn
   const myKey = headKey(group.vstart + ownAhead, job.eff_priority, fairness);
   const others = db
     .prepare<[string, number, number], { gid: number; owner: string; project: string; head_key: number }>(
-      'SELECT gid, owner, project, head_key FROM job_groups WHERE queue = ? AND gid != ? AND head_key <= ? ORDER BY head_key',
+      'SELECT gid, owner, project, head_key FROM job_groups WHERE queue = ? AND ready = 1 AND gid != ? AND head_key <= ? ORDER BY head_key',
     )
     .all(job.queue, group.gid, myKey);
   const backlog = db.prepare<[string, string, string, number], { n: number }>(
