@@ -30,6 +30,8 @@ export function engineBackend(engine: Engine): WorkerBackend {
 export interface RegisterOptions {
   concurrency?: number;
   pollMs?: number;
+  /** Defaults to a third of the engine's lease. */
+  heartbeatMs?: number;
 }
 
 export class InProcessWorkers {
@@ -48,6 +50,7 @@ export class InProcessWorkers {
       handler,
       concurrency: options.concurrency,
       pollMs: options.pollMs,
+      heartbeatMs: options.heartbeatMs,
       subscribeCancels: (callback) =>
         this.engine.events.subscribe((event) => {
           if (event.kind === 'cancel_requested' && event.job.queue === queue) callback(event.job.id);

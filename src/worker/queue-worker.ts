@@ -50,6 +50,8 @@ export class QueueWorker extends EventEmitter {
   private stopping = true;
   private loopDone: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
+  /** Set by a wake that arrives while the loop is not sleeping, so it is not lost. */
+  private woken = false;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private unsubscribers: Array<() => void> = [];
 
@@ -107,10 +109,12 @@ export class QueueWorker extends EventEmitter {
   }
 
   private wake(): void {
+    this.woken = true;
     this.wakeUp?.();
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.woken) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -127,10 +131,13 @@ export class QueueWorker extends EventEmitter {
     while (!this.stopping) {
       const free = this.concurrency - this.active.size;
       if (free <= 0) {
+        this.woken = false;
         await this.sleep(this.options.pollMs ?? pollMsDefault);
         continue;
       }
       let jobs: ClaimedJob[];
+      // Any wake from here on may mean work this claim does not see: it must cut the next sleep short.
+      this.woken = false;
       try {
         jobs = await this.options.backend.claim({ queue: this.queue, workerId: this.workerId, limit: free });
       } catch (error) {

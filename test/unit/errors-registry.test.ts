@@ -12,9 +12,13 @@ describe('error registry', () => {
 
   it('matches docs/ERRORS.md, code and status', () => {
     const doc = readFileSync(new URL('../../docs/ERRORS.md', import.meta.url), 'utf8');
-    const rows = [...doc.matchAll(/^\| `(JOBGATE_ERR_[A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]);
+    const rows = [...doc.matchAll(/^\| `(JOBGATE_ERR_[A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [
+      m[1],
+      Number(m[2]),
+    ]);
     expect(rows.map(([code]) => code).sort()).toEqual(registry);
-    for (const [code, status] of rows) expect(ERROR_CODES[code as keyof typeof ERROR_CODES].status).toBe(status);
+    for (const [code, status] of rows)
+      expect(ERROR_CODES[code as keyof typeof ERROR_CODES].status).toBe(status);
   });
 
   it('gives every code a 4xx or 5xx status and a message', () => {

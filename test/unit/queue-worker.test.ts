@@ -1,0 +1,119 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.js';
+import { systemPrincipal } from '../../src/engine/principal.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { HandlerContext } from '../../src/worker/handler.js';
+import { InProcessWorkers } from '../../src/worker/in-process-workers.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+describe('in-process worker runtime', () => {
+  let store: SqliteStore;
+  let engine: Engine;
+  let workers: InProcessWorkers;
+
+  beforeEach(() => {
+    store = new SqliteStore({ file: ':memory:' });
+    engine = new Engine({ store, leaseMs: 300, intervals: { promoteMs: 20, reapMs: 30, purgeMs: 60_000 } });
+    workers = new InProcessWorkers(engine);
+  });
+  afterEach(async () => {
+    await workers.stop(100);
+    await engine.stop();
+    await store.close();
+  });
+
+  const submit = async (queue: string, extra: Record<string, unknown> = {}) =>
+    (await engine.submit({ queue, ...extra }, systemPrincipal)).job.id;
+  const status = async (id: string) => (await store.get(id))?.status;
+
+  it('lets running jobs finish within the grace period on shutdown', async () => {
+    workers.register('q', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return 'finished';
+    });
+    workers.start();
+    const id = await submit('q');
+    await waitFor(async () => (await status(id)) === 'running');
+    await workers.stop(2_000);
+    expect(await store.get(id)).toMatchObject({ status: 'completed', result: 'finished' });
+  });
+
+  it('releases leases of jobs still running after the grace period, without spending the attempt', async () => {
+    const reasons: unknown[] = [];
+    workers.register('q', (_job, { signal }: HandlerContext) => {
+      signal.addEventListener('abort', () => reasons.push(signal.reason));
+      return new Promise(() => {});
+    });
+    workers.start();
+    const id = await submit('q');
+    await waitFor(async () => (await status(id)) === 'running');
+    await workers.stop(50);
+    expect(await store.get(id)).toMatchObject({ status: 'queued', attempts: 0, workerId: null });
+    expect(reasons).toEqual(['shutdown']);
+  });
+
+  it('keeps a long job alive with heartbeats past its lease', async () => {
+    workers.register('q', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      return 'ok';
+    });
+    workers.start();
+    engine.start();
+    const id = await submit('q');
+    await waitFor(async () => (await status(id)) === 'completed', { timeoutMs: 5_000 });
+    expect((await store.get(id))?.attempts).toBe(1);
+  });
+
+  it('aborts the handler on cancel at once and ends the job cancelled', async () => {
+    let aborted: unknown = null;
+    workers.register('q', (_job, { signal }: HandlerContext) => {
+      return new Promise((_, reject) => {
+        signal.addEventListener('abort', () => {
+          aborted = signal.reason;
+          reject(new Error('stopped'));
+        });
+      });
+    });
+    workers.start();
+    const id = await submit('q');
+    await waitFor(async () => (await status(id)) === 'running');
+    await engine.cancel(id, systemPrincipal);
+    await waitFor(async () => (await status(id)) === 'cancelled', { timeoutMs: 1_000 });
+    expect(aborted).toBe('cancelled');
+  });
+
+  it('fails an attempt on timeout even when the handler ignores its signal', async () => {
+    workers.register('q', () => new Promise(() => {}));
+    workers.start();
+    const id = await submit('q', { timeoutMs: 50, maxAttempts: 1 });
+    await waitFor(async () => (await status(id)) === 'failed');
+    expect((await store.get(id))?.error?.message).toMatch(/Timed out after 50 ms/);
+  });
+
+  it('never writes a late result once the lease was lost', async () => {
+    let release: (value: unknown) => void = () => {};
+    const reasons: unknown[] = [];
+    workers.register(
+      'q',
+      (_job, { signal }: HandlerContext) => {
+        signal.addEventListener('abort', () => reasons.push(signal.reason));
+        return new Promise((resolve) => {
+          release = resolve;
+        });
+      },
+      // Heartbeats far apart: the reaper takes the job back and a second claim gets a fresh token.
+      { pollMs: 10_000, heartbeatMs: 60_000 },
+    );
+    workers.start();
+    engine.start();
+    const id = await submit('q', { maxAttempts: 5 });
+    await waitFor(async () => (await store.get(id))?.attempts === 1 && (await status(id)) === 'running');
+    await waitFor(async () => (await status(id)) === 'queued', { timeoutMs: 3_000 });
+    const [stolen] = await engine.claim({ queue: 'q', workerId: 'other', limit: 1 });
+    release('late result');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await store.get(id)).toMatchObject({ status: 'running', workerId: 'other', result: null });
+    await engine.complete({ id, token: stolen!.leaseToken }, 'right result');
+    expect((await store.get(id))?.result).toBe('right result');
+  });
+});
