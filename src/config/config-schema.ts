@@ -77,6 +77,13 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     idempotencyTtlSec: Type.Integer({ minimum: 1 }),
+    retention: Type.Object(
+      {
+        completedHours: Type.Number({ exclusiveMinimum: 0, description: 'Completed jobs are purged after this long' }),
+        failedHours: Type.Number({ exclusiveMinimum: 0, description: 'Failed and cancelled jobs are purged after this long' }),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -123,4 +130,5 @@ export const defaultConfig: JobgateConfig = {
   quota: { resetUtc: '00:00', jitterSec: 300 },
   fairness: { agingTurns: 10 },
   idempotencyTtlSec: 24 * 3600,
+  retention: { completedHours: 24, failedHours: 7 * 24 },
 };

@@ -25,6 +25,7 @@ export function validateConfig(raw: unknown, source = 'config'): JobgateConfig {
     ...input,
     quota: { ...defaultConfig.quota, ...(input.quota ?? {}) },
     fairness: { ...defaultConfig.fairness, ...(input.fairness ?? {}) },
+    retention: { ...defaultConfig.retention, ...(input.retention ?? {}) },
   };
   const [first] = Value.Errors(ConfigSchema, merged);
   if (first) {
