@@ -55,7 +55,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     limitsFor: (principal) => ownerLimits(tierOf(principal)),
     quota: { resetOffsetMs: resetOffsetMs(config), jitterMs: config.quota.jitterSec * 1000 },
     idempotencyTtlMs: config.idempotencyTtlSec * 1000,
-    retention: { completedMs: config.retention.completedHours * 3600_000, failedMs: config.retention.failedHours * 3600_000 },
+    retention: {
+      completedMs: config.retention.completedHours * 3600_000,
+      failedMs: config.retention.failedHours * 3600_000,
+    },
     capacityFor: (queue) => {
       const local = workersRef.current?.concurrencyOf(queue) ?? 0;
       const cap = config.queues[queue]?.maxWorkers;

@@ -79,8 +79,14 @@ export const ConfigSchema = Type.Object(
     idempotencyTtlSec: Type.Integer({ minimum: 1 }),
     retention: Type.Object(
       {
-        completedHours: Type.Number({ exclusiveMinimum: 0, description: 'Completed jobs are purged after this long' }),
-        failedHours: Type.Number({ exclusiveMinimum: 0, description: 'Failed and cancelled jobs are purged after this long' }),
+        completedHours: Type.Number({
+          exclusiveMinimum: 0,
+          description: 'Completed jobs are purged after this long',
+        }),
+        failedHours: Type.Number({
+          exclusiveMinimum: 0,
+          description: 'Failed and cancelled jobs are purged after this long',
+        }),
       },
       { additionalProperties: false },
     ),

@@ -18,7 +18,7 @@ export function queuePosition(db: Database.Database, id: string, fairness: Fairn
       { seq: number; queue: string; owner: string; project: string; status: string; eff_priority: number }
     >('SELECT seq, queue, owner, project, status, eff_priority FROM jobs WHERE id = ?')
     .get(id);
-  if (!job || job.status !== 'queued') return null;
+  if (job?.status !== 'queued') return null;
   const group = db
     .prepare<[string, string, string], { gid: number; vstart: number }>(
       'SELECT gid, vstart FROM job_groups WHERE queue = ? AND owner = ? AND project = ?',

@@ -15,16 +15,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { JobgateError } from '../../domain/errors.js';
-import {
-  effectivePriority,
-  enteringVstart,
-  type FairnessSettings,
-  fairnessDefault,
-  headKey,
-} from '../../domain/fair-share.js';
+import { type FairnessSettings, fairnessDefault } from '../../domain/fair-share.js';
 import type { ClaimedJob, Job, JobError, JobProgress } from '../../domain/job.js';
-import { JOB_STATUSES, type JobStatus, WAITING_STATUSES } from '../../domain/job-states.js';
-import { DAY_MS, dayIndex, dayStart, quotaHorizonDays } from '../../domain/quota-calendar.js';
+import { JOB_STATUSES, type JobStatus } from '../../domain/job-states.js';
+import { DAY_MS, dayIndex, dayStart } from '../../domain/quota-calendar.js';
 import type {
   AdmitRequest,
   AdmitResult,
@@ -44,7 +38,9 @@ import type {
   TokenResult,
 } from '../store.js';
 import { storeFailure } from '../store-errors.js';
+import { admitOne } from './admission.js';
 import { decodeCursor, encodeCursor, type JobRow, toJob } from './job-row.js';
+import { type GroupRow, JobTables } from './job-tables.js';
 import { allKeys, insertKey, keyByPrefix, markRevoked, takeToken } from './key-table.js';
 import { migrate } from './migrate.js';
 import { queuePosition } from './queue-position.js';
@@ -57,39 +53,13 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-interface QueueRow {
-  name: string;
-  max_workers: number | null;
-  max_queued: number | null;
-  paused: number;
-  vtime: number;
-  running: number;
-}
-
-interface GroupRow {
-  gid: number;
-  queue: string;
-  owner: string;
-  project: string;
-  vstart: number;
-  head_key: number;
-  ready: number;
-}
-
-interface OwnerRow {
-  owner: string;
-  running: number;
-  max_running: number | null;
-  max_per_project: number | null;
-  boost: number;
-}
-
 export class SqliteStore implements JobStore {
   readonly name = 'sqlite';
   readonly capabilities = { sharedEvents: false };
   private readonly db: Database.Database;
   private readonly clock: () => number;
   private readonly fairness: FairnessSettings;
+  private readonly tables: JobTables;
 
   constructor(options: SqliteStoreOptions) {
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
@@ -101,6 +71,7 @@ export class SqliteStore implements JobStore {
     this.clock = options.clock ?? Date.now;
     this.fairness = options.fairness ?? fairnessDefault;
     migrate(this.db);
+    this.tables = new JobTables(this.db, this.clock, this.fairness);
   }
 
   /** Runs `fn` as one write transaction (BEGIN IMMEDIATE avoids lock-upgrade deadlocks). */
@@ -122,172 +93,13 @@ export class SqliteStore implements JobStore {
 
   // ---- helpers that run inside a transaction ------------------------------------
 
-  private row(id: string): JobRow | undefined {
-    return this.db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE id = ?').get(id);
-  }
-
-  private job(id: string): Job {
-    const row = this.row(id);
-    if (!row) throw storeFailure('not_found', { id });
-    return toJob(row);
-  }
-
-  private queueRow(queue: string): QueueRow {
-    this.db.prepare('INSERT OR IGNORE INTO queues (name) VALUES (?)').run(queue);
-    return this.db.prepare<[string], QueueRow>('SELECT * FROM queues WHERE name = ?').get(queue)!;
-  }
-
-  private ownerRow(owner: string): OwnerRow {
-    this.db.prepare('INSERT OR IGNORE INTO owners (owner) VALUES (?)').run(owner);
-    return this.db.prepare<[string], OwnerRow>('SELECT * FROM owners WHERE owner = ?').get(owner)!;
-  }
-
-  private projectRunning(owner: string, project: string): number {
-    const row = this.db
-      .prepare<[string, string], { running: number }>(
-        'SELECT running FROM projects WHERE owner = ? AND project = ?',
-      )
-      .get(owner, project);
-    return row?.running ?? 0;
-  }
-
-  private bumpCount(queue: string, status: JobStatus, delta: number): void {
-    this.db
-      .prepare(
-        'INSERT INTO status_counts (queue, status, n) VALUES (?, ?, ?) ON CONFLICT (queue, status) DO UPDATE SET n = n + excluded.n',
-      )
-      .run(queue, status, delta);
-  }
-
-  /** Records a status change in the counters; the caller updates the row itself. */
-  private moved(queue: string, from: JobStatus | null, to: JobStatus): void {
-    if (from !== null) this.bumpCount(queue, from, -1);
-    this.bumpCount(queue, to, 1);
-  }
-
-  /** Whether a group of this owner/project may be dispatched now. */
-  private groupReady(owner: OwnerRow, project: string): boolean {
-    if (owner.max_running !== null && owner.running >= owner.max_running) return false;
-    if (
-      project !== '' &&
-      owner.max_per_project !== null &&
-      this.projectRunning(owner.owner, project) >= owner.max_per_project
-    ) {
-      return false;
-    }
-    return true;
-  }
-
-  /** Puts a group's head back into the ready set after its queued jobs changed. */
-  private refileGroup(queue: string, owner: string, project: string): void {
-    const head = this.db
-      .prepare<[string, string, string], { eff_priority: number }>(
-        `SELECT eff_priority FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued'
-         ORDER BY eff_priority, seq LIMIT 1`,
-      )
-      .get(queue, owner, project);
-    const group = this.db
-      .prepare<[string, string, string], GroupRow>(
-        'SELECT * FROM job_groups WHERE queue = ? AND owner = ? AND project = ?',
-      )
-      .get(queue, owner, project);
-    if (!head) {
-      if (group) this.db.prepare('DELETE FROM job_groups WHERE gid = ?').run(group.gid);
-      return;
-    }
-    const ready = this.groupReady(this.ownerRow(owner), project) ? 1 : 0;
-    if (!group) {
-      const vstart = enteringVstart(null, this.queueRow(queue).vtime);
-      this.db
-        .prepare(
-          'INSERT INTO job_groups (queue, owner, project, vstart, head_key, ready) VALUES (?, ?, ?, ?, ?, ?)',
-        )
-        .run(queue, owner, project, vstart, headKey(vstart, head.eff_priority, this.fairness), ready);
-      return;
-    }
-    this.db
-      .prepare('UPDATE job_groups SET head_key = ?, ready = ? WHERE gid = ?')
-      .run(headKey(group.vstart, head.eff_priority, this.fairness), ready, group.gid);
-  }
-
-  /** A running job left `running`: free its slots and wake groups that were parked on them. */
-  private freeSlot(row: JobRow): void {
-    this.db.prepare('UPDATE queues SET running = MAX(running - 1, 0) WHERE name = ?').run(row.queue);
-    this.db.prepare('UPDATE owners SET running = MAX(running - 1, 0) WHERE owner = ?').run(row.owner);
-    this.db
-      .prepare('UPDATE projects SET running = MAX(running - 1, 0) WHERE owner = ? AND project = ?')
-      .run(row.owner, row.project);
-    this.unparkOwner(row.owner);
-  }
-
-  /**
-   * Returns the owner's parked groups to the ready set when their limits allow it.
-   * A returning group's vstart is lifted to its queue's clock so it gets no burst.
-   */
-  private unparkOwner(ownerId: string): void {
-    const owner = this.ownerRow(ownerId);
-    if (owner.max_running !== null && owner.running >= owner.max_running) return;
-    this.db
-      .prepare(
-        `UPDATE job_groups SET
-           head_key = head_key + (MAX(vstart, (SELECT vtime FROM queues WHERE name = job_groups.queue)) - vstart),
-           vstart = MAX(vstart, (SELECT vtime FROM queues WHERE name = job_groups.queue)),
-           ready = 1
-         WHERE owner = @owner AND ready = 0 AND (
-           project = '' OR @maxPerProject IS NULL OR
-           COALESCE((SELECT running FROM projects p WHERE p.owner = @owner AND p.project = job_groups.project), 0) < @maxPerProject
-         )`,
-      )
-      .run({ owner: ownerId, maxPerProject: owner.max_per_project });
-  }
-
-  private parkIfAtLimit(ownerId: string, project: string): void {
-    const owner = this.ownerRow(ownerId);
-    if (owner.max_running !== null && owner.running >= owner.max_running) {
-      this.db.prepare('UPDATE job_groups SET ready = 0 WHERE owner = ?').run(ownerId);
-    } else if (
-      project !== '' &&
-      owner.max_per_project !== null &&
-      this.projectRunning(ownerId, project) >= owner.max_per_project
-    ) {
-      this.db
-        .prepare('UPDATE job_groups SET ready = 0 WHERE owner = ? AND project = ?')
-        .run(ownerId, project);
-    }
-  }
-
-  /** Moves a row to queued and files it into its group. */
-  private enqueue(row: JobRow, from: JobStatus): void {
-    this.db.prepare(`UPDATE jobs SET status = 'queued' WHERE seq = ?`).run(row.seq);
-    this.moved(row.queue, from, 'queued');
-    this.refileGroup(row.queue, row.owner, row.project);
-  }
-
-  private waitingCount(queue: string): number {
-    const placeholders = WAITING_STATUSES.map(() => '?').join(', ');
-    const row = this.db
-      .prepare<unknown[], { n: number | null }>(
-        `SELECT SUM(n) AS n FROM status_counts WHERE queue = ? AND status IN (${placeholders})`,
-      )
-      .get(queue, ...WAITING_STATUSES);
-    return row?.n ?? 0;
-  }
-
-  private holdsLease(ref: LeaseRef, op: string): JobRow {
-    const row = this.row(ref.id);
-    if (!row) throw storeFailure('not_found', { id: ref.id });
-    if (row.status !== 'running' || row.lease_token !== ref.token)
-      throw storeFailure('lease_lost', { id: ref.id, op });
-    return row;
-  }
-
   // ---- admission ------------------------------------------------------------------
 
   admit(requests: AdmitRequest[]): Promise<Array<AdmitResult | { kind: 'error'; error: Error }>> {
     return Promise.resolve(
       requests.map((request) => {
         try {
-          return this.db.transaction(() => this.admitOne(request)).immediate();
+          return this.db.transaction(() => admitOne(this.tables, request)).immediate();
         } catch (error) {
           return { kind: 'error' as const, error: error as Error };
         }
@@ -295,137 +107,9 @@ export class SqliteStore implements JobStore {
     );
   }
 
-  private admitOne({ job, limits, calendar, idempotency }: AdmitRequest): AdmitResult {
-    const now = this.clock();
-    if (idempotency) {
-      const prior = this.db
-        .prepare<[string, string, number], { fingerprint: string; job_id: string }>(
-          'SELECT fingerprint, job_id FROM idempotency WHERE owner = ? AND key = ? AND expires_at > ?',
-        )
-        .get(job.owner, idempotency.key, now);
-      if (prior) {
-        if (prior.fingerprint !== idempotency.fingerprint) throw storeFailure('idempotency_conflict');
-        const original = this.row(prior.job_id);
-        if (original) return { kind: 'duplicate', job: toJob(original) };
-      }
-    }
-
-    const queue = this.queueRow(job.queue);
-    if (queue.max_queued !== null && this.waitingCount(job.queue) >= queue.max_queued) {
-      throw storeFailure('queue_full', { queue: job.queue });
-    }
-
-    this.db
-      .prepare(
-        `INSERT INTO owners (owner, max_running, max_per_project, boost) VALUES (@owner, @maxRunning, @maxPerProject, @boost)
-         ON CONFLICT (owner) DO UPDATE SET max_running = excluded.max_running,
-           max_per_project = excluded.max_per_project, boost = excluded.boost`,
-      )
-      .run({
-        owner: job.owner,
-        maxRunning: limits.maxConcurrentPerUser,
-        maxPerProject: limits.maxConcurrentPerProject,
-        boost: limits.priorityBoost,
-      });
-
-    // Follow-up iterations: depth from the parent, allowance from the root's confirmed grants.
-    let depth = 0;
-    let rootId: string | null = null;
-    let needsConfirmation = false;
-    const allowance = limits.iterationDepth;
-    if (job.parentId !== null) {
-      const parent = this.row(job.parentId);
-      if (!parent || parent.owner !== job.owner) {
-        throw new JobgateError('JOBGATE_ERR_UNPROCESSABLE', `Parent job ${job.parentId} does not exist`, {
-          details: { parentId: job.parentId },
-        });
-      }
-      depth = parent.depth + 1;
-      rootId = parent.root_id ?? parent.id;
-      const root = this.row(rootId);
-      const allowed =
-        limits.iterationDepth === null ? null : limits.iterationDepth + (root?.granted_iterations ?? 0);
-      needsConfirmation = allowed !== null && depth > allowed;
-    }
-
-    let runAt = job.runAt ?? (job.delayMs !== null ? now + job.delayMs : now);
-    let deferredByQuota = false;
-    const today = dayIndex(now, calendar.resetOffsetMs);
-    let chargedDay = today;
-    if (limits.dailyJobs !== null) {
-      const runDay = Math.max(today, dayIndex(runAt, calendar.resetOffsetMs));
-      chargedDay = this.firstDayWithQuota(job.owner, runDay, limits.dailyJobs);
-      if (chargedDay > runDay) {
-        deferredByQuota = true;
-        runAt = dayStart(chargedDay, calendar.resetOffsetMs) + calendar.jitterMs;
-      }
-    }
-    this.db
-      .prepare(
-        `INSERT INTO daily_usage (owner, day, jobs, iterations) VALUES (?, ?, 1, ?)
-         ON CONFLICT (owner, day) DO UPDATE SET jobs = jobs + 1, iterations = iterations + excluded.iterations`,
-      )
-      .run(job.owner, chargedDay, depth > 0 ? 1 : 0);
-
-    const status: JobStatus = needsConfirmation
-      ? 'awaiting_confirmation'
-      : runAt > now
-        ? 'scheduled'
-        : 'queued';
-    const project = job.projectId ?? '';
-    this.db
-      .prepare(
-        `INSERT INTO jobs (id, queue, type, status, priority, eff_priority, payload, max_attempts, timeout_ms,
-           owner, project, parent_id, root_id, depth, iteration_allowance, created_at, run_at)
-         VALUES (@id, @queue, @type, @status, @priority, @eff, @payload, @maxAttempts, @timeoutMs,
-           @owner, @project, @parentId, @rootId, @depth, @allowance, @now, @runAt)`,
-      )
-      .run({
-        id: job.id,
-        queue: job.queue,
-        type: job.type,
-        status,
-        priority: job.priority,
-        eff: effectivePriority(job.priority, limits.priorityBoost),
-        payload: job.payload === undefined ? null : JSON.stringify(job.payload),
-        maxAttempts: job.maxAttempts,
-        timeoutMs: job.timeoutMs,
-        owner: job.owner,
-        project,
-        parentId: job.parentId,
-        rootId,
-        depth,
-        allowance,
-        now,
-        runAt,
-      });
-    this.moved(job.queue, null, status);
-    if (status === 'queued') this.refileGroup(job.queue, job.owner, project);
-    if (idempotency) {
-      this.db
-        .prepare(
-          `INSERT INTO idempotency (owner, key, fingerprint, job_id, expires_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (owner, key) DO UPDATE SET fingerprint = excluded.fingerprint, job_id = excluded.job_id,
-             expires_at = excluded.expires_at`,
-        )
-        .run(job.owner, idempotency.key, idempotency.fingerprint, job.id, now + idempotency.ttlMs);
-    }
-    return { kind: 'created', job: this.job(job.id), deferredByQuota };
-  }
-
-  private firstDayWithQuota(owner: string, fromDay: number, dailyJobs: number): number {
-    const used = this.db.prepare<[string, number], { jobs: number }>(
-      'SELECT jobs FROM daily_usage WHERE owner = ? AND day = ?',
-    );
-    for (let day = fromDay; day <= fromDay + quotaHorizonDays; day++) {
-      if ((used.get(owner, day)?.jobs ?? 0) < dailyJobs) return day;
-    }
-    throw storeFailure('quota_exhausted');
-  }
-
   configureQueue(settings: QueueSettings): Promise<void> {
     return this.tx(() => {
-      this.queueRow(settings.queue);
+      this.tables.queueRow(settings.queue);
       this.db
         .prepare('UPDATE queues SET max_workers = ?, max_queued = ? WHERE name = ?')
         .run(settings.maxWorkers, settings.maxQueued, settings.queue);
@@ -438,7 +122,7 @@ export class SqliteStore implements JobStore {
     return this.tx(() => {
       const now = this.clock();
       const claimed: ClaimedJob[] = [];
-      const q = this.queueRow(queue);
+      const q = this.tables.queueRow(queue);
       if (q.paused) return claimed;
       const capacity = q.max_workers === null ? limit : Math.min(limit, q.max_workers - q.running);
       const nextGroup = this.db.prepare<[string], GroupRow>(
@@ -464,7 +148,7 @@ export class SqliteStore implements JobStore {
                lease_token = ?, lease_expires_at = ?, cancel_requested = 0, error = NULL WHERE seq = ?`,
           )
           .run(now, workerId, token, now + leaseMs, row.seq);
-        this.moved(queue, 'queued', 'running');
+        this.tables.moved(queue, 'queued', 'running');
         this.db
           .prepare('UPDATE queues SET running = running + 1, vtime = MAX(vtime, ?) WHERE name = ?')
           .run(group.vstart + 1, queue);
@@ -476,9 +160,9 @@ export class SqliteStore implements JobStore {
           .run(row.owner, row.project);
         // One turn on: the group goes behind every other group of its priority.
         this.db.prepare('UPDATE job_groups SET vstart = vstart + 1 WHERE gid = ?').run(group.gid);
-        this.refileGroup(queue, row.owner, row.project);
-        this.parkIfAtLimit(row.owner, row.project);
-        claimed.push({ ...this.job(row.id), leaseToken: token });
+        this.tables.refileGroup(queue, row.owner, row.project);
+        this.tables.parkIfAtLimit(row.owner, row.project);
+        claimed.push({ ...this.tables.job(row.id), leaseToken: token });
       }
       return claimed;
     });
@@ -509,30 +193,30 @@ export class SqliteStore implements JobStore {
 
   progress(request: LeaseRef & { progress: JobProgress }): Promise<Job> {
     return this.tx(() => {
-      const row = this.holdsLease(request, 'progress');
+      const row = this.tables.holdsLease(request, 'progress');
       this.db
         .prepare(
           'UPDATE jobs SET progress_percent = ?, progress_stage = ?, progress_message = ? WHERE seq = ?',
         )
         .run(request.progress.percent, request.progress.stage, request.progress.message, row.seq);
-      return this.job(row.id);
+      return this.tables.job(row.id);
     });
   }
 
   complete(request: LeaseRef & { result: unknown }): Promise<Job> {
     return this.tx(() => {
-      const row = this.holdsLease(request, 'complete');
-      this.finish(row, 'completed', {
+      const row = this.tables.holdsLease(request, 'complete');
+      this.tables.finish(row, 'completed', {
         result: request.result === undefined ? null : JSON.stringify(request.result),
         progress: 100,
       });
-      return this.job(row.id);
+      return this.tables.job(row.id);
     });
   }
 
   fail(request: LeaseRef & { error: JobError; retryDelayMs: number | null }): Promise<Job> {
     return this.tx(() => {
-      const row = this.holdsLease(request, 'fail');
+      const row = this.tables.holdsLease(request, 'fail');
       const error = JSON.stringify(request.error);
       const retry =
         request.retryDelayMs !== null &&
@@ -540,80 +224,43 @@ export class SqliteStore implements JobStore {
         row.attempts < row.max_attempts &&
         row.cancel_requested === 0;
       if (retry) {
-        this.releaseLease(row);
+        this.tables.releaseLease(row);
         this.db
           .prepare(`UPDATE jobs SET status = 'scheduled', run_at = ?, error = ? WHERE seq = ?`)
           .run(this.clock() + (request.retryDelayMs ?? 0), error, row.seq);
-        this.moved(row.queue, 'running', 'scheduled');
+        this.tables.moved(row.queue, 'running', 'scheduled');
       } else {
-        this.finish(row, row.cancel_requested === 1 ? 'cancelled' : 'failed', { error });
+        this.tables.finish(row, row.cancel_requested === 1 ? 'cancelled' : 'failed', { error });
       }
-      return this.job(row.id);
+      return this.tables.job(row.id);
     });
   }
 
   release(request: LeaseRef): Promise<Job> {
     return this.tx(() => {
-      const row = this.holdsLease(request, 'release');
-      this.releaseLease(row);
+      const row = this.tables.holdsLease(request, 'release');
+      this.tables.releaseLease(row);
       this.db
         .prepare('UPDATE jobs SET attempts = MAX(attempts - 1, 0), started_at = NULL WHERE seq = ?')
         .run(row.seq);
-      this.enqueue(row, 'running');
-      return this.job(row.id);
+      this.tables.enqueue(row, 'running');
+      return this.tables.job(row.id);
     });
   }
 
   /** Clears a running row's lease and frees its slots; the caller sets the next status. */
-  private releaseLease(row: JobRow): void {
-    this.db
-      .prepare('UPDATE jobs SET worker_id = NULL, lease_token = NULL, lease_expires_at = NULL WHERE seq = ?')
-      .run(row.seq);
-    this.freeSlot(row);
-  }
-
-  private finish(
-    row: JobRow,
-    status: 'completed' | 'failed' | 'cancelled',
-    fields: { result?: string | null; error?: string | null; progress?: number },
-  ): void {
-    const wasRunning = row.status === 'running';
-    if (wasRunning) this.releaseLease(row);
-    this.db
-      .prepare(
-        `UPDATE jobs SET status = ?, finished_at = ?, result = COALESCE(?, result), error = COALESCE(?, error),
-           progress_percent = COALESCE(?, progress_percent) WHERE seq = ?`,
-      )
-      .run(
-        status,
-        this.clock(),
-        fields.result ?? null,
-        fields.error ?? null,
-        fields.progress ?? null,
-        row.seq,
-      );
-    this.moved(row.queue, row.status, status);
-    if (row.status === 'queued') this.refileGroup(row.queue, row.owner, row.project);
-  }
-
   // ---- operator actions -----------------------------------------------------------
-
-  private ownedRow(id: string, owner: string | undefined): JobRow {
-    const row = this.row(id);
-    if (!row || (owner !== undefined && row.owner !== owner)) throw storeFailure('not_found', { id });
-    return row;
-  }
 
   cancel({ id, owner }: { id: string; owner?: string }): Promise<CancelResult> {
     return this.tx(() => {
-      const row = this.ownedRow(id, owner);
+      const row = this.tables.ownedRow(id, owner);
       if (row.status === 'running') {
         this.db.prepare('UPDATE jobs SET cancel_requested = 1 WHERE seq = ?').run(row.seq);
-        return { job: this.job(id), outcome: 'requested' as const };
+        return { job: this.tables.job(id), outcome: 'requested' as const };
       }
       if (row.status === 'queued' || row.status === 'scheduled' || row.status === 'awaiting_confirmation') {
-        this.finish(row, 'cancelled', {});
-        return { job: this.job(id), outcome: 'cancelled' as const };
+        this.tables.finish(row, 'cancelled', {});
+        return { job: this.tables.job(id), outcome: 'cancelled' as const };
       }
       throw storeFailure('illegal', { id, status: row.status, op: 'cancel' });
     });
@@ -621,7 +268,7 @@ export class SqliteStore implements JobStore {
 
   retry({ id, owner }: { id: string; owner?: string }): Promise<Job> {
     return this.tx(() => {
-      const row = this.ownedRow(id, owner);
+      const row = this.tables.ownedRow(id, owner);
       if (row.status !== 'failed' && row.status !== 'cancelled') {
         throw storeFailure('illegal', { id, status: row.status, op: 'retry' });
       }
@@ -632,14 +279,14 @@ export class SqliteStore implements JobStore {
              progress_percent = 0, progress_stage = NULL, progress_message = NULL, run_at = ? WHERE seq = ?`,
         )
         .run(this.clock(), row.seq);
-      this.enqueue(row, row.status);
-      return this.job(id);
+      this.tables.enqueue(row, row.status);
+      return this.tables.job(id);
     });
   }
 
   confirm({ id, owner, grant }: { id: string; owner?: string; grant: number }): Promise<Job> {
     return this.tx(() => {
-      const row = this.ownedRow(id, owner);
+      const row = this.tables.ownedRow(id, owner);
       if (row.status !== 'awaiting_confirmation')
         throw storeFailure('illegal', { id, status: row.status, op: 'confirm' });
       const rootId = row.root_id ?? row.id;
@@ -653,8 +300,8 @@ export class SqliteStore implements JobStore {
           'UPDATE jobs SET iteration_allowance = iteration_allowance + ? WHERE seq = ? AND iteration_allowance IS NOT NULL',
         )
         .run(needed, row.seq);
-      this.enqueue(row, 'awaiting_confirmation');
-      return this.job(id);
+      this.tables.enqueue(row, 'awaiting_confirmation');
+      return this.tables.job(id);
     });
   }
 
@@ -667,8 +314,8 @@ export class SqliteStore implements JobStore {
           `SELECT * FROM jobs WHERE status = 'scheduled' AND run_at <= ? ORDER BY run_at LIMIT ?`,
         )
         .all(this.clock(), limit);
-      for (const row of rows) this.enqueue(row, 'scheduled');
-      return rows.map((row) => this.job(row.id));
+      for (const row of rows) this.tables.enqueue(row, 'scheduled');
+      return rows.map((row) => this.tables.job(row.id));
     });
   }
 
@@ -681,19 +328,19 @@ export class SqliteStore implements JobStore {
         .all(this.clock(), limit);
       for (const row of rows) {
         if (row.cancel_requested === 1) {
-          this.finish(row, 'cancelled', {});
+          this.tables.finish(row, 'cancelled', {});
         } else if (row.attempts >= row.max_attempts) {
           const error: JobError = {
             message: 'Lease expired: the worker stopped heartbeating',
             retryable: false,
           };
-          this.finish(row, 'failed', { error: JSON.stringify(error) });
+          this.tables.finish(row, 'failed', { error: JSON.stringify(error) });
         } else {
-          this.releaseLease(row);
-          this.enqueue(row, 'running');
+          this.tables.releaseLease(row);
+          this.tables.enqueue(row, 'running');
         }
       }
-      return rows.map((row) => this.job(row.id));
+      return rows.map((row) => this.tables.job(row.id));
     });
   }
 
@@ -709,7 +356,7 @@ export class SqliteStore implements JobStore {
       const remove = this.db.prepare('DELETE FROM jobs WHERE seq = ?');
       for (const row of rows) {
         remove.run(row.seq);
-        this.bumpCount(row.queue, row.status, -1);
+        this.tables.bumpCount(row.queue, row.status, -1);
       }
       this.db.prepare('DELETE FROM idempotency WHERE expires_at < ?').run(this.clock());
       return rows.length;
@@ -720,7 +367,7 @@ export class SqliteStore implements JobStore {
 
   get(id: string, owner?: string): Promise<Job | null> {
     return this.read(() => {
-      const row = this.row(id);
+      const row = this.tables.row(id);
       if (!row || (owner !== undefined && row.owner !== owner)) return null;
       return toJob(row);
     });
