@@ -20,6 +20,7 @@ import {
   type StatusCounts,
   unlimitedOwner,
 } from '../store/store.js';
+import { asCallerError } from '../store/store-errors.js';
 import { EventBus, type JobEventKind, statusEvent } from './events.js';
 import { type Principal, scopeOwner } from './principal.js';
 import { LoopService } from './services/loop-service.js';
@@ -216,14 +217,14 @@ export class Engine {
         });
         positions.push(index);
       } catch (error) {
-        outcomes[index] = { error: toJobgateError(error) };
+        outcomes[index] = { error: asCallerError(error) };
       }
     }
     const results = await this.store.admit(requests);
     for (const [i, result] of results.entries()) {
       const index = positions[i]!;
       if (result.kind === 'error') {
-        outcomes[index] = { error: toJobgateError(result.error) };
+        outcomes[index] = { error: asCallerError(result.error) };
         continue;
       }
       if (result.kind === 'created') {
@@ -363,9 +364,4 @@ export class Engine {
       return { ok: false, latencyMs: null, error: (error as Error).message };
     }
   }
-}
-
-function toJobgateError(error: unknown): JobgateError {
-  if (error instanceof JobgateError) return error;
-  return new JobgateError('JOBGATE_ERR_INTERNAL', (error as Error)?.message);
 }

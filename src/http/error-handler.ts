@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { ERROR_CODES, type ErrorCode, JobgateError } from '../domain/errors.js';
+import { isStoreOutage } from '../store/store-errors.js';
 
 const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'JOBGATE_ERR_BODY_TOO_LARGE',
@@ -33,17 +34,6 @@ export function sendError(reply: FastifyReply, error: JobgateError): FastifyRepl
   };
   if (error.details !== undefined) body.details = error.details;
   return reply.code(error.status).type('application/json').send({ error: body });
-}
-
-/** Errors a store driver throws when its backend is unreachable or locked. */
-function isStoreOutage(error: FastifyError): boolean {
-  const code = String(error.code ?? '');
-  return (
-    code === 'SQLITE_BUSY' ||
-    code === 'ECONNREFUSED' ||
-    code === 'ECONNRESET' ||
-    /Connection is closed|max retries/i.test(error.message)
-  );
 }
 
 export function toJobgateError(error: FastifyError): JobgateError {

@@ -54,3 +54,29 @@ export function storeFailure(
       return new JobgateError('JOBGATE_ERR_QUOTA_EXHAUSTED');
   }
 }
+
+const outageCodes =
+  /^(SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|NOMEM)|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTCONN)/;
+
+/**
+ * Whether a driver error means the backend is unreachable or overloaded (retry later,
+ * 503) rather than a bug. Shared by every caller so the answer is the same everywhere.
+ */
+export function isStoreOutage(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = String((error as NodeJS.ErrnoException).code ?? '');
+  return (
+    outageCodes.test(code) ||
+    /Connection is closed|max retries|Stream isn't writeable|database connection is not open/i.test(
+      error.message,
+    )
+  );
+}
+
+/** A backend error as the caller's error: outages become 503 STORE_UNAVAILABLE. */
+export function asCallerError(error: unknown): JobgateError {
+  if (error instanceof JobgateError) return error;
+  if (isStoreOutage(error))
+    return new JobgateError('JOBGATE_ERR_STORE_UNAVAILABLE', undefined, { retryAfterSec: 1 });
+  return new JobgateError('JOBGATE_ERR_INTERNAL', (error as Error | undefined)?.message);
+}
