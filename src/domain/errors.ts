@@ -43,9 +43,12 @@ export class JobgateError extends Error {
   constructor(
     code: ErrorCode,
     message?: string,
-    options: { details?: Record<string, unknown>; retryAfterSec?: number } = {},
+    options: { details?: Record<string, unknown>; retryAfterSec?: number; cause?: unknown } = {},
   ) {
-    super(message ?? ERROR_CODES[code].message);
+    super(
+      message ?? ERROR_CODES[code].message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'JobgateError';
     this.code = code;
     this.status = ERROR_CODES[code].status;

@@ -34,12 +34,31 @@ function checkInt(field: string, value: number | undefined, min: number, max: nu
     throw invalid(field, `must be an integer in [${min}, ${max}]`);
 }
 
+export const payloadDepthMax = 64;
+
+/** Nesting depth of a JSON value, walked without recursion so no input can overflow the stack. */
+function depthOf(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 export function validateSubmit(input: SubmitInput): SubmitInput {
   if (typeof input.queue !== 'string' || !NAME_PATTERN.test(input.queue)) {
     throw invalid('queue', 'must be 1-128 characters of letters, digits, ".", "_", ":" or "-"');
   }
   if (input.type !== undefined && (typeof input.type !== 'string' || !NAME_PATTERN.test(input.type))) {
     throw invalid('type', 'must be 1-128 characters of letters, digits, ".", "_", ":" or "-"');
+  }
+  if (depthOf(input.payload, payloadDepthMax) > payloadDepthMax) {
+    throw invalid('payload', `must not nest deeper than ${payloadDepthMax} levels`);
   }
   checkInt('priority', input.priority, PRIORITY_HIGHEST, PRIORITY_LOWEST);
   checkInt('maxAttempts', input.maxAttempts, 1, maxAttemptsMax);

@@ -10,7 +10,7 @@ import { JobgateError } from '../domain/errors.js';
 import type { ApiKeys } from '../engine/api-keys.js';
 import type { Engine } from '../engine/engine.js';
 import { type Principal, type Role, systemPrincipal } from '../engine/principal.js';
-import { registerErrorHandling } from './error-handler.js';
+import { registerErrorHandling, sendError, toJobgateError } from './error-handler.js';
 import { type RateSettings, registerRateLimit } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -49,6 +49,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? false,
     bodyLimit,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
+    // Router errors (a bad percent-encoding, an over-long path parameter) get our error body too.
+    frameworkErrors: (error, _request, reply) => {
+      sendError(reply, toJobgateError(error));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);

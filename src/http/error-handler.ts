@@ -71,7 +71,7 @@ export function toJobgateError(error: FastifyError): JobgateError {
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const mapped = toJobgateError(error);
-    if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (mapped.status >= 500) request.log.error({ err: mapped.cause ?? error }, 'request failed');
     return sendError(reply, mapped);
   });
   app.setNotFoundHandler((request, reply) =>

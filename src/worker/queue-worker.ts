@@ -211,7 +211,7 @@ export class QueueWorker extends EventEmitter {
           job.attempts,
         );
       } else if (outcome.ok) {
-        await backend.complete(lease, outcome.result ?? null);
+        await this.completeOrExplain(job, lease, outcome.result ?? null);
       } else {
         await backend.fail(lease, toJobError(outcome.error), job.attempts);
       }
@@ -223,6 +223,20 @@ export class QueueWorker extends EventEmitter {
     } finally {
       if (timer) clearTimeout(timer);
       if (!signal.aborted) controller.abort('shutdown');
+    }
+  }
+
+  /** A result that cannot be stored (a BigInt, a cycle) fails the job with that reason instead of stranding it. */
+  private async completeOrExplain(job: ClaimedJob, lease: WorkerLease, result: unknown): Promise<void> {
+    try {
+      await this.options.backend.complete(lease, result);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      await this.options.backend.fail(
+        lease,
+        { message: `The handler's result cannot be stored as JSON: ${error.message}`, retryable: false },
+        job.attempts,
+      );
     }
   }
 

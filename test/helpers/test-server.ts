@@ -21,7 +21,11 @@ export function tempDbFile(): string {
 }
 
 export async function createTestServer(
-  options: { engine?: Omit<EngineConfig, 'store'>; file?: string; setup?: (workers: InProcessWorkers) => void } = {},
+  options: {
+    engine?: Omit<EngineConfig, 'store'>;
+    file?: string;
+    setup?: (workers: InProcessWorkers) => void;
+  } = {},
 ): Promise<TestServer> {
   const store = new SqliteStore({ file: options.file ?? ':memory:' });
   const engine = new Engine({

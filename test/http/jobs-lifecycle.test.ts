@@ -3,8 +3,8 @@
  * handler and a few purpose-built handlers running in-process.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { demoHandler } from '../../src/demo/demo-handler.js';
 import type { JobView } from '../../src/client/types.js';
+import { demoHandler } from '../../src/demo/demo-handler.js';
 import type { HandlerContext } from '../../src/worker/handler.js';
 import { createTestServer, type TestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait-for.js';

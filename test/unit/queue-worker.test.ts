@@ -109,11 +109,22 @@ describe('in-process worker runtime', () => {
     const id = await submit('q', { maxAttempts: 5 });
     await waitFor(async () => (await store.get(id))?.attempts === 1 && (await status(id)) === 'running');
     await waitFor(async () => (await status(id)) === 'queued', { timeoutMs: 3_000 });
+    // No reaper from here on, so the new holder keeps its lease however slow this machine is.
+    await engine.stop();
     const [stolen] = await engine.claim({ queue: 'q', workerId: 'other', limit: 1 });
     release('late result');
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await store.get(id)).toMatchObject({ status: 'running', workerId: 'other', result: null });
     await engine.complete({ id, token: stolen!.leaseToken }, 'right result');
     expect((await store.get(id))?.result).toBe('right result');
+  });
+
+  it('fails a job whose result cannot be stored as JSON, instead of stranding it', async () => {
+    workers.register('q', () => ({ big: 10n }));
+    workers.start();
+    const id = await submit('q', { maxAttempts: 3 });
+    await waitFor(async () => (await status(id)) === 'failed');
+    expect(await store.get(id)).toMatchObject({ attempts: 1, error: { retryable: false } });
+    expect((await store.get(id))?.error?.message).toMatch(/cannot be stored as JSON/);
   });
 });

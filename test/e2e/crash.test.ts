@@ -1,0 +1,228 @@
+/**
+ * The crash test: a real `jobgate serve` process is SIGKILLed while it runs demo jobs,
+ * a second one starts on the same SQLite file, and every accepted job still completes.
+ * Needs dist/ (npm test builds it first).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { JobView } from '../../src/client/types.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { tempDbFile } from '../helpers/test-server.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = join(root, 'bin', 'jobgate.js');
+const jobCount = 50;
+/** The bootstrap admin key the children accept (JOBGATE_ADMIN_KEY). */
+const adminKey = 'jg-crash-test-admin-key';
+
+interface Child {
+  process: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+
+beforeAll(() => {
+  if (!existsSync(join(root, 'dist', 'cli', 'main.js')))
+    throw new Error('dist/cli/main.js is missing: run `npm run build` before the e2e tests');
+});
+
+afterEach(async () => {
+  await Promise.all(
+    [...children].map(async (child) => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const gone = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await gone;
+      }
+    }),
+  );
+  children.clear();
+});
+
+/** Starts `jobgate serve --demo` on a free port and resolves with its printed URL. */
+function startServer(db: string, extra: string[] = []): Promise<Child> {
+  const child = spawn(
+    process.execPath,
+    [bin, 'serve', '--demo', '--port', '0', '--db', db, '--log-level', 'warn', ...extra],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PORT: '', JOBGATE_DB: '', JOBGATE_ADMIN_KEY: adminKey },
+    },
+  );
+  children.add(child);
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise<Child>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 15 s:\n${output}`)), 15_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Jobgate listening on (http:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ process: child, url: match[1]!, output: () => output, exited });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code ?? signal}) before listening:\n${output}`));
+    });
+  });
+}
+
+async function api<T>(
+  url: string,
+  init?: { method?: string; body?: unknown },
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, {
+    method: init?.method ?? 'GET',
+    headers: {
+      authorization: `Bearer ${adminKey}`,
+      ...(init?.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+async function listDemo(url: string): Promise<JobView[]> {
+  const { status, body } = await api<{ items: JobView[]; nextCursor: string | null }>(
+    `${url}/api/v1/jobs?queue=demo&limit=500`,
+  );
+  expect(status).toBe(200);
+  return body.items;
+}
+
+describe('crash recovery', () => {
+  it('completes every accepted job after the server is SIGKILLed mid-run and restarted', {
+    timeout: 90_000,
+  }, async () => {
+    const db = tempDbFile();
+    const first = await startServer(db, ['--lease-ms', '1000']);
+
+    const submitted = await Promise.all(
+      Array.from({ length: jobCount }, (_, i) =>
+        api<JobView>(`${first.url}/api/v1/jobs`, {
+          method: 'POST',
+          body: { queue: 'demo', payload: { ms: 300, stages: ['one', 'two'], i } },
+        }),
+      ),
+    );
+    for (const answer of submitted) expect(answer.status).toBe(202);
+    const ids = submitted.map((answer) => answer.body.id);
+    expect(new Set(ids).size).toBe(jobCount);
+
+    // Kill it while jobs are running (and, ideally, after some have finished).
+    await waitFor(
+      async () => {
+        const jobs = await listDemo(first.url);
+        return jobs.some((job) => job.status === 'running') && jobs.some((job) => job.status === 'completed');
+      },
+      { timeoutMs: 15_000, intervalMs: 10, message: 'some demo jobs running and some completed' },
+    );
+    first.process.kill('SIGKILL');
+    await first.exited;
+    expect(first.process.signalCode).toBe('SIGKILL');
+
+    // What the crash left on disk: every job is there, and some are stuck `running`.
+    const store = new SqliteStore({ file: db });
+    let runningAtKill: string[];
+    try {
+      const page = await store.list({ queue: 'demo', limit: 500 });
+      expect(page.items.map((job) => job.id).sort()).toEqual([...ids].sort());
+      runningAtKill = page.items.filter((job) => job.status === 'running').map((job) => job.id);
+      const completedAtKill = page.items.filter((job) => job.status === 'completed');
+      expect(completedAtKill.length).toBeLessThan(jobCount);
+    } finally {
+      await store.close();
+    }
+    expect(runningAtKill.length).toBeGreaterThan(0);
+
+    const second = await startServer(db, ['--lease-ms', '1000']);
+    const final = await waitFor(
+      async () => {
+        const jobs = await listDemo(second.url);
+        return jobs.length === jobCount &&
+          jobs.every((job) => ['completed', 'failed', 'cancelled'].includes(job.status))
+          ? jobs
+          : null;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, message: `all ${jobCount} jobs terminal after the restart` },
+    );
+
+    expect(final.map((job) => job.id).sort()).toEqual([...ids].sort());
+    const notCompleted = final.filter((job) => job.status !== 'completed');
+    expect(notCompleted, JSON.stringify(notCompleted, null, 2)).toEqual([]);
+    for (const job of final) {
+      expect(job.attempts, job.id).toBeGreaterThanOrEqual(1);
+      expect(job.progress.percent).toBe(100);
+      expect(job.result).toMatchObject({ ok: true, ms: 300 });
+      if (runningAtKill.includes(job.id))
+        expect(job.attempts, `${job.id} was running at the kill`).toBeGreaterThanOrEqual(2);
+      else expect(job.attempts, `${job.id} was not running at the kill`).toBe(1);
+    }
+
+    // Each job is fetchable by id from the new process, too.
+    for (const id of runningAtKill) {
+      const { status, body } = await api<JobView>(`${second.url}/api/v1/jobs/${id}`);
+      expect(status).toBe(200);
+      expect(body.status).toBe('completed');
+    }
+  });
+  it('SIGTERM drains: running jobs are released uncounted and finish after a restart', {
+    timeout: 60_000,
+  }, async () => {
+    const db = tempDbFile();
+    const first = await startServer(db, ['--grace-ms', '100']);
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const answer = await api<JobView>(`${first.url}/api/v1/jobs`, {
+        method: 'POST',
+        body: { queue: 'demo', payload: { ms: 1_500, i } },
+      });
+      expect(answer.status).toBe(202);
+      ids.push(answer.body.id);
+    }
+    await waitFor(async () => (await listDemo(first.url)).some((job) => job.status === 'running'), {
+      timeoutMs: 15_000,
+      message: 'a demo job running',
+    });
+    first.process.kill('SIGTERM');
+    await first.exited;
+    expect(first.process.exitCode).toBe(0);
+
+    const store = new SqliteStore({ file: db });
+    try {
+      const { items } = await store.list({ queue: 'demo', limit: 500 });
+      expect(items.map((job) => job.id).sort()).toEqual([...ids].sort());
+      // Nothing is left leased by the dead process, and a released attempt is not counted.
+      expect(items.filter((job) => job.status === 'running')).toEqual([]);
+      const queued = items.filter((job) => job.status === 'queued');
+      expect(queued.length).toBeGreaterThan(0);
+      for (const job of queued) expect(job.attempts, job.id).toBe(0);
+    } finally {
+      await store.close();
+    }
+
+    const second = await startServer(db);
+    const final = await waitFor(
+      async () => {
+        const jobs = await listDemo(second.url);
+        return jobs.length === ids.length && jobs.every((job) => job.status === 'completed') ? jobs : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, message: 'every job completed after the restart' },
+    );
+    for (const job of final) expect(job.attempts, job.id).toBe(1);
+  });
+});
