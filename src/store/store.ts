@@ -74,6 +74,21 @@ export interface QueueSettings {
   maxQueued: number | null;
 }
 
+export interface QueueState {
+  queue: string;
+  maxWorkers: number | null;
+  maxQueued: number | null;
+  paused: boolean;
+}
+
+/** Timing of one finished job, for statistics. */
+export interface FinishedSample {
+  status: 'completed' | 'failed' | 'cancelled';
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number;
+}
+
 export interface ClaimRequest {
   queue: string;
   workerId: string;
@@ -173,6 +188,13 @@ export interface JobStore {
   /** Creates each job atomically per item; an item's failure does not affect the others. */
   admit(requests: AdmitRequest[]): Promise<Array<AdmitResult | { kind: 'error'; error: Error }>>;
   configureQueue(settings: QueueSettings): Promise<void>;
+  /** A paused queue keeps admitting jobs but hands none out. */
+  setPaused(request: { queue: string; paused: boolean }): Promise<void>;
+  queueState(queue: string): Promise<QueueState>;
+  /** Deletes the queue's queued, scheduled and awaiting-confirmation jobs; returns them as they were. */
+  clearQueue(request: { queue: string; limit: number }): Promise<Job[]>;
+  /** Finished jobs of a queue since `since` (newest first, at most `limit`), for statistics. */
+  finishedSince(request: { queue: string; since: number; limit: number }): Promise<FinishedSample[]>;
   /** Leases up to `limit` jobs by fair order, honouring every concurrency limit. */
   claim(request: ClaimRequest): Promise<ClaimedJob[]>;
   heartbeat(request: { leases: LeaseRef[]; leaseMs: number }): Promise<HeartbeatResult>;

@@ -440,5 +440,66 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect(c.kind).toBe('created');
       });
     });
+
+    describe('queue controls', () => {
+      it('pauses and resumes a queue: admits while paused, hands nothing out', async () => {
+        await store.configureQueue({ queue: 'q', maxWorkers: 3, maxQueued: 10 });
+        await store.setPaused({ queue: 'q', paused: true });
+        expect(await store.queueState('q')).toEqual({
+          queue: 'q',
+          maxWorkers: 3,
+          maxQueued: 10,
+          paused: true,
+        });
+        await admitOk(store, request());
+        expect(await store.claim({ queue: 'q', workerId: 'w', limit: 1, leaseMs: 1000 })).toEqual([]);
+        await store.setPaused({ queue: 'q', paused: false });
+        expect(await store.claim({ queue: 'q', workerId: 'w', limit: 1, leaseMs: 1000 })).toHaveLength(1);
+        expect(await store.queueState('never-seen')).toEqual({
+          queue: 'never-seen',
+          maxWorkers: null,
+          maxQueued: null,
+          paused: false,
+        });
+      });
+
+      it('clears queued, scheduled and awaiting jobs and leaves running and finished ones', async () => {
+        await admitOk(store, request());
+        const running = await claimOne();
+        await admitOk(store, request());
+        await admitOk(store, request({ owner: 'bob' }));
+        await admitOk(store, request({ delayMs: 5_000 }));
+        await admitOk(store, request({ queue: 'other' }));
+        const cleared = await store.clearQueue({ queue: 'q', limit: 1_000 });
+        expect(cleared).toHaveLength(3);
+        expect(await store.counts('q')).toMatchObject({ queued: 0, scheduled: 0, running: 1 });
+        expect(await store.get(running.id)).not.toBeNull();
+        expect((await store.counts('other')).queued).toBe(1);
+        // The ready set was cleared with them: new work is claimable, old work is gone.
+        const fresh = await admitOk(store, request());
+        expect((await claimOne()).id).toBe(fresh.job.id);
+      });
+
+      it('reports finished jobs since a time, newest first', async () => {
+        await admitOk(store, request());
+        await admitOk(store, request({ maxAttempts: 1 }));
+        const a = await claimOne();
+        await h.advance(100);
+        await store.complete({ id: a.id, token: a.leaseToken, result: null });
+        const b = await claimOne();
+        await h.advance(100);
+        await store.fail({
+          id: b.id,
+          token: b.leaseToken,
+          error: { message: 'x', retryable: false },
+          retryDelayMs: null,
+        });
+        const now = await store.now();
+        const samples = await store.finishedSince({ queue: 'q', since: now - 150, limit: 10 });
+        expect(samples.map((x) => x.status)).toEqual(['failed', 'completed']);
+        expect(samples[1]!.finishedAt - samples[1]!.startedAt!).toBe(100);
+        expect(await store.finishedSince({ queue: 'q', since: now - 50, limit: 10 })).toHaveLength(1);
+      });
+    });
   });
 }

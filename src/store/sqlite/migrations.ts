@@ -58,6 +58,8 @@ CREATE INDEX jobs_finished ON jobs(status, finished_at) WHERE finished_at IS NOT
 -- Listing newest first, by queue / status / owner.
 CREATE INDEX jobs_queue_status ON jobs(queue, status, seq);
 CREATE INDEX jobs_status ON jobs(status, seq);
+-- Statistics: a queue's finished jobs by time.
+CREATE INDEX jobs_queue_finished ON jobs(queue, finished_at) WHERE finished_at IS NOT NULL;
 CREATE INDEX jobs_owner ON jobs(owner, seq);
 
 -- Per-queue settings and running counters. vtime is the fair-queueing virtual clock.

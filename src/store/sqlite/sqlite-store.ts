@@ -26,6 +26,7 @@ import type {
   CancelResult,
   ClaimRequest,
   DailyUsage,
+  FinishedSample,
   HeartbeatResult,
   JobPage,
   JobStore,
@@ -33,6 +34,7 @@ import type {
   ListFilter,
   PurgeRequest,
   QueueSettings,
+  QueueState,
   StatusCounts,
   TokenRequest,
   TokenResult,
@@ -40,7 +42,7 @@ import type {
 import { storeFailure } from '../store-errors.js';
 import { admitOne } from './admission.js';
 import { decodeCursor, encodeCursor, type JobRow, toJob } from './job-row.js';
-import { type GroupRow, JobTables } from './job-tables.js';
+import { type GroupRow, JobTables, type QueueRow } from './job-tables.js';
 import { allKeys, insertKey, keyByPrefix, markRevoked, takeToken } from './key-table.js';
 import { migrate } from './migrate.js';
 import { queuePosition } from './queue-position.js';
@@ -114,6 +116,83 @@ export class SqliteStore implements JobStore {
         .prepare('UPDATE queues SET max_workers = ?, max_queued = ? WHERE name = ?')
         .run(settings.maxWorkers, settings.maxQueued, settings.queue);
     });
+  }
+
+  setPaused({ queue, paused }: { queue: string; paused: boolean }): Promise<void> {
+    return this.tx(() => {
+      this.tables.queueRow(queue);
+      this.db.prepare('UPDATE queues SET paused = ? WHERE name = ?').run(paused ? 1 : 0, queue);
+    });
+  }
+
+  queueState(queue: string): Promise<QueueState> {
+    return this.read(() => {
+      const row = this.db.prepare<[string], QueueRow>('SELECT * FROM queues WHERE name = ?').get(queue);
+      return {
+        queue,
+        maxWorkers: row?.max_workers ?? null,
+        maxQueued: row?.max_queued ?? null,
+        paused: row?.paused === 1,
+      };
+    });
+  }
+
+  clearQueue({ queue, limit }: { queue: string; limit: number }): Promise<Job[]> {
+    return this.tx(() => {
+      const rows = this.db
+        .prepare<[string, number], JobRow>(
+          `SELECT * FROM jobs WHERE queue = ? AND status IN ('queued', 'scheduled', 'awaiting_confirmation') LIMIT ?`,
+        )
+        .all(queue, limit);
+      const remove = this.db.prepare('DELETE FROM jobs WHERE seq = ?');
+      for (const row of rows) {
+        remove.run(row.seq);
+        this.tables.bumpCount(row.queue, row.status, -1);
+      }
+      this.db.prepare('DELETE FROM job_groups WHERE queue = ?').run(queue);
+      // Groups are rebuilt from whatever queued jobs remain beyond `limit`.
+      const left = this.db
+        .prepare<[string], { owner: string; project: string }>(
+          `SELECT DISTINCT owner, project FROM jobs WHERE queue = ? AND status = 'queued'`,
+        )
+        .all(queue);
+      for (const group of left) this.tables.refileGroup(queue, group.owner, group.project);
+      return rows.map(toJob);
+    });
+  }
+
+  finishedSince({
+    queue,
+    since,
+    limit,
+  }: {
+    queue: string;
+    since: number;
+    limit: number;
+  }): Promise<FinishedSample[]> {
+    return this.read(() =>
+      this.db
+        .prepare<
+          [string, number, number],
+          {
+            status: FinishedSample['status'];
+            created_at: number;
+            started_at: number | null;
+            finished_at: number;
+          }
+        >(
+          `SELECT status, created_at, started_at, finished_at FROM jobs
+           WHERE queue = ? AND finished_at >= ? AND status IN ('completed', 'failed', 'cancelled')
+           ORDER BY finished_at DESC LIMIT ?`,
+        )
+        .all(queue, since, limit)
+        .map((row) => ({
+          status: row.status,
+          createdAt: row.created_at,
+          startedAt: row.started_at,
+          finishedAt: row.finished_at,
+        })),
+    );
   }
 
   // ---- leasing --------------------------------------------------------------------
