@@ -176,6 +176,24 @@ export interface TokenResult {
   resetMs: number;
 }
 
+export const WORKER_STATES = ['initializing', 'ready', 'idle', 'running', 'draining', 'dead'] as const;
+export type WorkerState = (typeof WORKER_STATES)[number];
+
+/** A worker process (in-process, spawned or remote) as the registry knows it. */
+export interface WorkerRecord {
+  id: string;
+  queues: string[];
+  concurrency: number;
+  labels: Record<string, string>;
+  version: string | null;
+  /** As last reported; `dead` is derived by readers from `lastSeenAt`. */
+  state: WorkerState;
+  /** Jobs it runs now, as last reported. */
+  running: number;
+  startedAt: number;
+  lastSeenAt: number;
+}
+
 export interface StoreCapabilities {
   /** Events published by the store reach every server (Redis pub/sub); else the engine emits locally. */
   sharedEvents: boolean;
@@ -227,6 +245,14 @@ export interface JobStore {
   revokeKey(id: string): Promise<boolean>;
   /** Takes one token from a bucket, refilling it by elapsed time first (store clock). */
   takeToken(request: TokenRequest): Promise<TokenResult>;
+
+  /** Creates or replaces a worker's record; lastSeenAt is the store's now. */
+  registerWorker(record: Omit<WorkerRecord, 'lastSeenAt'>): Promise<WorkerRecord>;
+  /** Updates state and running count and refreshes lastSeenAt; null when the worker is unknown. */
+  touchWorker(request: { id: string; state: WorkerState; running: number }): Promise<WorkerRecord | null>;
+  removeWorker(id: string): Promise<boolean>;
+  /** Every registered worker; records unseen for `forgetAfterMs` are deleted first. */
+  listWorkers(request: { forgetAfterMs: number }): Promise<WorkerRecord[]>;
 
   /** Round trip to the backend; throws when it is unreachable. */
   ping(): Promise<number>;

@@ -501,5 +501,44 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect(await store.finishedSince({ queue: 'q', since: now - 50, limit: 10 })).toHaveLength(1);
       });
     });
+
+    describe('worker registry', () => {
+      const worker = {
+        id: 'w-1',
+        queues: ['render', 'tts'],
+        concurrency: 2,
+        labels: { gpu: 'a100' },
+        version: '1.2.3',
+        state: 'initializing' as const,
+        running: 0,
+        startedAt: 1,
+      };
+
+      it('registers, touches, lists and removes workers', async () => {
+        const now = await store.now();
+        expect(await store.registerWorker(worker)).toEqual({ ...worker, lastSeenAt: now });
+        await h.advance(500);
+        const touched = await store.touchWorker({ id: 'w-1', state: 'running', running: 2 });
+        expect(touched).toMatchObject({
+          state: 'running',
+          running: 2,
+          lastSeenAt: now + 500,
+          labels: { gpu: 'a100' },
+        });
+        expect(await store.touchWorker({ id: 'nobody', state: 'idle', running: 0 })).toBeNull();
+        expect((await store.listWorkers({ forgetAfterMs: 60_000 })).map((w) => w.id)).toEqual(['w-1']);
+        expect(await store.removeWorker('w-1')).toBe(true);
+        expect(await store.removeWorker('w-1')).toBe(false);
+        expect(await store.listWorkers({ forgetAfterMs: 60_000 })).toEqual([]);
+      });
+
+      it('forgets workers unseen for too long', async () => {
+        await store.registerWorker(worker);
+        await store.registerWorker({ ...worker, id: 'w-2' });
+        await h.advance(1_000);
+        await store.touchWorker({ id: 'w-2', state: 'idle', running: 0 });
+        expect((await store.listWorkers({ forgetAfterMs: 500 })).map((w) => w.id)).toEqual(['w-2']);
+      });
+    });
   });
 }

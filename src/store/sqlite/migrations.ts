@@ -155,4 +155,22 @@ CREATE TABLE rate_buckets (
 );
 `,
   },
+  {
+    version: 3,
+    name: '0003_workers',
+    sql: `
+-- The worker registry: one row per worker process, refreshed by its heartbeats.
+CREATE TABLE workers (
+  id TEXT PRIMARY KEY,
+  queues TEXT NOT NULL,        -- JSON array
+  concurrency INTEGER NOT NULL,
+  labels TEXT NOT NULL,        -- JSON object
+  version TEXT,
+  state TEXT NOT NULL,
+  running INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL
+);
+`,
+  },
 ];

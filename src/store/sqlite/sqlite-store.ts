@@ -38,6 +38,8 @@ import type {
   StatusCounts,
   TokenRequest,
   TokenResult,
+  WorkerRecord,
+  WorkerState,
 } from '../store.js';
 import { storeFailure } from '../store-errors.js';
 import { admitOne } from './admission.js';
@@ -46,6 +48,7 @@ import { type GroupRow, JobTables, type QueueRow } from './job-tables.js';
 import { allKeys, insertKey, keyByPrefix, markRevoked, takeToken } from './key-table.js';
 import { migrate } from './migrate.js';
 import { queuePosition } from './queue-position.js';
+import { listWorkers, registerWorker, touchWorker } from './worker-table.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
@@ -548,6 +551,22 @@ export class SqliteStore implements JobStore {
 
   takeToken(request: TokenRequest): Promise<TokenResult> {
     return this.tx(() => takeToken(this.db, request, this.clock()));
+  }
+
+  registerWorker(record: Omit<WorkerRecord, 'lastSeenAt'>): Promise<WorkerRecord> {
+    return this.tx(() => registerWorker(this.db, record, this.clock()));
+  }
+
+  touchWorker(request: { id: string; state: WorkerState; running: number }): Promise<WorkerRecord | null> {
+    return this.tx(() => touchWorker(this.db, request, this.clock()));
+  }
+
+  removeWorker(id: string): Promise<boolean> {
+    return this.tx(() => this.db.prepare('DELETE FROM workers WHERE id = ?').run(id).changes > 0);
+  }
+
+  listWorkers({ forgetAfterMs }: { forgetAfterMs: number }): Promise<WorkerRecord[]> {
+    return this.tx(() => listWorkers(this.db, this.clock() - forgetAfterMs));
   }
 
   ping(): Promise<number> {
