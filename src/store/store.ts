@@ -194,6 +194,13 @@ export interface WorkerRecord {
   lastSeenAt: number;
 }
 
+/** A transition as it travels between servers (the engine's JobEvent, serialised). */
+export interface StoreEvent {
+  kind: string;
+  job: Job;
+  at: number;
+}
+
 export interface StoreCapabilities {
   /** Events published by the store reach every server (Redis pub/sub); else the engine emits locally. */
   sharedEvents: boolean;
@@ -253,6 +260,11 @@ export interface JobStore {
   removeWorker(id: string): Promise<boolean>;
   /** Every registered worker; records unseen for `forgetAfterMs` are deleted first. */
   listWorkers(request: { forgetAfterMs: number }): Promise<WorkerRecord[]>;
+
+  /** With `capabilities.sharedEvents`: publish to every server on this store. */
+  publishEvent?(event: StoreEvent): Promise<void>;
+  /** With `capabilities.sharedEvents`: every event any server published, this one's included. */
+  subscribeEvents?(listener: (event: StoreEvent) => void): Promise<() => Promise<void>>;
 
   /** Round trip to the backend; throws when it is unreachable. */
   ping(): Promise<number>;

@@ -1,0 +1,8 @@
+--[[
+  Complete under a lease. ARGV[2] id, ARGV[3] token, ARGV[4] result JSON
+  Returns the job, or {'error', code}.
+]]
+local job, err = holdsLease(ARGV[2], ARGV[3])
+if not job then return { 'error', err } end
+finish(job, 'completed', { 'result', ARGV[4], 'pp', 100 }, now())
+return { 'ok', jobReply(job.id) }

@@ -1,0 +1,20 @@
+--[[
+  Fail an attempt under a lease: a scheduled retry while attempts remain (and the error
+  is retryable and no cancel was asked), else failed (or cancelled when asked).
+  ARGV[2] id, ARGV[3] token, ARGV[4] error JSON, ARGV[5] retryable 0|1, ARGV[6] retry delay ms (-1 = none)
+]]
+local job, err = holdsLease(ARGV[2], ARGV[3])
+if not job then return { 'error', err } end
+local t = now()
+local delay = tonumber(ARGV[6])
+local retry = delay >= 0 and ARGV[5] == '1' and tonumber(job.attempts) < tonumber(job.max_attempts) and job.cancel_requested ~= '1'
+if retry then
+  releaseLease(job)
+  redis.call('HSET', jobKey(job.id), 'run_at', t + delay, 'error', ARGV[4])
+  setStatus(job, 'scheduled', t + delay)
+elseif job.cancel_requested == '1' then
+  finish(job, 'cancelled', { 'error', ARGV[4] }, t)
+else
+  finish(job, 'failed', { 'error', ARGV[4] }, t)
+end
+return { 'ok', jobReply(job.id) }

@@ -1,0 +1,242 @@
+--[[
+  Shared helpers, prepended to every script. KEYS[1] is the key prefix including the
+  hash tag (e.g. "jg:{jobgate}"): every key a script touches is built from it, so all
+  of them live in one Redis Cluster slot. ARGV[1] is the clock: an offset in ms added to
+  Redis' TIME ("0" outside tests), or "=<ms>" for a fixed time (tests only). Every other
+  argument starts at ARGV[2].
+
+  Job hashes mirror the SQLite `jobs` columns; a null is an absent field.
+]]
+local P = KEYS[1]
+local CLOCK = ARGV[1]
+local SCORE_BASE = 1e12 -- group score = (eff + 20) * SCORE_BASE + seq: priority, then FIFO
+
+local function now()
+  if string.sub(CLOCK, 1, 1) == '=' then return tonumber(string.sub(CLOCK, 2)) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(CLOCK)
+end
+
+local function jobKey(id) return P .. ':job:' .. id end
+local function queueKey(queue) return P .. ':q:' .. queue end
+local function groupName(owner, project) return owner .. '|' .. project end
+local function groupKey(queue, owner, project) return P .. ':g:' .. queue .. ':' .. groupName(owner, project) end
+local function groupMetaKey(queue, owner, project) return P .. ':gm:' .. queue .. ':' .. groupName(owner, project) end
+local function readyKey(queue) return P .. ':ready:' .. queue end
+local function ownerKey(owner) return P .. ':own:' .. owner end
+local function ownerGroupsKey(owner) return P .. ':og:' .. owner end
+local function projectKey(owner, project) return P .. ':proj:' .. groupName(owner, project) end
+
+local function toTable(flat)
+  local t = {}
+  for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
+  return t
+end
+
+local function getJob(id)
+  local flat = redis.call('HGETALL', jobKey(id))
+  if #flat == 0 then return nil end
+  return toTable(flat)
+end
+
+local function num(value, default)
+  if value == nil or value == false or value == '' then return default end
+  return tonumber(value)
+end
+
+local TERMINAL = { completed = true, failed = true, cancelled = true }
+
+--[[ Moves a job to `to`, keeping every index in step: status counts, list indexes,
+     the group's queued set, the scheduled and lease sets, the finished sets. The
+     caller sets the other fields and re-files the group afterwards. ]]
+local function setStatus(job, to, score)
+  local from = job.status
+  local id, queue, seq = job.id, job.queue, tonumber(job.seq)
+  if from then
+    redis.call('HINCRBY', P .. ':counts:' .. queue, from, -1)
+    redis.call('ZREM', P .. ':st:' .. from, id)
+    redis.call('ZREM', P .. ':qs:' .. queue .. ':' .. from, id)
+    if from == 'queued' then redis.call('ZREM', groupKey(queue, job.owner, job.project), id) end
+    if from == 'scheduled' then redis.call('ZREM', P .. ':sched', id) end
+    if from == 'running' then redis.call('ZREM', P .. ':leases', id) end
+    if TERMINAL[from] then
+      redis.call('ZREM', P .. ':finished', id)
+      redis.call('ZREM', P .. ':fin:' .. queue, id)
+    end
+  end
+  redis.call('HINCRBY', P .. ':counts:' .. queue, to, 1)
+  redis.call('ZADD', P .. ':st:' .. to, seq, id)
+  redis.call('ZADD', P .. ':qs:' .. queue .. ':' .. to, seq, id)
+  if to == 'queued' then
+    redis.call('ZADD', groupKey(queue, job.owner, job.project), (tonumber(job.eff) + 20) * SCORE_BASE + seq, id)
+  elseif to == 'scheduled' then
+    redis.call('ZADD', P .. ':sched', score, id)
+  elseif to == 'running' then
+    redis.call('ZADD', P .. ':leases', score, id)
+  elseif TERMINAL[to] then
+    redis.call('ZADD', P .. ':finished', score, id)
+    redis.call('ZADD', P .. ':fin:' .. queue, score, id)
+  end
+  redis.call('HSET', jobKey(id), 'status', to)
+  job.status = to
+end
+
+local function aging() return num(redis.call('HGET', P .. ':config', 'aging'), 10) end
+
+local function ownerRow(owner)
+  return toTable(redis.call('HGETALL', ownerKey(owner)))
+end
+
+local function projectRunning(owner, project)
+  return num(redis.call('GET', projectKey(owner, project)), 0)
+end
+
+local function ownerAtLimit(own)
+  return own.max_running ~= nil and num(own.running, 0) >= tonumber(own.max_running)
+end
+
+local function projectAtLimit(own, owner, project)
+  return project ~= '' and own.max_per_project ~= nil and projectRunning(owner, project) >= tonumber(own.max_per_project)
+end
+
+local function groupReady(owner, project)
+  local own = ownerRow(owner)
+  return not ownerAtLimit(own) and not projectAtLimit(own, owner, project)
+end
+
+local function vtime(queue) return num(redis.call('HGET', queueKey(queue), 'vtime'), 0) end
+
+local function readyMember(gid, owner, project)
+  return string.format('%012d', tonumber(gid)) .. '|' .. owner .. '|' .. project
+end
+
+-- Puts a group's head back into the ready set after its queued jobs changed.
+local function refileGroup(queue, owner, project)
+  local meta = groupMetaKey(queue, owner, project)
+  local head = redis.call('ZRANGE', groupKey(queue, owner, project), 0, 0)[1]
+  local g = toTable(redis.call('HGETALL', meta))
+  if not head then
+    if g.gid then
+      redis.call('ZREM', readyKey(queue), readyMember(g.gid, owner, project))
+      redis.call('DEL', meta)
+      redis.call('SREM', ownerGroupsKey(owner), queue .. '|' .. project)
+    end
+    return
+  end
+  if not g.gid then
+    g.gid = redis.call('INCR', P .. ':gid')
+    g.vstart = vtime(queue)
+    redis.call('HSET', meta, 'gid', g.gid, 'vstart', g.vstart)
+    redis.call('SADD', ownerGroupsKey(owner), queue .. '|' .. project)
+  end
+  local eff = tonumber(redis.call('HGET', jobKey(head), 'eff'))
+  local hk = tonumber(g.vstart) + eff * aging()
+  local member = readyMember(g.gid, owner, project)
+  if groupReady(owner, project) then
+    redis.call('HSET', meta, 'hk', hk, 'ready', 1)
+    redis.call('ZADD', readyKey(queue), hk, member)
+  else
+    redis.call('HSET', meta, 'hk', hk, 'ready', 0)
+    redis.call('ZREM', readyKey(queue), member)
+  end
+end
+
+local function splitGroupRef(ref)
+  local sep = string.find(ref, '|', 1, true)
+  return string.sub(ref, 1, sep - 1), string.sub(ref, sep + 1)
+end
+
+-- Returns the owner's parked groups to the ready set when their limits allow it;
+-- a returning group's vstart is lifted to its queue's clock so it gets no burst.
+local function unparkOwner(owner)
+  local own = ownerRow(owner)
+  if ownerAtLimit(own) then return end
+  for _, ref in ipairs(redis.call('SMEMBERS', ownerGroupsKey(owner))) do
+    local queue, project = splitGroupRef(ref)
+    local meta = groupMetaKey(queue, owner, project)
+    local g = toTable(redis.call('HGETALL', meta))
+    if g.gid and g.ready == '0' and not projectAtLimit(own, owner, project) then
+      local vt = vtime(queue)
+      local vstart, hk = tonumber(g.vstart), tonumber(g.hk)
+      if vstart < vt then
+        hk = hk + (vt - vstart)
+        vstart = vt
+      end
+      redis.call('HSET', meta, 'vstart', vstart, 'hk', hk, 'ready', 1)
+      redis.call('ZADD', readyKey(queue), hk, readyMember(g.gid, owner, project))
+    end
+  end
+end
+
+local function parkIfAtLimit(owner, project)
+  local own = ownerRow(owner)
+  local all = ownerAtLimit(own)
+  if not all and not projectAtLimit(own, owner, project) then return end
+  for _, ref in ipairs(redis.call('SMEMBERS', ownerGroupsKey(owner))) do
+    local queue, p = splitGroupRef(ref)
+    if all or p == project then
+      local meta = groupMetaKey(queue, owner, p)
+      local gid = redis.call('HGET', meta, 'gid')
+      if gid then
+        redis.call('HSET', meta, 'ready', 0)
+        redis.call('ZREM', readyKey(queue), readyMember(gid, owner, p))
+      end
+    end
+  end
+end
+
+local function decrFloor(key, field)
+  local v = redis.call('HINCRBY', key, field, -1)
+  if v < 0 then redis.call('HSET', key, field, 0) end
+end
+
+-- A running job left `running`: clear its lease, free its slots, wake parked groups.
+local function releaseLease(job)
+  redis.call('HDEL', jobKey(job.id), 'worker_id', 'lease_token', 'lease_expires_at')
+  job.worker_id, job.lease_token, job.lease_expires_at = nil, nil, nil
+  decrFloor(queueKey(job.queue), 'running')
+  decrFloor(ownerKey(job.owner), 'running')
+  local pk = projectKey(job.owner, job.project)
+  if redis.call('DECR', pk) < 0 then redis.call('SET', pk, 0) end
+  unparkOwner(job.owner)
+end
+
+local function enqueue(job)
+  setStatus(job, 'queued')
+  refileGroup(job.queue, job.owner, job.project)
+end
+
+-- Ends a job: `fields` is a flat list of extra HSET pairs (result, error, progress).
+local function finish(job, status, fields, t)
+  local was = job.status
+  if was == 'running' then releaseLease(job) end
+  if #fields > 0 then redis.call('HSET', jobKey(job.id), unpack(fields)) end
+  redis.call('HSET', jobKey(job.id), 'finished_at', t)
+  setStatus(job, status, t)
+  if was == 'queued' then refileGroup(job.queue, job.owner, job.project) end
+end
+
+local function holdsLease(id, token)
+  local job = getJob(id)
+  if not job then return nil, 'not_found' end
+  if job.status ~= 'running' or job.lease_token ~= token then return nil, 'lease_lost' end
+  return job
+end
+
+local function jobReply(id)
+  return redis.call('HGETALL', jobKey(id))
+end
+
+-- Deletes a job and every index entry it has.
+local function removeJob(job)
+  local id, queue, status = job.id, job.queue, job.status
+  redis.call('HINCRBY', P .. ':counts:' .. queue, status, -1)
+  for _, key in ipairs({
+    P .. ':st:' .. status, P .. ':qs:' .. queue .. ':' .. status, P .. ':sched', P .. ':leases', P .. ':finished',
+    P .. ':fin:' .. queue, P .. ':all', P .. ':qa:' .. queue, P .. ':oa:' .. job.owner,
+    groupKey(queue, job.owner, job.project),
+  }) do
+    redis.call('ZREM', key, id)
+  end
+  redis.call('DEL', jobKey(id))
+end

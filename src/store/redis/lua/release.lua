@@ -1,0 +1,12 @@
+--[[
+  Give a lease back (graceful shutdown): queued again, the attempt not counted.
+  ARGV[2] id, ARGV[3] token
+]]
+local job, err = holdsLease(ARGV[2], ARGV[3])
+if not job then return { 'error', err } end
+releaseLease(job)
+local attempts = math.max(tonumber(job.attempts) - 1, 0)
+redis.call('HSET', jobKey(job.id), 'attempts', attempts)
+redis.call('HDEL', jobKey(job.id), 'started_at')
+enqueue(job)
+return { 'ok', jobReply(job.id) }

@@ -1,0 +1,46 @@
+import type { ClaimedJob, Job, JobError } from '../../domain/job.js';
+import type { JobStatus } from '../../domain/job-states.js';
+
+/** A job hash as HGETALL returns it (flat [field, value, …]); absent fields are null. */
+export function toFields(flat: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+  return fields;
+}
+
+const int = (value: string | undefined) => (value === undefined ? null : Number(value));
+const json = (value: string | undefined) => (value === undefined ? null : (JSON.parse(value) as unknown));
+
+export function toJob(flat: string[]): Job {
+  const f = toFields(flat);
+  return {
+    id: f.id!,
+    queue: f.queue!,
+    type: f.type!,
+    status: f.status as JobStatus,
+    priority: Number(f.priority),
+    payload: json(f.payload),
+    result: json(f.result),
+    error: json(f.error) as JobError | null,
+    attempts: Number(f.attempts),
+    maxAttempts: Number(f.max_attempts),
+    timeoutMs: int(f.timeout_ms),
+    progress: { percent: Number(f.pp ?? 0), stage: f.ps ?? null, message: f.pm ?? null },
+    owner: f.owner!,
+    projectId: f.project ? f.project : null,
+    parentId: f.parent_id ?? null,
+    depth: Number(f.depth ?? 0),
+    iterationAllowance: int(f.allowance),
+    createdAt: Number(f.created_at),
+    runAt: Number(f.run_at),
+    startedAt: int(f.started_at),
+    finishedAt: int(f.finished_at),
+    workerId: f.worker_id ?? null,
+    leaseExpiresAt: int(f.lease_expires_at),
+    cancelRequested: f.cancel_requested === '1',
+  };
+}
+
+export function toClaimedJob(flat: string[]): ClaimedJob {
+  return { ...toJob(flat), leaseToken: toFields(flat).lease_token! };
+}

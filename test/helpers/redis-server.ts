@@ -1,0 +1,100 @@
+/**
+ * A real redis-server from the binary on a free port, owned by the test: it can be
+ * stopped and restarted (same port, same data dir). Fails loudly when the binary is
+ * missing — CI installs it (.ci/run); nothing is skipped.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+export interface TestRedis {
+  port: number;
+  url: string;
+  dir: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+function assertBinary(): void {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error(
+      'redis-server is not on PATH: install it (apt-get install redis-server); Redis tests do not skip',
+    );
+  }
+}
+
+export async function startRedis(options: { appendonly?: boolean } = {}): Promise<TestRedis> {
+  assertBinary();
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'jobgate-redis-'));
+  let child: ChildProcess | null = null;
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--dir',
+    dir,
+    '--appendonly',
+    options.appendonly ? 'yes' : 'no',
+    '--appendfsync',
+    'always',
+    '--maxmemory-policy',
+    'noeviction',
+  ];
+  const redis: TestRedis = {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    dir,
+    async start() {
+      child = spawn('redis-server', args, { stdio: 'ignore' });
+      const client = new Redis(port, '127.0.0.1', {
+        lazyConnect: true,
+        retryStrategy: () => 50,
+        maxRetriesPerRequest: null,
+      });
+      client.on('error', () => {});
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        try {
+          await client.connect().catch(() => {});
+          if ((await client.ping()) === 'PONG') break;
+        } catch {}
+        if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      client.disconnect();
+    },
+    async stop() {
+      const running = child;
+      if (!running || running.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        running.once('exit', () => resolve());
+        running.kill('SIGTERM');
+      });
+      child = null;
+    },
+  };
+  await redis.start();
+  return redis;
+}
