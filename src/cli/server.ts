@@ -76,6 +76,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const workers = new InProcessWorkers(engine);
   workersRef.current = workers;
+  engine.setWorkerDirectory(workers);
   if (options.demo) workers.register(demoQueue, demoHandler, { concurrency: options.demoConcurrency ?? 4 });
 
   const generatedAdminKey =

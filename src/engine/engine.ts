@@ -27,6 +27,7 @@ import { LoopService } from './services/loop-service.js';
 import { fingerprint } from './submit-fingerprint.js';
 import { type SubmitInput, validateSubmit } from './submit-input.js';
 import { type WaitEstimate, WaitEstimator } from './wait-estimator.js';
+import { emptyWorkerDirectory, type WorkerDirectory } from './worker-directory.js';
 
 export interface EngineConfig {
   store: JobStore;
@@ -85,6 +86,7 @@ export class Engine {
   private readonly idempotencyTtlMs: number;
   private readonly capacityFor: (queue: string) => number;
   readonly estimator = new WaitEstimator();
+  private directory: WorkerDirectory = emptyWorkerDirectory;
 
   constructor(config: EngineConfig) {
     this.store = config.store;
@@ -147,6 +149,20 @@ export class Engine {
     maxQueued: number | null;
   }): Promise<void> {
     return this.store.configureQueue(settings);
+  }
+
+  /** Where queue status, /health and metrics read worker states; the workers are built after the engine. */
+  setWorkerDirectory(directory: WorkerDirectory): void {
+    this.directory = directory;
+  }
+
+  get workers(): WorkerDirectory {
+    return this.directory;
+  }
+
+  /** Jobs of `queue` that can run at once, as wait estimates assume. */
+  capacityOf(queue: string): number {
+    return this.capacityFor(queue);
   }
 
   takeToken(request: { key: string; capacity: number; refillMs: number }) {
@@ -229,6 +245,7 @@ export class Engine {
       }
       if (result.kind === 'created') {
         this.events.publish('created', result.job);
+        if (result.deferredByQuota) this.events.publish('deferred', result.job);
         if (result.job.status !== 'scheduled') this.events.publish(statusEvent(result.job), result.job);
       }
       outcomes[index] = {

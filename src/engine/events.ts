@@ -20,7 +20,11 @@ export type JobEventKind =
   | 'requeued'
   | 'awaiting_confirmation'
   | 'confirmed'
-  | 'released';
+  | 'released'
+  /** Admitted as `scheduled` for a later day because the owner's daily quota is spent. */
+  | 'deferred'
+  /** Deleted while waiting, by clearing its queue; the job no longer exists. */
+  | 'removed';
 
 export interface JobEvent {
   kind: JobEventKind;

@@ -4,6 +4,7 @@
  * Woken by the engine's events, so an idle worker picks up a new job at once.
  */
 import type { Engine } from '../engine/engine.js';
+import { noWorkers, type WorkerCounts, type WorkerDirectory } from '../engine/worker-directory.js';
 import type { JobHandler } from './handler.js';
 import { QueueWorker } from './queue-worker.js';
 import type { WorkerBackend } from './worker-backend.js';
@@ -34,7 +35,8 @@ export interface RegisterOptions {
   heartbeatMs?: number;
 }
 
-export class InProcessWorkers {
+/** Also the engine's worker directory for the in-process slots (`engine.setWorkerDirectory(workers)`). */
+export class InProcessWorkers implements WorkerDirectory {
   private readonly engine: Engine;
   private readonly workers: QueueWorker[] = [];
   private started = false;
@@ -68,6 +70,26 @@ export class InProcessWorkers {
     return this.workers
       .filter((worker) => worker.queue === queue)
       .reduce((sum, worker) => sum + worker.concurrency, 0);
+  }
+
+  queues(): string[] {
+    return [...new Set(this.workers.map((worker) => worker.queue))].sort();
+  }
+
+  states(queue: string): WorkerCounts {
+    const counts = noWorkers();
+    for (const worker of this.workers) {
+      if (worker.queue !== queue) continue;
+      const slots = worker.slotStates();
+      counts.idle += slots.idle;
+      counts.running += slots.running;
+      counts.draining += slots.draining;
+    }
+    return counts;
+  }
+
+  wake(queue: string): void {
+    for (const worker of this.workers) if (worker.queue === queue) worker.wake();
   }
 
   list(): readonly QueueWorker[] {

@@ -69,6 +69,17 @@ export class QueueWorker extends EventEmitter {
     return this.active.size;
   }
 
+  /**
+   * This worker's slots by state. Started: each slot runs a job or is idle. Stopping:
+   * the slots still finishing a job are draining and the rest are gone. Stopped: none.
+   */
+  slotStates(): { idle: number; running: number; draining: number } {
+    if (!this.stopping) {
+      return { idle: this.concurrency - this.active.size, running: this.active.size, draining: 0 };
+    }
+    return { idle: 0, running: 0, draining: this.active.size };
+  }
+
   start(): void {
     if (!this.stopping) return;
     this.stopping = false;
@@ -108,7 +119,8 @@ export class QueueWorker extends EventEmitter {
     this.emit('stopped');
   }
 
-  private wake(): void {
+  /** Cuts an idle wait short: work may be waiting. */
+  wake(): void {
     this.woken = true;
     this.wakeUp?.();
   }

@@ -36,6 +36,7 @@ export async function createTestServer(
     store,
   });
   const workers = new InProcessWorkers(engine);
+  engine.setWorkerDirectory(workers);
   options.setup?.(workers);
   const app = await buildApp({ engine });
   engine.start();
