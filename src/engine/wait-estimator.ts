@@ -2,7 +2,12 @@
  * Estimated wait for a queued job: learned run durations per (queue, type) as an
  * exponentially weighted mean, and the queue's capacity.
  *
- *   wait ≈ ceil(position / capacity) × meanRun  (the jobs ahead run `capacity` at a time)
+ *   free = capacity − running          (slots that can start a job right now)
+ *   wait = 0                           when position ≤ free
+ *        ≈ (position − free) × meanRun / capacity   otherwise
+ *
+ * (the jobs ahead drain at `capacity` jobs per mean run). Millisecond resolution: with
+ * short jobs, rounding to tenths of a second would turn every estimate into 0.
  *
  * Confidence follows the samples behind the mean: < 5 low, < 30 medium, else high.
  * A queue with no samples yet uses the queue-wide mean, then a prior of 1 s (low).
@@ -41,12 +46,12 @@ export class WaitEstimator {
     return this.means.get(`${queue}\u0000${type}`) ?? this.means.get(queue) ?? { value: priorMs, samples: 0 };
   }
 
-  estimate(queue: string, type: string, position: number, capacity: number): WaitEstimate {
+  estimate(queue: string, type: string, position: number, capacity: number, running = capacity): WaitEstimate {
     const mean = this.meanRunMs(queue, type);
-    const rounds = Math.ceil(position / Math.max(1, capacity));
-    // The job starts when the round before it ends: (rounds - 1) full runs, plus half a run for the one in flight.
-    const ms = Math.max(0, rounds - 1) * mean.value + (position > 0 ? mean.value / 2 : 0);
+    const slots = Math.max(1, capacity);
+    const free = Math.max(0, slots - running);
+    const ms = position <= free ? 0 : ((position - free) * mean.value) / slots;
     const confidence = mean.samples >= 30 ? 'high' : mean.samples >= 5 ? 'medium' : 'low';
-    return { seconds: Math.round(ms / 100) / 10, confidence };
+    return { seconds: Math.round(ms) / 1000, confidence };
   }
 }

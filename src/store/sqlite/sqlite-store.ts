@@ -47,6 +47,7 @@ import { decodeCursor, encodeCursor, type JobRow, toJob } from './job-row.js';
 import { type GroupRow, JobTables, type QueueRow } from './job-tables.js';
 import { allKeys, insertKey, keyByPrefix, markRevoked, takeToken } from './key-table.js';
 import { migrate } from './migrate.js';
+import { cacheStatements } from './statement-cache.js';
 import { queuePosition } from './queue-position.js';
 import { listWorkers, registerWorker, touchWorker } from './worker-table.js';
 
@@ -76,6 +77,7 @@ export class SqliteStore implements JobStore {
     this.clock = options.clock ?? Date.now;
     this.fairness = options.fairness ?? fairnessDefault;
     migrate(this.db);
+    cacheStatements(this.db);
     this.tables = new JobTables(this.db, this.clock, this.fairness);
   }
 

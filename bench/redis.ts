@@ -1,0 +1,308 @@
+/**
+ * Jobgate's Redis store vs BullMQ on the same local redis-server, engine to engine:
+ * Jobgate's Engine with in-process workers (no HTTP) against BullMQ's Queue and Worker.
+ * Jobgate runs with per-tenant limits switched on (a tier with concurrency limits and
+ * a daily quota), so every add and claim does its admission and fairness work.
+ *
+ * Rows: add throughput (single adds, 50 in flight; bulk), processing throughput at
+ * worker concurrency 1, 10, 100, submit → handler-start latency with an idle worker,
+ * and Redis memory per 100,000 queued jobs. Each row is measured on a flushed server.
+ */
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Engine } from '../src/engine/engine.js';
+import type { Principal } from '../src/engine/principal.js';
+import { RedisStore } from '../src/store/redis/redis-store.js';
+import type { OwnerLimits } from '../src/store/store.js';
+import { InProcessWorkers } from '../src/worker/in-process-workers.js';
+import { startRedis } from '../test/helpers/redis-server.js';
+import { percentile, printTable, round } from './stats.js';
+
+const sizes = {
+  addSingle: 10_000,
+  addBulk: 30_000,
+  process: { 1: 2_000, 10: 10_000, 100: 20_000 } as Record<number, number>,
+  latency: 300,
+  memory: 100_000,
+};
+
+interface Row {
+  name: string;
+  unit: string;
+  jobgate: number;
+  bullmq: number;
+  /** Whether a bigger number is better (throughput) or worse (latency, memory). */
+  higherIsBetter: boolean;
+}
+
+/** Tenant limits on, as a paying tier would have them; roomy enough not to throttle the bench. */
+const limits: OwnerLimits = {
+  priorityBoost: 1,
+  maxConcurrentPerUser: 1_000,
+  maxConcurrentPerProject: null,
+  dailyJobs: 10_000_000,
+  iterationDepth: 10,
+  iterationBatch: 10,
+};
+const tenant: Principal = { owner: 'bench-tenant', role: 'tenant', tier: 'pro', keyId: null };
+
+async function jobgate(url: string) {
+  const store = new RedisStore({ url, prefix: 'bench' });
+  await store.connect();
+  const engine = new Engine({ store, limitsFor: () => limits });
+  const workers = new InProcessWorkers(engine);
+  return {
+    engine,
+    workers,
+    async close() {
+      await workers.stop(1_000);
+      await engine.stop();
+      await store.close();
+    },
+  };
+}
+
+function bullmq(url: string) {
+  const { port } = new URL(url);
+  const connection = { host: '127.0.0.1', port: Number(port), maxRetriesPerRequest: null };
+  const queue = new Queue('bench', { connection });
+  const workers: Worker[] = [];
+  return {
+    queue,
+    connection,
+    worker(processor: () => Promise<void>, concurrency: number) {
+      const worker = new Worker('bench', processor, { connection, concurrency });
+      workers.push(worker);
+      return worker;
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await queue.close();
+    },
+  };
+}
+
+/** Runs `count` calls of `fn` with `inFlight` at a time; returns jobs per second. */
+async function inFlight(count: number, width: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) await fn(next++);
+    }),
+  );
+  return count / ((performance.now() - start) / 1000);
+}
+
+async function chunks(count: number, size: number, fn: (n: number) => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  for (let done = 0; done < count; done += size) await fn(Math.min(size, count - done));
+  return count / ((performance.now() - start) / 1000);
+}
+
+function until(check: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (check()) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 2);
+  });
+}
+
+export async function run(): Promise<void> {
+  const server = await startRedis();
+  const admin = new Redis(server.url);
+  const flush = () => admin.flushall();
+  const rows: Row[] = [];
+  const input = (n: number) => ({ queue: 'bench', payload: { n } });
+  try {
+    // ---- add throughput ---------------------------------------------------------
+    await flush();
+    let jg = await jobgate(server.url);
+    const jgSingle = await inFlight(sizes.addSingle, 50, (i) => jg.engine.submit(input(i), tenant));
+    await jg.close();
+    await flush();
+    let bq = bullmq(server.url);
+    const bqSingle = await inFlight(sizes.addSingle, 50, (i) => bq.queue.add('job', { n: i }));
+    await bq.close();
+    rows.push({
+      name: 'add, single (50 in flight)',
+      unit: 'jobs/s',
+      jobgate: jgSingle,
+      bullmq: bqSingle,
+      higherIsBetter: true,
+    });
+
+    await flush();
+    jg = await jobgate(server.url);
+    const jgBulk = await chunks(sizes.addBulk, 1_000, (n) =>
+      jg.engine.submitMany(
+        Array.from({ length: n }, (_, i) => input(i)),
+        tenant,
+      ),
+    );
+    await jg.close();
+    await flush();
+    bq = bullmq(server.url);
+    const bqBulk = await chunks(sizes.addBulk, 1_000, (n) =>
+      bq.queue.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'job', data: { n: i } }))),
+    );
+    await bq.close();
+    rows.push({
+      name: 'add, bulk (1,000 per call)',
+      unit: 'jobs/s',
+      jobgate: jgBulk,
+      bullmq: bqBulk,
+      higherIsBetter: true,
+    });
+
+    // ---- processing throughput ----------------------------------------------------
+    for (const concurrency of [1, 10, 100]) {
+      const count = sizes.process[concurrency]!;
+      await flush();
+      jg = await jobgate(server.url);
+      await chunks(count, 1_000, (n) =>
+        jg.engine.submitMany(
+          Array.from({ length: n }, (_, i) => input(i)),
+          tenant,
+        ),
+      );
+      let done = 0;
+      jg.workers.register(
+        'bench',
+        async () => {
+          done++;
+        },
+        { concurrency },
+      );
+      let start = performance.now();
+      jg.workers.start();
+      await until(() => done >= count);
+      const jgRate = count / ((performance.now() - start) / 1000);
+      await jg.close();
+
+      await flush();
+      bq = bullmq(server.url);
+      await chunks(count, 1_000, (n) =>
+        bq.queue.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'job', data: { n: i } }))),
+      );
+      done = 0;
+      start = performance.now();
+      bq.worker(async () => {
+        done++;
+      }, concurrency);
+      await until(() => done >= count);
+      const bqRate = count / ((performance.now() - start) / 1000);
+      await bq.close();
+      rows.push({
+        name: `process, concurrency ${concurrency}`,
+        unit: 'jobs/s',
+        jobgate: jgRate,
+        bullmq: bqRate,
+        higherIsBetter: true,
+      });
+    }
+
+    // ---- latency: submit → handler start, idle worker ------------------------------
+    await flush();
+    jg = await jobgate(server.url);
+    let started: (() => void) | null = null;
+    jg.workers.register('bench', async () => started?.(), { concurrency: 1 });
+    jg.workers.start();
+    const jgLatency: number[] = [];
+    for (let i = 0; i < sizes.latency; i++) {
+      const begin = performance.now();
+      const seen = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      await jg.engine.submit(input(i), tenant);
+      await seen;
+      jgLatency.push(performance.now() - begin);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await jg.close();
+    await flush();
+    bq = bullmq(server.url);
+    bq.worker(async () => started?.(), 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const bqLatency: number[] = [];
+    for (let i = 0; i < sizes.latency; i++) {
+      const begin = performance.now();
+      const seen = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      await bq.queue.add('job', { n: i });
+      await seen;
+      bqLatency.push(performance.now() - begin);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await bq.close();
+    for (const p of [50, 99]) {
+      rows.push({
+        name: `latency p${p}, submit → start`,
+        unit: 'ms',
+        jobgate: percentile(jgLatency, p),
+        bullmq: percentile(bqLatency, p),
+        higherIsBetter: false,
+      });
+    }
+
+    // ---- memory per 100,000 queued jobs -------------------------------------------
+    const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await admin.info('memory'))?.[1]);
+    await flush();
+    let before = await usedMemory();
+    jg = await jobgate(server.url);
+    await chunks(sizes.memory, 1_000, (n) =>
+      jg.engine.submitMany(
+        Array.from({ length: n }, (_, i) => input(i)),
+        tenant,
+      ),
+    );
+    const jgMemory = (await usedMemory()) - before;
+    await jg.close();
+    await flush();
+    before = await usedMemory();
+    bq = bullmq(server.url);
+    await chunks(sizes.memory, 1_000, (n) =>
+      bq.queue.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'job', data: { n: i } }))),
+    );
+    const bqMemory = (await usedMemory()) - before;
+    await bq.close();
+    rows.push({
+      name: 'memory per 100,000 queued',
+      unit: 'MiB',
+      jobgate: jgMemory / 2 ** 20,
+      bullmq: bqMemory / 2 ** 20,
+      higherIsBetter: false,
+    });
+  } finally {
+    admin.disconnect();
+    await server.stop();
+  }
+
+  console.log('\n## redis: Jobgate (Redis store, tenant limits on) vs BullMQ, same redis-server\n');
+  printTable(
+    ['row', 'unit', 'jobgate', 'bullmq', 'jobgate/bullmq'],
+    rows.map((r) => [
+      r.name,
+      r.unit,
+      round(r.jobgate),
+      round(r.bullmq),
+      `${round(r.jobgate / r.bullmq, 2)}×${(r.higherIsBetter ? r.jobgate >= r.bullmq : r.jobgate <= r.bullmq) ? '' : ' (behind)'}`,
+    ]),
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'redis',
+      rows: rows.map((r) => ({
+        name: r.name,
+        unit: r.unit,
+        jobgate: round(r.jobgate, 2),
+        bullmq: round(r.bullmq, 2),
+        ratio: round(r.jobgate / r.bullmq, 3),
+      })),
+    }),
+  );
+}
