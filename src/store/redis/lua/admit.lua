@@ -90,7 +90,6 @@ if rootId then table.insert(fields, 'root_id'); table.insert(fields, rootId) end
 if allowance then table.insert(fields, 'allowance'); table.insert(fields, allowance) end
 redis.call('HSET', jobKey(j.id), unpack(fields))
 redis.call('SADD', P .. ':queues', j.queue)
-redis.call('ZADD', P .. ':all', seq, j.id)
 redis.call('ZADD', P .. ':qa:' .. j.queue, seq, j.id)
 redis.call('ZADD', P .. ':oa:' .. j.owner, seq, j.id)
 local job = { id = j.id, queue = j.queue, owner = j.owner, project = project, seq = seq, eff = j.priority - L.priorityBoost }

@@ -54,18 +54,13 @@ local function setStatus(job, to, score)
   local id, queue, seq = job.id, job.queue, tonumber(job.seq)
   if from then
     redis.call('HINCRBY', P .. ':counts:' .. queue, from, -1)
-    redis.call('ZREM', P .. ':st:' .. from, id)
     redis.call('ZREM', P .. ':qs:' .. queue .. ':' .. from, id)
     if from == 'queued' then redis.call('ZREM', groupKey(queue, job.owner, job.project), id) end
     if from == 'scheduled' then redis.call('ZREM', P .. ':sched', id) end
     if from == 'running' then redis.call('ZREM', P .. ':leases', id) end
-    if TERMINAL[from] then
-      redis.call('ZREM', P .. ':finished', id)
-      redis.call('ZREM', P .. ':fin:' .. queue, id)
-    end
+    if TERMINAL[from] then redis.call('ZREM', P .. ':fin:' .. queue, id) end
   end
   redis.call('HINCRBY', P .. ':counts:' .. queue, to, 1)
-  redis.call('ZADD', P .. ':st:' .. to, seq, id)
   redis.call('ZADD', P .. ':qs:' .. queue .. ':' .. to, seq, id)
   if to == 'queued' then
     redis.call('ZADD', groupKey(queue, job.owner, job.project), (tonumber(job.eff) + 20) * SCORE_BASE + seq, id)
@@ -74,7 +69,6 @@ local function setStatus(job, to, score)
   elseif to == 'running' then
     redis.call('ZADD', P .. ':leases', score, id)
   elseif TERMINAL[to] then
-    redis.call('ZADD', P .. ':finished', score, id)
     redis.call('ZADD', P .. ':fin:' .. queue, score, id)
   end
   redis.call('HSET', jobKey(id), 'status', to)
@@ -232,9 +226,8 @@ local function removeJob(job)
   local id, queue, status = job.id, job.queue, job.status
   redis.call('HINCRBY', P .. ':counts:' .. queue, status, -1)
   for _, key in ipairs({
-    P .. ':st:' .. status, P .. ':qs:' .. queue .. ':' .. status, P .. ':sched', P .. ':leases', P .. ':finished',
-    P .. ':fin:' .. queue, P .. ':all', P .. ':qa:' .. queue, P .. ':oa:' .. job.owner,
-    groupKey(queue, job.owner, job.project),
+    P .. ':qs:' .. queue .. ':' .. status, P .. ':sched', P .. ':leases', P .. ':fin:' .. queue,
+    P .. ':qa:' .. queue, P .. ':oa:' .. job.owner, groupKey(queue, job.owner, job.project),
   }) do
     redis.call('ZREM', key, id)
   end
