@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load-config.js';
+import { isRedisUrl } from './create-store.js';
 import { startServer } from './server.js';
 
 interface ServeOptions {
@@ -8,6 +9,7 @@ interface ServeOptions {
   db: string;
   demo: boolean;
   config?: string;
+  store?: string;
   leaseMs: string;
   graceMs: string;
   logLevel: string;
@@ -22,6 +24,11 @@ export function serveCommand(): Command {
       '--db <file>',
       'SQLite database file (env JOBGATE_DB)',
       process.env.JOBGATE_DB ?? './data/jobgate.db',
+    )
+    .option(
+      '--store <url>',
+      'redis://host:port/db for the Redis store (env JOBGATE_STORE); default: the SQLite file',
+      process.env.JOBGATE_STORE,
     )
     .option('--config <file>', 'configuration file (default ./jobgate.config.json when present)')
     .option('--demo', 'register the demo queue and its in-process handler (dev mode)', false)
@@ -41,6 +48,7 @@ export function serveCommand(): Command {
         port: Number(opts.port),
         host: opts.host,
         db: opts.db,
+        storeUrl: opts.store,
         demo: opts.demo,
         config,
         adminKey: process.env.JOBGATE_ADMIN_KEY || undefined,
@@ -48,8 +56,9 @@ export function serveCommand(): Command {
         engine: { leaseMs: Number(opts.leaseMs) },
         graceMs: Number(opts.graceMs),
       });
+      const storeName = isRedisUrl(opts.store) ? `redis ${opts.store}` : `sqlite ${opts.db}`;
       process.stdout.write(
-        `Jobgate listening on ${server.url} (store: sqlite ${opts.db}${opts.demo ? ', demo queue on' : ''})\n`,
+        `Jobgate listening on ${server.url} (store: ${storeName}${opts.demo ? ', demo queue on' : ''})\n`,
       );
       if (server.generatedAdminKey) {
         process.stdout.write(

@@ -175,6 +175,17 @@ export class Engine {
 
   async stop(): Promise<void> {
     await Promise.all(Object.values(this.services).map((service) => service.stop()));
+    await this.events.close();
+  }
+
+  /** With a store that shares events (Redis), transitions on any server reach every server's bus. */
+  async shareEvents(): Promise<void> {
+    const { store } = this;
+    if (!store.capabilities.sharedEvents || !store.publishEvent || !store.subscribeEvents) return;
+    await this.events.relay({
+      publish: (event) => store.publishEvent!(event),
+      subscribe: (listener) => store.subscribeEvents!(listener),
+    });
   }
 
   private publishAll(kind: JobEventKind, jobs: Job[]): number {
@@ -305,12 +316,16 @@ export class Engine {
   /** Place in line and estimated wait of a queued job; null for any other status. */
   async placeInLine(job: Job): Promise<{ position: number; estimatedWait: WaitEstimate } | null> {
     if (job.status !== 'queued') return null;
-    const position = await this.store.position(job.id);
+    const [position, counts] = await Promise.all([this.store.position(job.id), this.store.counts(job.queue)]);
     if (position === null) return null;
-    return {
+    const estimatedWait = this.estimator.estimate(
+      job.queue,
+      job.type,
       position,
-      estimatedWait: this.estimator.estimate(job.queue, job.type, position, this.capacityFor(job.queue)),
-    };
+      this.capacityFor(job.queue),
+      counts.running,
+    );
+    return { position, estimatedWait };
   }
 
   // ---- operator actions -----------------------------------------------------------

@@ -199,6 +199,8 @@ export interface StoreEvent {
   kind: string;
   job: Job;
   at: number;
+  /** The publishing server, so it can tell its own events from others'. */
+  origin?: string;
 }
 
 export interface StoreCapabilities {
