@@ -1,19 +1,23 @@
 /** Capacity cases (fairness, limits, quotas, caps, iterations), run against every backend. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/domain/quota-calendar.js';
 import type { JobStore } from '../../src/store/store.js';
-import { admitOk, limited, request, type StoreFactory, type StoreHarness } from './store-conformance.js';
+import {
+  admitOk,
+  eachTestStore,
+  limited,
+  request,
+  type StoreFactory,
+  type StoreHarness,
+} from './store-conformance.js';
 
 export function capacityConformance(name: string, factory: StoreFactory): void {
   describe(`capacity conformance: ${name}`, () => {
-    let h: StoreHarness;
-    let store: JobStore;
-    beforeEach(async () => {
-      h = await factory();
-      store = h.store;
-    });
-    afterEach(async () => {
-      await h.close();
+    let h!: StoreHarness;
+    let store!: JobStore;
+    eachTestStore(factory, (fresh) => {
+      h = fresh;
+      store = fresh.store;
     });
 
     const claim = (limit = 1, queue = 'q') => store.claim({ queue, workerId: 'w', limit, leaseMs: 60_000 });

@@ -68,16 +68,25 @@ export async function expectCode(promise: Promise<unknown>, code: string): Promi
 
 export const limited = (limits: Partial<OwnerLimits>): OwnerLimits => ({ ...unlimitedOwner, ...limits });
 
+/** A fresh, empty store for every test, closed after it. */
+export function eachTestStore(factory: StoreFactory, use: (harness: StoreHarness) => void): void {
+  let harness: StoreHarness | undefined;
+  beforeEach(async () => {
+    harness = await factory();
+    use(harness);
+  });
+  afterEach(async () => {
+    await harness?.close();
+  });
+}
+
 export function storeConformance(name: string, factory: StoreFactory): void {
   describe(`store conformance: ${name}`, () => {
-    let h: StoreHarness;
-    let store: JobStore;
-    beforeEach(async () => {
-      h = await factory();
-      store = h.store;
-    });
-    afterEach(async () => {
-      await h.close();
+    let h!: StoreHarness;
+    let store!: JobStore;
+    eachTestStore(factory, (fresh) => {
+      h = fresh;
+      store = fresh.store;
     });
 
     const claimOne = async (queue = 'q', leaseMs = 1_000): Promise<ClaimedJob> => {

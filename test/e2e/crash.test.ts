@@ -3,82 +3,24 @@
  * a second one starts on the same SQLite file, and every accepted job still completes.
  * Needs dist/ (npm test builds it first).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/client/types.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { killAll, repoRoot, startJobgate } from '../helpers/children.js';
 import { tempDbFile } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'jobgate.js');
 const jobCount = 50;
 /** The bootstrap admin key the children accept (JOBGATE_ADMIN_KEY). */
 const adminKey = 'jg-crash-test-admin-key';
 
-interface Child {
-  process: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<void>;
-}
+afterEach(killAll);
 
-const children = new Set<ChildProcess>();
-
-beforeAll(() => {
-  if (!existsSync(join(root, 'dist', 'cli', 'main.js')))
-    throw new Error('dist/cli/main.js is missing: run `npm run build` before the e2e tests');
-});
-
-afterEach(async () => {
-  await Promise.all(
-    [...children].map(async (child) => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const gone = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await gone;
-      }
-    }),
-  );
-  children.clear();
-});
-
-/** Starts `jobgate serve --demo` on a free port and resolves with its printed URL. */
-function startServer(db: string, extra: string[] = []): Promise<Child> {
-  const child = spawn(
-    process.execPath,
-    [bin, 'serve', '--demo', '--port', '0', '--db', db, '--log-level', 'warn', ...extra],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PORT: '', JOBGATE_DB: '', JOBGATE_ADMIN_KEY: adminKey },
-    },
-  );
-  children.add(child);
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise<Child>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 15 s:\n${output}`)), 15_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Jobgate listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ process: child, url: match[1]!, output: () => output, exited });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code ?? signal}) before listening:\n${output}`));
-    });
-  });
+/** Starts `jobgate serve --demo` on a free port with its own SQLite file. */
+function startServer(db: string, extra: string[] = []) {
+  return startJobgate(['--demo', '--db', db, ...extra], { JOBGATE_DB: '', JOBGATE_ADMIN_KEY: adminKey });
 }
 
 async function api<T>(
