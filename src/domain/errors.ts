@@ -11,6 +11,10 @@ export const ERROR_CODES = {
   JOBGATE_ERR_FORBIDDEN: { status: 403, message: "This key's role may not do that." },
   JOBGATE_ERR_NOT_FOUND: { status: 404, message: 'No such resource.' },
   JOBGATE_ERR_JOB_NOT_FOUND: { status: 404, message: 'No such job.' },
+  JOBGATE_ERR_WORKER_NOT_FOUND: {
+    status: 404,
+    message: 'No such worker: it deregistered or was forgotten; register again.',
+  },
   JOBGATE_ERR_ILLEGAL_TRANSITION: { status: 409, message: 'The job is not in a state that allows this.' },
   JOBGATE_ERR_LEASE_LOST: {
     status: 409,

@@ -10,11 +10,13 @@ import { JobgateError } from '../domain/errors.js';
 import type { ApiKeys } from '../engine/api-keys.js';
 import type { Engine } from '../engine/engine.js';
 import { type Principal, type Role, systemPrincipal } from '../engine/principal.js';
+import type { WorkerRegistry } from '../engine/worker-registry.js';
 import { registerErrorHandling, sendError, toJobgateError } from './error-handler.js';
 import { type RateSettings, registerRateLimit } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { keyRoutes } from './routes/keys.js';
+import { workerRoutes } from './routes/workers.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 export const version = pkg.version;
@@ -30,6 +32,8 @@ export interface AppOptions {
   keys?: ApiKeys;
   /** A principal's rate limit; null = not limited. No limiting when absent. */
   rateFor?: (principal: Principal) => RateSettings | null;
+  /** When given, the remote worker protocol is served (/api/v1/workers…). */
+  workerRegistry?: WorkerRegistry;
 }
 
 /** Roles allowed on a route unless its `config.roles` says otherwise. */
@@ -95,6 +99,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { engine: options.engine, version });
   await app.register(jobRoutes, { engine: options.engine, prefix: '/api/v1' });
   if (keys) await app.register(keyRoutes, { keys, prefix: '/api/v1' });
+  if (options.workerRegistry)
+    await app.register(workerRoutes, { registry: options.workerRegistry, prefix: '/api/v1' });
   return app;
 }
 
