@@ -142,12 +142,12 @@ export class RedisStore implements JobStore {
 
   async admit(requests: AdmitRequest[]): Promise<Array<AdmitResult | { kind: 'error'; error: Error }>> {
     const pipeline = this.redis.pipeline();
+    const payloads: string[] = [];
     for (const request of requests) {
       const { payload, ...job } = request.job;
-      const body = JSON.stringify({
-        ...request,
-        job: { ...job, payloadJson: JSON.stringify(payload ?? null) },
-      });
+      const payloadJson = JSON.stringify(payload ?? null);
+      payloads.push(payloadJson);
+      const body = JSON.stringify({ ...request, job: { ...job, payloadJson } });
       (pipeline as unknown as Record<string, (...args: Array<string | number>) => void>).admit!(
         this.keys.base,
         this.clockArg(),
@@ -160,10 +160,9 @@ export class RedisStore implements JobStore {
       const reply = value as Reply;
       if (reply[0] === 'error')
         return { kind: 'error' as const, error: this.failure(reply, { queue: requests[index]?.job.queue }) };
-      const job = toJob(reply[2] as string[]);
-      return reply[0] === 'duplicate'
-        ? { kind: 'duplicate' as const, job }
-        : { kind: 'created' as const, job, deferredByQuota: reply[1] === 1 };
+      if (reply[0] === 'duplicate') return { kind: 'duplicate' as const, job: toJob(reply[2] as string[]) };
+      const job = admittedJob(requests[index]!, payloads[index]!, toFields(reply[2] as string[]));
+      return { kind: 'created' as const, job, deferredByQuota: reply[1] === 1 };
     });
   }
 
@@ -465,4 +464,35 @@ export class RedisStore implements JobStore {
     this.subscriber = null;
     this.redis.disconnect();
   }
+}
+
+/** A just-admitted job: the request plus what the admit script decided (saves re-reading the hash). */
+function admittedJob({ job }: AdmitRequest, payloadJson: string, decided: Record<string, string>): Job {
+  return {
+    id: job.id,
+    queue: job.queue,
+    type: job.type,
+    status: decided.status as JobStatus,
+    priority: job.priority,
+    // Parsed back from what was stored, so the caller sees exactly what a read returns.
+    payload: JSON.parse(payloadJson) as unknown,
+    result: null,
+    error: null,
+    attempts: 0,
+    maxAttempts: job.maxAttempts,
+    timeoutMs: job.timeoutMs,
+    progress: { percent: 0, stage: null, message: null },
+    owner: job.owner,
+    projectId: job.projectId,
+    parentId: job.parentId,
+    depth: Number(decided.depth),
+    iterationAllowance: decided.allowance ? Number(decided.allowance) : null,
+    createdAt: Number(decided.created_at),
+    runAt: Number(decided.run_at),
+    startedAt: null,
+    finishedAt: null,
+    workerId: null,
+    leaseExpiresAt: null,
+    cancelRequested: false,
+  };
 }

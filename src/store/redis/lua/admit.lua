@@ -18,17 +18,15 @@ if idem then
   end
 end
 
-local meta = toTable(redis.call('HGETALL', queueKey(j.queue)))
-if meta.max_queued then
-  local c = toTable(redis.call('HGETALL', P .. ':counts:' .. j.queue))
-  local waiting = num(c.queued, 0) + num(c.scheduled, 0) + num(c.awaiting_confirmation, 0)
-  if waiting >= tonumber(meta.max_queued) then return { 'error', 'queue_full', j.queue } end
+local maxQueued = redis.call('HGET', queueKey(j.queue), 'max_queued')
+if maxQueued then
+  local c = redis.call('HMGET', P .. ':counts:' .. j.queue, 'queued', 'scheduled', 'awaiting_confirmation')
+  local waiting = num(c[1], 0) + num(c[2], 0) + num(c[3], 0)
+  if waiting >= tonumber(maxQueued) then return { 'error', 'queue_full', j.queue } end
 end
 
-local ok = ownerKey(j.owner)
-redis.call('HSET', ok, 'boost', L.priorityBoost)
-if nn(L.maxConcurrentPerUser) then redis.call('HSET', ok, 'max_running', L.maxConcurrentPerUser) else redis.call('HDEL', ok, 'max_running') end
-if nn(L.maxConcurrentPerProject) then redis.call('HSET', ok, 'max_per_project', L.maxConcurrentPerProject) else redis.call('HDEL', ok, 'max_per_project') end
+redis.call('HSET', ownerKey(j.owner), 'boost', L.priorityBoost,
+  'max_running', nn(L.maxConcurrentPerUser) or -1, 'max_per_project', nn(L.maxConcurrentPerProject) or -1)
 
 -- Follow-up iterations: depth from the parent, allowance from the root's confirmed grants.
 local depth, rootId, needsConfirmation = 0, nil, false
@@ -69,10 +67,11 @@ if daily then
   end
 end
 local uk = P .. ':usage:' .. j.owner .. ':' .. charged
-redis.call('HINCRBY', uk, 'jobs', 1)
-if depth > 0 then redis.call('HINCRBY', uk, 'iterations', 1) else redis.call('HINCRBY', uk, 'iterations', 0) end
--- Kept until two days after the day it counts, so quota never resets early.
-redis.call('PEXPIRE', uk, math.max(1, (charged + 3) * DAY + cal.resetOffsetMs - t))
+if redis.call('HINCRBY', uk, 'jobs', 1) == 1 then
+  -- Kept until two days after the day it counts, so quota never resets early.
+  redis.call('PEXPIRE', uk, math.max(1, (charged + 3) * DAY + cal.resetOffsetMs - t))
+end
+if depth > 0 then redis.call('HINCRBY', uk, 'iterations', 1) end
 
 local status = 'queued'
 if needsConfirmation then status = 'awaiting_confirmation' elseif runAt > t then status = 'scheduled' end
@@ -94,7 +93,13 @@ redis.call('ZADD', P .. ':qa:' .. j.queue, seq, j.id)
 redis.call('ZADD', P .. ':oa:' .. j.owner, seq, j.id)
 local job = { id = j.id, queue = j.queue, owner = j.owner, project = project, seq = seq, eff = j.priority - L.priorityBoost }
 setStatus(job, status, runAt)
-if status == 'queued' then refileGroup(j.queue, j.owner, project) end
+if status == 'queued' then
+  -- A job behind an existing head changes nothing in the ready set.
+  local head = redis.call('ZRANGE', groupKey(j.queue, j.owner, project), 0, 0)[1]
+  if head == j.id or redis.call('EXISTS', groupMetaKey(j.queue, j.owner, project)) == 0 then
+    refileGroup(j.queue, j.owner, project)
+  end
+end
 
 if idem then
   local ik = P .. ':idem:' .. j.owner .. ':' .. idem.key
@@ -102,4 +107,5 @@ if idem then
   redis.call('HSET', ik, 'fp', idem.fingerprint, 'job', j.id, 'exp', t + idem.ttlMs)
   redis.call('PEXPIRE', ik, idem.ttlMs + 60000)
 end
-return { 'created', deferred, jobReply(j.id) }
+-- The caller built the rest of the job; only what this script decided goes back.
+return { 'created', deferred, { 'status', status, 'seq', seq, 'created_at', t, 'run_at', runAt, 'depth', depth, 'allowance', allowance or '' } }

@@ -6,10 +6,10 @@
 local queue, workerId, limit, leaseMs = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local t = now()
 local out = {}
-local meta = toTable(redis.call('HGETALL', queueKey(queue)))
-if meta.paused == '1' then return out end
+local meta = redis.call('HMGET', queueKey(queue), 'paused', 'max_workers', 'running')
+if meta[1] == '1' then return out end
 local capacity = limit
-if meta.max_workers then capacity = math.min(limit, tonumber(meta.max_workers) - num(meta.running, 0)) end
+if meta[2] then capacity = math.min(limit, tonumber(meta[2]) - num(meta[3], 0)) end
 local i = 0
 while i < capacity do
   local member = redis.call('ZRANGE', readyKey(queue), 0, 0)[1]
@@ -26,11 +26,14 @@ while i < capacity do
     i = i + 1
     local job = getJob(id)
     local token = ARGV[5 + i]
-    setStatus(job, 'running', t + leaseMs)
-    redis.call('HINCRBY', jobKey(id), 'attempts', 1)
-    redis.call('HSET', jobKey(id), 'started_at', t, 'worker_id', workerId, 'lease_token', token,
-      'lease_expires_at', t + leaseMs, 'cancel_requested', 0)
-    redis.call('HDEL', jobKey(id), 'error')
+    if job.error then
+      redis.call('HDEL', jobKey(id), 'error')
+      job.error = nil
+    end
+    setStatus(job, 'running', t + leaseMs, {
+      'attempts', tonumber(job.attempts) + 1, 'started_at', t, 'worker_id', workerId, 'lease_token', token,
+      'lease_expires_at', t + leaseMs, 'cancel_requested', 0,
+    })
     local gm = groupMetaKey(queue, owner, project)
     local vstart = tonumber(redis.call('HGET', gm, 'vstart'))
     redis.call('HINCRBY', queueKey(queue), 'running', 1)
@@ -41,7 +44,7 @@ while i < capacity do
     redis.call('HSET', gm, 'vstart', vstart + 1)
     refileGroup(queue, owner, project)
     parkIfAtLimit(owner, project)
-    out[#out + 1] = jobReply(id)
+    out[#out + 1] = flat(job)
   end
 end
 return out

@@ -5,4 +5,4 @@
 local job, err = holdsLease(ARGV[2], ARGV[3])
 if not job then return { 'error', err } end
 finish(job, 'completed', { 'result', ARGV[4], 'pp', 100 }, now())
-return { 'ok', jobReply(job.id) }
+return { 'ok', flat(job) }

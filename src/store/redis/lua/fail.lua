@@ -10,11 +10,10 @@ local delay = tonumber(ARGV[6])
 local retry = delay >= 0 and ARGV[5] == '1' and tonumber(job.attempts) < tonumber(job.max_attempts) and job.cancel_requested ~= '1'
 if retry then
   releaseLease(job)
-  redis.call('HSET', jobKey(job.id), 'run_at', t + delay, 'error', ARGV[4])
-  setStatus(job, 'scheduled', t + delay)
+  setStatus(job, 'scheduled', t + delay, { 'run_at', t + delay, 'error', ARGV[4] })
 elseif job.cancel_requested == '1' then
   finish(job, 'cancelled', { 'error', ARGV[4] }, t)
 else
   finish(job, 'failed', { 'error', ARGV[4] }, t)
 end
-return { 'ok', jobReply(job.id) }
+return { 'ok', flat(job) }

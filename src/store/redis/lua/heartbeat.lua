@@ -7,12 +7,12 @@ local t = now()
 local extended, lost, cancel = {}, {}, {}
 for k = 3, #ARGV, 2 do
   local id, token = ARGV[k], ARGV[k + 1]
-  local job = getJob(id)
-  if job and job.status == 'running' and job.lease_token == token then
+  local state = redis.call('HMGET', jobKey(id), 'status', 'lease_token', 'cancel_requested')
+  if state[1] == 'running' and state[2] == token then
     redis.call('HSET', jobKey(id), 'lease_expires_at', t + leaseMs)
     redis.call('ZADD', P .. ':leases', t + leaseMs, id)
     extended[#extended + 1] = id
-    if job.cancel_requested == '1' then cancel[#cancel + 1] = id end
+    if state[3] == '1' then cancel[#cancel + 1] = id end
   else
     lost[#lost + 1] = id
   end

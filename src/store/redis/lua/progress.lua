@@ -5,7 +5,18 @@
 local job, err = holdsLease(ARGV[2], ARGV[3])
 if not job then return { 'error', err } end
 local p = cjson.decode(ARGV[4])
-redis.call('HSET', jobKey(job.id), 'pp', p.percent)
-if p.stage ~= cjson.null then redis.call('HSET', jobKey(job.id), 'ps', p.stage) else redis.call('HDEL', jobKey(job.id), 'ps') end
-if p.message ~= cjson.null then redis.call('HSET', jobKey(job.id), 'pm', p.message) else redis.call('HDEL', jobKey(job.id), 'pm') end
-return { 'ok', jobReply(job.id) }
+local set, unset = { 'pp', p.percent }, {}
+job.pp = p.percent
+for field, value in pairs({ ps = p.stage, pm = p.message }) do
+  if value ~= cjson.null then
+    set[#set + 1] = field
+    set[#set + 1] = value
+    job[field] = value
+  else
+    unset[#unset + 1] = field
+    job[field] = nil
+  end
+end
+redis.call('HSET', jobKey(job.id), unpack(set))
+if #unset > 0 then redis.call('HDEL', jobKey(job.id), unpack(unset)) end
+return { 'ok', flat(job) }

@@ -49,7 +49,7 @@ local TERMINAL = { completed = true, failed = true, cancelled = true }
 --[[ Moves a job to `to`, keeping every index in step: status counts, list indexes,
      the group's queued set, the scheduled and lease sets, the finished sets. The
      caller sets the other fields and re-files the group afterwards. ]]
-local function setStatus(job, to, score)
+local function setStatus(job, to, score, extra)
   local from = job.status
   local id, queue, seq = job.id, job.queue, tonumber(job.seq)
   if from then
@@ -71,26 +71,49 @@ local function setStatus(job, to, score)
   elseif TERMINAL[to] then
     redis.call('ZADD', P .. ':fin:' .. queue, score, id)
   end
-  redis.call('HSET', jobKey(id), 'status', to)
+  if extra then
+    redis.call('HSET', jobKey(id), 'status', to, unpack(extra))
+    for k = 1, #extra, 2 do job[extra[k]] = extra[k + 1] end
+  else
+    redis.call('HSET', jobKey(id), 'status', to)
+  end
   job.status = to
 end
 
-local function aging() return num(redis.call('HGET', P .. ':config', 'aging'), 10) end
+-- The job table as a flat reply, for scripts that kept it up to date (saves a re-read).
+local function flat(job)
+  local out = {}
+  for k, v in pairs(job) do
+    out[#out + 1] = k
+    out[#out + 1] = tostring(v)
+  end
+  return out
+end
+
+local agingTurns = nil
+local function aging()
+  if not agingTurns then agingTurns = num(redis.call('HGET', P .. ':config', 'aging'), 10) end
+  return agingTurns
+end
 
 local function ownerRow(owner)
-  return toTable(redis.call('HGETALL', ownerKey(owner)))
+  local v = redis.call('HMGET', ownerKey(owner), 'running', 'max_running', 'max_per_project')
+  return { running = v[1], max_running = v[2], max_per_project = v[3] }
 end
 
 local function projectRunning(owner, project)
   return num(redis.call('GET', projectKey(owner, project)), 0)
 end
 
+-- Owner limits are stored as numbers, -1 meaning unlimited.
 local function ownerAtLimit(own)
-  return own.max_running ~= nil and num(own.running, 0) >= tonumber(own.max_running)
+  local max = num(own.max_running, -1)
+  return max >= 0 and num(own.running, 0) >= max
 end
 
 local function projectAtLimit(own, owner, project)
-  return project ~= '' and own.max_per_project ~= nil and projectRunning(owner, project) >= tonumber(own.max_per_project)
+  local max = num(own.max_per_project, -1)
+  return project ~= '' and max >= 0 and projectRunning(owner, project) >= max
 end
 
 local function groupReady(owner, project)
@@ -108,7 +131,8 @@ end
 local function refileGroup(queue, owner, project)
   local meta = groupMetaKey(queue, owner, project)
   local head = redis.call('ZRANGE', groupKey(queue, owner, project), 0, 0)[1]
-  local g = toTable(redis.call('HGETALL', meta))
+  local gv = redis.call('HMGET', meta, 'gid', 'vstart')
+  local g = { gid = gv[1], vstart = gv[2] }
   if not head then
     if g.gid then
       redis.call('ZREM', readyKey(queue), readyMember(g.gid, owner, project))
@@ -188,11 +212,14 @@ end
 local function releaseLease(job)
   redis.call('HDEL', jobKey(job.id), 'worker_id', 'lease_token', 'lease_expires_at')
   job.worker_id, job.lease_token, job.lease_expires_at = nil, nil, nil
+  local own = ownerRow(job.owner)
+  -- Parked groups exist only while the owner or this project was at its limit.
+  local wasAtLimit = ownerAtLimit(own) or projectAtLimit(own, job.owner, job.project)
   decrFloor(queueKey(job.queue), 'running')
   decrFloor(ownerKey(job.owner), 'running')
   local pk = projectKey(job.owner, job.project)
   if redis.call('DECR', pk) < 0 then redis.call('SET', pk, 0) end
-  unparkOwner(job.owner)
+  if wasAtLimit then unparkOwner(job.owner) end
 end
 
 local function enqueue(job)
@@ -204,9 +231,9 @@ end
 local function finish(job, status, fields, t)
   local was = job.status
   if was == 'running' then releaseLease(job) end
-  if #fields > 0 then redis.call('HSET', jobKey(job.id), unpack(fields)) end
-  redis.call('HSET', jobKey(job.id), 'finished_at', t)
-  setStatus(job, status, t)
+  fields[#fields + 1] = 'finished_at'
+  fields[#fields + 1] = t
+  setStatus(job, status, t, fields)
   if was == 'queued' then refileGroup(job.queue, job.owner, job.project) end
 end
 
