@@ -375,6 +375,22 @@ export class Engine {
     return job;
   }
 
+  /** Completes and leases the worker's next jobs in one store step (one round trip per job for a busy worker). */
+  async completeAndClaim(
+    lease: Lease,
+    result: unknown,
+    next: { queue: string; workerId: string; limit: number },
+  ): Promise<{ job: Job; next: ClaimedJob[] }> {
+    const outcome = await this.store.completeAndClaim({
+      ...lease,
+      result,
+      next: { ...next, leaseMs: this.leaseMs },
+    });
+    this.events.publish('completed', outcome.job);
+    for (const job of outcome.next) this.events.publish('running', job);
+    return outcome;
+  }
+
   /** `attempt` is the claimed job's attempt number; the lease token guarantees it is current. */
   async fail(lease: Lease, error: JobError, attempt: number): Promise<Job> {
     const job = await this.store.fail({ ...lease, error, retryDelayMs: backoffDelay(attempt, this.retry) });

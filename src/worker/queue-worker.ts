@@ -240,8 +240,19 @@ export class QueueWorker extends EventEmitter {
 
   /** A result that cannot be stored (a BigInt, a cycle) fails the job with that reason instead of stranding it. */
   private async completeOrExplain(job: ClaimedJob, lease: WorkerLease, result: unknown): Promise<void> {
+    const { backend } = this.options;
     try {
-      await this.options.backend.complete(lease, result);
+      if (backend.completeAndClaim && !this.stopping) {
+        // This job's slot goes straight to the next job: no separate claim round trip.
+        const next = await backend.completeAndClaim(lease, result, {
+          queue: this.queue,
+          workerId: this.workerId,
+          limit: 1,
+        });
+        for (const claimed of next) this.run(claimed);
+      } else {
+        await backend.complete(lease, result);
+      }
     } catch (error) {
       if (!(error instanceof TypeError)) throw error;
       await this.options.backend.fail(

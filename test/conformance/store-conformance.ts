@@ -288,6 +288,29 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect(failed.status).toBe('failed');
       });
 
+      it('completes and claims the next job in one step', async () => {
+        await admitOk(store, request({ payload: 'first' }));
+        const second = await admitOk(store, request({ payload: 'second' }));
+        const first = await claimOne();
+        const next = { queue: 'q', workerId: 'w1', limit: 2, leaseMs: 1_000 };
+        const { job, next: claimed } = await store.completeAndClaim({
+          id: first.id,
+          token: first.leaseToken,
+          result: 'ok',
+          next,
+        });
+        expect(job).toMatchObject({ id: first.id, status: 'completed', result: 'ok' });
+        expect(claimed.map((j) => [j.id, j.status, j.workerId])).toEqual([[second.job.id, 'running', 'w1']]);
+        expect(claimed[0]?.leaseToken).toEqual(expect.any(String));
+        // A stale token completes nothing and claims nothing.
+        await admitOk(store, request());
+        await expectCode(
+          store.completeAndClaim({ id: first.id, token: first.leaseToken, result: 'late', next }),
+          'JOBGATE_ERR_LEASE_LOST',
+        );
+        expect((await store.counts('q')).queued).toBe(1);
+      });
+
       it('release gives the job back without spending the attempt', async () => {
         await admitOk(store, request());
         const job = await claimOne();

@@ -257,6 +257,27 @@ export class RedisStore implements JobStore {
     return this.runJob('complete', { id: request.id, op: 'complete' }, request.id, request.token, result);
   }
 
+  async completeAndClaim(
+    request: LeaseRef & { result: unknown; next: ClaimRequest },
+  ): Promise<{ job: Job; next: ClaimedJob[] }> {
+    const { queue, workerId, limit, leaseMs } = request.next;
+    const result = JSON.stringify(request.result === undefined ? null : request.result);
+    const tokens = Array.from({ length: limit }, () => randomUUID());
+    const reply = (await this.run(
+      'completeAndClaim',
+      request.id,
+      request.token,
+      result,
+      queue,
+      workerId,
+      limit,
+      leaseMs,
+      ...tokens,
+    )) as Reply;
+    if (reply[0] === 'error') throw this.failure(reply, { id: request.id, op: 'complete' });
+    return { job: toJob(reply[1] as string[]), next: (reply[2] as string[][]).map(toClaimedJob) };
+  }
+
   fail(request: LeaseRef & { error: JobError; retryDelayMs: number | null }): Promise<Job> {
     return this.runJob(
       'fail',

@@ -47,8 +47,8 @@ import { decodeCursor, encodeCursor, type JobRow, toJob } from './job-row.js';
 import { type GroupRow, JobTables, type QueueRow } from './job-tables.js';
 import { allKeys, insertKey, keyByPrefix, markRevoked, takeToken } from './key-table.js';
 import { migrate } from './migrate.js';
-import { cacheStatements } from './statement-cache.js';
 import { queuePosition } from './queue-position.js';
+import { cacheStatements } from './statement-cache.js';
 import { listWorkers, registerWorker, touchWorker } from './worker-table.js';
 
 export interface SqliteStoreOptions {
@@ -202,54 +202,62 @@ export class SqliteStore implements JobStore {
 
   // ---- leasing --------------------------------------------------------------------
 
-  claim({ queue, workerId, limit, leaseMs }: ClaimRequest): Promise<ClaimedJob[]> {
-    return this.tx(() => {
-      const now = this.clock();
-      const claimed: ClaimedJob[] = [];
-      const q = this.tables.queueRow(queue);
-      if (q.paused) return claimed;
-      const capacity = q.max_workers === null ? limit : Math.min(limit, q.max_workers - q.running);
-      const nextGroup = this.db.prepare<[string], GroupRow>(
-        'SELECT * FROM job_groups WHERE queue = ? AND ready = 1 ORDER BY head_key, gid LIMIT 1',
-      );
-      const headJob = this.db.prepare<[string, string, string], JobRow>(
-        `SELECT * FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued'
+  claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    return this.tx(() => this.claimInTx(request));
+  }
+
+  completeAndClaim(
+    request: LeaseRef & { result: unknown; next: ClaimRequest },
+  ): Promise<{ job: Job; next: ClaimedJob[] }> {
+    return this.tx(() => ({ job: this.completeInTx(request), next: this.claimInTx(request.next) }));
+  }
+
+  private claimInTx({ queue, workerId, limit, leaseMs }: ClaimRequest): ClaimedJob[] {
+    const now = this.clock();
+    const claimed: ClaimedJob[] = [];
+    const q = this.tables.queueRow(queue);
+    if (q.paused) return claimed;
+    const capacity = q.max_workers === null ? limit : Math.min(limit, q.max_workers - q.running);
+    const nextGroup = this.db.prepare<[string], GroupRow>(
+      'SELECT * FROM job_groups WHERE queue = ? AND ready = 1 ORDER BY head_key, gid LIMIT 1',
+    );
+    const headJob = this.db.prepare<[string, string, string], JobRow>(
+      `SELECT * FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued'
          ORDER BY eff_priority, seq LIMIT 1`,
-      );
-      for (let i = 0; i < capacity; i++) {
-        const group = nextGroup.get(queue);
-        if (!group) break;
-        const row = headJob.get(queue, group.owner, group.project);
-        if (!row) {
-          // Unreachable while the invariant holds; heal rather than spin.
-          this.db.prepare('DELETE FROM job_groups WHERE gid = ?').run(group.gid);
-          continue;
-        }
-        const token = randomUUID();
-        this.db
-          .prepare(
-            `UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ?, worker_id = ?,
-               lease_token = ?, lease_expires_at = ?, cancel_requested = 0, error = NULL WHERE seq = ?`,
-          )
-          .run(now, workerId, token, now + leaseMs, row.seq);
-        this.tables.moved(queue, 'queued', 'running');
-        this.db
-          .prepare('UPDATE queues SET running = running + 1, vtime = MAX(vtime, ?) WHERE name = ?')
-          .run(group.vstart + 1, queue);
-        this.db.prepare('UPDATE owners SET running = running + 1 WHERE owner = ?').run(row.owner);
-        this.db
-          .prepare(
-            'INSERT INTO projects (owner, project, running) VALUES (?, ?, 1) ON CONFLICT (owner, project) DO UPDATE SET running = running + 1',
-          )
-          .run(row.owner, row.project);
-        // One turn on: the group goes behind every other group of its priority.
-        this.db.prepare('UPDATE job_groups SET vstart = vstart + 1 WHERE gid = ?').run(group.gid);
-        this.tables.refileGroup(queue, row.owner, row.project);
-        this.tables.parkIfAtLimit(row.owner, row.project);
-        claimed.push({ ...this.tables.job(row.id), leaseToken: token });
+    );
+    for (let i = 0; i < capacity; i++) {
+      const group = nextGroup.get(queue);
+      if (!group) break;
+      const row = headJob.get(queue, group.owner, group.project);
+      if (!row) {
+        // Unreachable while the invariant holds; heal rather than spin.
+        this.db.prepare('DELETE FROM job_groups WHERE gid = ?').run(group.gid);
+        continue;
       }
-      return claimed;
-    });
+      const token = randomUUID();
+      this.db
+        .prepare(
+          `UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ?, worker_id = ?,
+               lease_token = ?, lease_expires_at = ?, cancel_requested = 0, error = NULL WHERE seq = ?`,
+        )
+        .run(now, workerId, token, now + leaseMs, row.seq);
+      this.tables.moved(queue, 'queued', 'running');
+      this.db
+        .prepare('UPDATE queues SET running = running + 1, vtime = MAX(vtime, ?) WHERE name = ?')
+        .run(group.vstart + 1, queue);
+      this.db.prepare('UPDATE owners SET running = running + 1 WHERE owner = ?').run(row.owner);
+      this.db
+        .prepare(
+          'INSERT INTO projects (owner, project, running) VALUES (?, ?, 1) ON CONFLICT (owner, project) DO UPDATE SET running = running + 1',
+        )
+        .run(row.owner, row.project);
+      // One turn on: the group goes behind every other group of its priority.
+      this.db.prepare('UPDATE job_groups SET vstart = vstart + 1 WHERE gid = ?').run(group.gid);
+      this.tables.refileGroup(queue, row.owner, row.project);
+      this.tables.parkIfAtLimit(row.owner, row.project);
+      claimed.push({ ...this.tables.job(row.id), leaseToken: token });
+    }
+    return claimed;
   }
 
   heartbeat({ leases, leaseMs }: { leases: LeaseRef[]; leaseMs: number }): Promise<HeartbeatResult> {
@@ -288,14 +296,16 @@ export class SqliteStore implements JobStore {
   }
 
   complete(request: LeaseRef & { result: unknown }): Promise<Job> {
-    return this.tx(() => {
-      const row = this.tables.holdsLease(request, 'complete');
-      this.tables.finish(row, 'completed', {
-        result: request.result === undefined ? null : JSON.stringify(request.result),
-        progress: 100,
-      });
-      return this.tables.job(row.id);
+    return this.tx(() => this.completeInTx(request));
+  }
+
+  private completeInTx(request: LeaseRef & { result: unknown }): Job {
+    const row = this.tables.holdsLease(request, 'complete');
+    this.tables.finish(row, 'completed', {
+      result: request.result === undefined ? null : JSON.stringify(request.result),
+      progress: 100,
     });
+    return this.tables.job(row.id);
   }
 
   fail(request: LeaseRef & { error: JobError; retryDelayMs: number | null }): Promise<Job> {
