@@ -55,6 +55,7 @@ export function serveCommand(): Command {
         logger: { level: opts.logLevel },
         engine: { leaseMs: Number(opts.leaseMs) },
         graceMs: Number(opts.graceMs),
+        metricsToken: process.env.JOBGATE_METRICS_TOKEN || undefined,
       });
       const storeName = isRedisUrl(opts.store) ? `redis ${opts.store}` : `sqlite ${opts.db}`;
       process.stdout.write(

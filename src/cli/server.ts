@@ -11,7 +11,7 @@ import { demoHandler, demoQueue } from '../demo/demo-handler.js';
 import { ApiKeys } from '../engine/api-keys.js';
 import { Engine, type EngineConfig } from '../engine/engine.js';
 import type { Principal } from '../engine/principal.js';
-import { buildApp } from '../http/app.js';
+import { type AppOptions, buildApp } from '../http/app.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { JobStore } from '../store/store.js';
 import { InProcessWorkers } from '../worker/in-process-workers.js';
@@ -29,6 +29,10 @@ export interface ServerOptions {
   engine?: Omit<EngineConfig, 'store'>;
   /** How long shutdown waits for running jobs before releasing their leases. */
   graceMs?: number;
+  /** Bearer token GET /metrics requires (JOBGATE_METRICS_TOKEN); open when absent. */
+  metricsToken?: string;
+  /** Event stream settings (keep-alive, resume log bounds). */
+  streams?: AppOptions['streams'];
   demoConcurrency?: number;
 }
 
@@ -91,6 +95,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     engine,
     keys,
     logger: options.logger,
+    metricsToken: options.metricsToken,
+    streams: options.streams,
     rateFor: (principal) => {
       if (principal.keyId === 'bootstrap') return null;
       const tier = tierOf(principal);

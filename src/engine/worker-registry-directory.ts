@@ -87,5 +87,8 @@ export function combineDirectories(...directories: WorkerDirectory[]): WorkerDir
       }
       return total;
     },
+    wake: (queue) => {
+      for (const directory of directories) directory.wake?.(queue);
+    },
   };
 }

@@ -1,22 +1,31 @@
 /**
  * buildApp(options) returns the Fastify app and never listens: the CLI listens, tests
- * inject. Registration follows Fastify's order: ecosystem → ours (errors, auth) →
- * decorators → hooks → routes/<resource>.ts.
+ * inject. Registration follows Fastify's order: ecosystem (OpenAPI, WebSocket) → ours
+ * (errors, auth, rate limit, metrics) → decorators → hooks → routes/<resource>.ts.
  */
 import { createRequire } from 'node:module';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { JobgateError } from '../domain/errors.js';
 import type { ApiKeys } from '../engine/api-keys.js';
 import type { Engine } from '../engine/engine.js';
+import { JobEventLog, type JobEventLogOptions } from '../engine/job-event-log.js';
 import { type Principal, type Role, systemPrincipal } from '../engine/principal.js';
 import type { WorkerRegistry } from '../engine/worker-registry.js';
 import { registerErrorHandling, sendError, toJobgateError } from './error-handler.js';
+import { registerMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
 import { type RateSettings, registerRateLimit } from './rate-limit.js';
 import { healthRoutes } from './routes/health.js';
+import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes } from './routes/jobs.js';
 import { keyRoutes } from './routes/keys.js';
+import { queueRoutes } from './routes/queues.js';
 import { workerRoutes } from './routes/workers.js';
+import { wsRoutes } from './routes/ws.js';
+import { keepAliveMsDefault } from './sse-stream.js';
+import { wsMessageMaxBytes } from './ws-session.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 export const version = pkg.version;
@@ -32,6 +41,10 @@ export interface AppOptions {
   keys?: ApiKeys;
   /** A principal's rate limit; null = not limited. No limiting when absent. */
   rateFor?: (principal: Principal) => RateSettings | null;
+  /** Job event streams (SSE, WebSocket): keep-alive interval (default 15 s) and the resume log's bounds. */
+  streams?: { keepAliveMs?: number; log?: JobEventLogOptions };
+  /** When set, GET /metrics needs `Authorization: Bearer <token>` (JOBGATE_METRICS_TOKEN). */
+  metricsToken?: string;
   /** When given, the remote worker protocol is served (/api/v1/workers…). */
   workerRegistry?: WorkerRegistry;
 }
@@ -43,6 +56,12 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
   }
+  interface FastifyContextConfig {
+    /** Roles allowed on the route (default admin and tenant). */
+    roles?: readonly string[];
+    /** The route also takes the API key as `?key=` (streams: browsers cannot set their headers). */
+    queryKey?: boolean;
+  }
 }
 
 export const bodyLimitDefault = 1024 * 1024;
@@ -50,7 +69,7 @@ export const bodyLimitDefault = 1024 * 1024;
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const bodyLimit = options.bodyLimit ?? bodyLimitDefault;
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: loggerOptions(options.logger),
     bodyLimit,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
     // Router errors (a bad percent-encoding, an over-long path parameter) get our error body too.
@@ -58,6 +77,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       sendError(reply, toJobgateError(error));
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await registerOpenApi(app, { version });
+  await app.register(websocket, { options: { maxPayload: wsMessageMaxBytes } });
 
   registerErrorHandling(app);
 
@@ -80,13 +102,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const authenticate =
     options.authenticate ??
     (keys
-      ? (request: FastifyRequest) => keys.authenticate(bearerToken(request.headers.authorization))
+      ? (request: FastifyRequest) => keys.authenticate(presentedKey(request))
       : async () => systemPrincipal);
   app.decorateRequest('principal', undefined as unknown as Principal);
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/api/')) return;
     request.principal = await authenticate(request);
-    const roles = (request.routeOptions.config as { roles?: readonly Role[] }).roles ?? defaultRoles;
+    const roles = request.routeOptions.config.roles ?? defaultRoles;
     if (!roles.includes(request.principal.role)) {
       throw new JobgateError(
         'JOBGATE_ERR_FORBIDDEN',
@@ -95,9 +117,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
   if (options.rateFor) await registerRateLimit(app, options.engine, options.rateFor);
+  await registerMetrics(app, { engine: options.engine, token: options.metricsToken });
+
+  const log = new JobEventLog(options.engine.events, options.streams?.log);
+  app.addHook('onClose', async () => log.close());
+  const streams = {
+    engine: options.engine,
+    log,
+    keepAliveMs: options.streams?.keepAliveMs ?? keepAliveMsDefault,
+  };
 
   await app.register(healthRoutes, { engine: options.engine, version });
   await app.register(jobRoutes, { engine: options.engine, prefix: '/api/v1' });
+  await app.register(jobEventRoutes, { ...streams, prefix: '/api/v1' });
+  await app.register(wsRoutes, { ...streams, prefix: '/api/v1' });
+  await app.register(queueRoutes, { engine: options.engine, prefix: '/api/v1' });
   if (keys) await app.register(keyRoutes, { keys, prefix: '/api/v1' });
   if (options.workerRegistry)
     await app.register(workerRoutes, { registry: options.workerRegistry, prefix: '/api/v1' });
@@ -107,4 +141,29 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 function bearerToken(header: string | undefined): string | undefined {
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   return match?.[1];
+}
+
+/** The key from `Authorization`, or from `?key=` on routes that allow it. */
+function presentedKey(request: FastifyRequest): string | undefined {
+  const fromHeader = bearerToken(request.headers.authorization);
+  if (fromHeader || !request.routeOptions.config.queryKey) return fromHeader;
+  const key = (request.query as { key?: unknown } | undefined)?.key;
+  return typeof key === 'string' && key !== '' ? key : undefined;
+}
+
+/** A `?key=` must not reach the logs: request URLs are logged without its value. */
+function loggerOptions(logger: AppOptions['logger']) {
+  if (!logger) return false;
+  const redact = (url: string) => url.replace(/([?&]key=)[^&]*/g, '$1[redacted]');
+  return {
+    ...(logger === true ? {} : logger),
+    serializers: {
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        url: redact(request.url),
+        host: request.host,
+        remoteAddress: request.ip,
+      }),
+    },
+  };
 }

@@ -3,6 +3,7 @@
  * generate the OpenAPI document, so they are the API's one written contract.
  */
 import { Type } from 'typebox';
+import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
 import { JOB_STATUSES } from '../domain/job-states.js';
 
 const Name = Type.String({
@@ -132,14 +133,44 @@ export const JobPageSchema = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
 
+/**
+ * One error response per HTTP status of the registry, each naming the codes that
+ * status carries, so the OpenAPI document lists every error variant.
+ */
+function errorResponse(status: number) {
+  const codes = (Object.keys(ERROR_CODES) as ErrorCode[]).filter(
+    (code) => ERROR_CODES[code].status === status,
+  );
+  const [first, ...rest] = codes.map((code) => Type.Literal(code));
+  return Type.Object(
+    {
+      error: Type.Object({
+        code: rest.length === 0 ? first! : Type.Union([first!, ...rest]),
+        message: Type.String(),
+        details: Type.Optional(Type.Unknown()),
+      }),
+    },
+    {
+      description: codes.map((code) => `\`${code}\`: ${ERROR_CODES[code].message}`).join(' · '),
+    },
+  );
+}
+
+/**
+ * Every error variant, by status: add to a route's `response` beside its success
+ * answers. Keys are spelled out (not derived) so the type provider keeps one reply
+ * type per status; test/http/openapi.test.ts checks they cover every registry status.
+ */
 export const errorResponses = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  413: ErrorBody,
-  415: ErrorBody,
-  429: ErrorBody,
-  503: ErrorBody,
+  400: errorResponse(400),
+  401: errorResponse(401),
+  403: errorResponse(403),
+  404: errorResponse(404),
+  409: errorResponse(409),
+  413: errorResponse(413),
+  415: errorResponse(415),
+  422: errorResponse(422),
+  429: errorResponse(429),
+  500: errorResponse(500),
+  503: errorResponse(503),
 };
