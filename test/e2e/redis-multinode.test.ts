@@ -48,6 +48,19 @@ async function api(url: string, key: string, method: string, path: string, body?
   };
 }
 
+/** Reads a job's SSE stream to its end and returns the event kinds, in order. */
+async function streamKinds(url: string, key: string): Promise<string[]> {
+  const response = await fetch(url, {
+    headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream' },
+  });
+  expect(response.status).toBe(200);
+  const text = await response.text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('data: '))
+    .map((line) => (JSON.parse(line.slice(6)) as { kind: string }).kind);
+}
+
 function workerHost(redis: TestRedis) {
   const host = spawnNode([
     join(repoRoot, 'test/fixtures/redis-worker-host.mjs'),
@@ -131,6 +144,18 @@ describe('multi-node on Redis', () => {
         (sample.body.items as Array<{ result: { host: number } }>).map((job) => job.result.host),
       );
       expect(hosts.size).toBe(2);
+
+      // A transition made elsewhere (a worker host) reaches a stream on the other server: submit on B, watch on A.
+      const watched = await api(servers[1]!.url, tenants[0]!, 'POST', '/api/v1/jobs', {
+        queue,
+        delayMs: 300,
+      });
+      const kinds = await streamKinds(
+        `${servers[0]!.url}/api/v1/jobs/${watched.body.id}/events`,
+        tenants[0]!,
+      );
+      expect(kinds).toContain('running');
+      expect(kinds.at(-1)).toBe('completed');
     } finally {
       probe.disconnect();
     }
