@@ -1,7 +1,5 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load-config.js';
-import { isRedisUrl } from './create-store.js';
-import { startServer } from './server.js';
 
 interface ServeOptions {
   port: string;
@@ -44,6 +42,11 @@ export function serveCommand(): Command {
         process.stderr.write(`jobgate: invalid configuration: ${error.message}\n`);
         process.exit(2);
       }
+      // Loaded here, not at the top: other commands (`jobgate worker` on a worker host) need no store or HTTP server.
+      const [{ startServer }, { isRedisUrl }] = await Promise.all([
+        import('./server.js'),
+        import('./create-store.js'),
+      ]);
       const server = await startServer({
         port: Number(opts.port),
         host: opts.host,

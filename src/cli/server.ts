@@ -15,6 +15,7 @@ import { type AppOptions, buildApp } from '../http/app.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { JobStore } from '../store/store.js';
 import { InProcessWorkers } from '../worker/in-process-workers.js';
+import { createWorkerPlane, type WorkerPlane, type WorkerPlaneOptions } from './worker-plane.js';
 
 export interface ServerOptions {
   port: number;
@@ -34,12 +35,16 @@ export interface ServerOptions {
   /** Event stream settings (keep-alive, resume log bounds). */
   streams?: AppOptions['streams'];
   demoConcurrency?: number;
+  /** Timings of the worker registry and the pools (tests shorten them). */
+  workerPlane?: WorkerPlaneOptions;
 }
 
 export interface RunningServer {
   app: FastifyInstance;
   engine: Engine;
   workers: InProcessWorkers;
+  /** Remote and pooled workers, and the pools of `queues.<name>.pool`. */
+  workerPlane: WorkerPlane;
   url: string;
   /** Set when demo mode generated the admin key. */
   generatedAdminKey: string | null;
@@ -80,7 +85,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const workers = new InProcessWorkers(engine);
   workersRef.current = workers;
-  engine.setWorkerDirectory(workers);
+  const workerPlane = createWorkerPlane(engine, config, workers, {
+    ...options.workerPlane,
+    onError: (error) => process.stderr.write(`jobgate: pool: ${String(error)}\n`),
+  });
+  engine.setWorkerDirectory(workerPlane.directory);
   if (options.demo) workers.register(demoQueue, demoHandler, { concurrency: options.demoConcurrency ?? 4 });
 
   const generatedAdminKey =
@@ -97,8 +106,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger: options.logger,
     metricsToken: options.metricsToken,
     streams: options.streams,
+    workerRegistry: workerPlane.registry,
+    pools: workerPlane.pools,
     rateFor: (principal) => {
-      if (principal.keyId === 'bootstrap') return null;
+      // Worker keys are not rate-limited: their traffic is bounded by their concurrency.
+      if (principal.keyId === 'bootstrap' || principal.role === 'worker') return null;
       const tier = tierOf(principal);
       return { ratePerMinute: tier.ratePerMinute, burst: tier.burst };
     },
@@ -106,10 +118,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   engine.start();
   workers.start();
   const address = await app.listen({ port: options.port, host: options.host });
+  await workerPlane.start(address, keys);
   let closing: Promise<void> | null = null;
   const close = () => {
     // Order matters: stop taking requests, let running jobs finish (or release them), then stop the loops.
     closing ??= (async () => {
+      await workerPlane.stop();
       await app.close();
       await workers.stop(options.graceMs ?? graceMsDefault);
       await engine.stop();
@@ -117,5 +131,5 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     })();
     return closing;
   };
-  return { app, engine, workers, url: address, generatedAdminKey, close };
+  return { app, engine, workers, workerPlane, url: address, generatedAdminKey, close };
 }

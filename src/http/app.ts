@@ -13,6 +13,7 @@ import type { Engine } from '../engine/engine.js';
 import { JobEventLog, type JobEventLogOptions } from '../engine/job-event-log.js';
 import { type Principal, type Role, systemPrincipal } from '../engine/principal.js';
 import type { WorkerRegistry } from '../engine/worker-registry.js';
+import type { PoolManager } from '../pool/pool-manager.js';
 import { registerErrorHandling, sendError, toJobgateError } from './error-handler.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
@@ -21,6 +22,7 @@ import { healthRoutes } from './routes/health.js';
 import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes } from './routes/jobs.js';
 import { keyRoutes } from './routes/keys.js';
+import { queuePoolRoutes } from './routes/queue-pools.js';
 import { queueRoutes } from './routes/queues.js';
 import { workerRoutes } from './routes/workers.js';
 import { wsRoutes } from './routes/ws.js';
@@ -47,6 +49,8 @@ export interface AppOptions {
   metricsToken?: string;
   /** When given, the remote worker protocol is served (/api/v1/workers…). */
   workerRegistry?: WorkerRegistry;
+  /** When given, warmup and live pool settings are served (/api/v1/queues/:queue/warmup…). */
+  pools?: PoolManager;
 }
 
 /** Roles allowed on a route unless its `config.roles` says otherwise. */
@@ -135,6 +139,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (keys) await app.register(keyRoutes, { keys, prefix: '/api/v1' });
   if (options.workerRegistry)
     await app.register(workerRoutes, { registry: options.workerRegistry, prefix: '/api/v1' });
+  if (options.pools) await app.register(queuePoolRoutes, { pools: options.pools, prefix: '/api/v1' });
   return app;
 }
 

@@ -4,7 +4,8 @@
  * key `vstart + k + level × agingTurns`; every other group is dispatched once per turn
  * until its head key passes that, so it puts min(its turns, its queued jobs) ahead.
  * Parked groups (owner or project at its limit) are not counted: they wait for a slot.
- * Cost: O(groups ahead × min(turns, their backlog)), capped by `scanCap`.
+ * Cost: a count over the jobs ahead in its own group (an index range, ~50 ns a row: 0.5 ms
+ * at 10,000) plus O(groups ahead × min(turns, their backlog)), capped by `scanCap`.
  */
 import type Database from 'better-sqlite3';
 import { type FairnessSettings, headKey } from '../../domain/fair-share.js';
@@ -24,13 +25,25 @@ export function queuePosition(db: Database.Database, id: string, fairness: Fairn
       'SELECT gid, vstart FROM job_groups WHERE queue = ? AND owner = ? AND project = ?',
     )
     .get(job.queue, job.owner, job.project);
+  // Two range counts on the group index (an OR of the two would scan the whole group).
   const ownAhead =
     db
-      .prepare<[string, string, string, number, number, number], { n: number }>(
-        `SELECT COUNT(*) AS n FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued'
-           AND (eff_priority < ? OR (eff_priority = ? AND seq < ?))`,
+      .prepare<[string, string, string, number, string, string, string, number, number], { n: number }>(
+        `SELECT (SELECT COUNT(*) FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued' AND eff_priority < ?)
+              + (SELECT COUNT(*) FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued'
+                   AND eff_priority = ? AND seq < ?) AS n`,
       )
-      .get(job.queue, job.owner, job.project, job.eff_priority, job.eff_priority, job.seq)?.n ?? 0;
+      .get(
+        job.queue,
+        job.owner,
+        job.project,
+        job.eff_priority,
+        job.queue,
+        job.owner,
+        job.project,
+        job.eff_priority,
+        job.seq,
+      )?.n ?? 0;
   if (!group) return ownAhead + 1;
   const myKey = headKey(group.vstart + ownAhead, job.eff_priority, fairness);
   const others = db

@@ -1,0 +1,98 @@
+/**
+ * A queue's worker pool over HTTP: warm it up (idempotent: never starts a worker when
+ * one is ready, idle or already starting), read it, and change min/max live (admin).
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { PoolManager } from '../../pool/pool-manager.js';
+import { errorResponses } from '../schemas.js';
+
+const QueueParams = Type.Object({ queue: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }) });
+
+const WarmupAnswer = Type.Object({
+  queue: Type.String(),
+  status: Type.Union(
+    [Type.Literal('noop'), Type.Literal('started'), Type.Literal('starting'), Type.Literal('at_capacity')],
+    {
+      description:
+        'noop: a worker is ready or idle · started: this call started one · starting: one is initializing, ' +
+        'nothing more was started · at_capacity: the pool is at max and every worker is busy',
+    },
+  ),
+  workersReady: Type.Integer({ description: 'Slots ready or idle' }),
+  workersInitializing: Type.Integer(),
+  workersRunning: Type.Integer(),
+  started: Type.Array(Type.String(), { description: 'Workers this call started' }),
+});
+
+const PoolAnswer = Type.Object({
+  queue: Type.String(),
+  provider: Type.String(),
+  min: Type.Integer(),
+  max: Type.Integer(),
+  idleTimeoutSec: Type.Number(),
+  concurrency: Type.Integer({ description: 'Jobs one pool worker runs at once' }),
+  workers: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      phase: Type.Union([Type.Literal('initializing'), Type.Literal('live'), Type.Literal('stopping')]),
+    }),
+  ),
+});
+
+const PoolChange = Type.Object(
+  {
+    min: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+    max: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    idleTimeoutSec: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 7 * 24 * 3600 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const queuePoolRoutes: FastifyPluginAsyncTypebox<{ pools: PoolManager }> = async (app, { pools }) => {
+  const tags = ['pools'];
+
+  app.post(
+    '/queues/:queue/warmup',
+    {
+      schema: {
+        tags,
+        summary:
+          'Make sure a worker is ready for the queue, starting one only when none is ready or starting',
+        params: QueueParams,
+        response: { 200: WarmupAnswer, ...errorResponses },
+      },
+    },
+    async (request) => pools.warmup(request.params.queue),
+  );
+
+  app.get(
+    '/queues/:queue/pool',
+    {
+      config: { roles: ['admin'] as const },
+      schema: {
+        tags,
+        summary: 'The queue’s pool: settings in force and the workers it started',
+        params: QueueParams,
+        response: { 200: PoolAnswer, ...errorResponses },
+      },
+    },
+    async (request) => pools.status(request.params.queue),
+  );
+
+  app.patch(
+    '/queues/:queue',
+    {
+      config: { roles: ['admin'] as const },
+      schema: {
+        tags,
+        summary: 'Change the queue’s pool min, max or idle timeout live (until the next restart)',
+        description: 'Lowering max drains the surplus workers, idle ones first.',
+        params: QueueParams,
+        body: PoolChange,
+        response: { 200: PoolAnswer, ...errorResponses },
+      },
+    },
+    async (request) => pools.update(request.params.queue, request.body),
+  );
+};
