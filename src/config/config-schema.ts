@@ -25,13 +25,32 @@ export const TierSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** A queue's worker pool (docs/WORKERS.md): local worker processes between min and max. */
 export const PoolSchema = Type.Object(
   {
-    min: Type.Integer({ minimum: 0 }),
-    max: Type.Integer({ minimum: 1 }),
-    idleTimeoutSec: Type.Number({ exclusiveMinimum: 0 }),
-    handlers: Type.Optional(Type.String()),
-    command: Type.Optional(Type.String()),
+    min: Type.Integer({ minimum: 0, description: 'Workers kept running even when idle (0 = scale to zero)' }),
+    max: Type.Integer({ minimum: 1, description: 'Workers at most, starting and stopping ones included' }),
+    idleTimeoutSec: Type.Number({
+      exclusiveMinimum: 0,
+      description: 'A worker idle this long is stopped while more than min run',
+    }),
+    concurrency: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Jobs one worker runs at once; default 1' }),
+    ),
+    handlers: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Module whose default export maps queue names to handlers (path from the working directory)',
+      }),
+    ),
+    command: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Shell command to run instead of `jobgate worker` (any language; gets JOBGATE_* variables)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -41,6 +41,10 @@ export function validateConfig(raw: unknown, source = 'config'): JobgateConfig {
   for (const [name, queue] of Object.entries(merged.queues)) {
     if (queue.pool && queue.pool.min > queue.pool.max)
       throw new ConfigError(`${source}: queues.${name}.pool.min must be <= pool.max`);
+    if (queue.pool && !queue.pool.handlers && !queue.pool.command)
+      throw new ConfigError(
+        `${source}: queues.${name}.pool needs handlers (a module) or command (a shell command)`,
+      );
   }
   return merged;
 }
