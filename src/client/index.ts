@@ -3,9 +3,24 @@
  * browsers. Every non-2xx answer becomes a typed `JobgateApiError`.
  */
 import { type ApiErrorCode, JobgateApiError } from './errors.js';
+import type {
+  ActiveJobView,
+  KeyRecordView,
+  KeyRole,
+  PoolView,
+  QueueHistoryView,
+  QueueStatsView,
+  QueueStatusView,
+  TenantView,
+  UsageView,
+  WarmupView,
+  WorkerView,
+} from './operator-types.js';
 import { type JobListQuery, type JobView, type SubmitRequest, terminalStatuses } from './types.js';
 
 export * from './errors.js';
+export * from './live-events.js';
+export * from './operator-types.js';
 export * from './types.js';
 
 export interface ClientOptions {
@@ -123,4 +138,106 @@ export class JobgateClient {
       await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
     }
   }
+
+  // ---- queues, workers, keys, tenants (operator views) ------------------------------
+
+  usage(): Promise<UsageView> {
+    return this.request('GET', '/api/v1/usage');
+  }
+
+  queues(): Promise<{ items: QueueStatusView[] }> {
+    return this.request('GET', '/api/v1/queues');
+  }
+
+  queueStatus(queue: string): Promise<QueueStatusView> {
+    return this.request('GET', `/api/v1/queues/${encodeURIComponent(queue)}/status`);
+  }
+
+  queueStats(queue: string): Promise<QueueStatsView> {
+    return this.request('GET', `/api/v1/queues/${encodeURIComponent(queue)}/stats`);
+  }
+
+  /** The last hour minute by minute, for charts. */
+  queueHistory(queue: string): Promise<QueueHistoryView> {
+    return this.request('GET', `/api/v1/queues/${encodeURIComponent(queue)}/history`);
+  }
+
+  /** Running jobs of a queue with their worker and progress (a tenant sees its own). */
+  activeJobs(
+    queue: string,
+    query: { limit?: number; cursor?: string } = {},
+  ): Promise<{ items: ActiveJobView[]; nextCursor: string | null }> {
+    const qs = toQuery(query);
+    return this.request('GET', `/api/v1/queues/${encodeURIComponent(queue)}/active${qs}`);
+  }
+
+  pauseQueue(queue: string): Promise<{ queue: string; paused: boolean }> {
+    return this.request('POST', `/api/v1/queues/${encodeURIComponent(queue)}/pause`);
+  }
+
+  resumeQueue(queue: string): Promise<{ queue: string; paused: boolean }> {
+    return this.request('POST', `/api/v1/queues/${encodeURIComponent(queue)}/resume`);
+  }
+
+  /** Deletes the queue's waiting jobs (admin); answers how many. */
+  clearQueue(queue: string): Promise<{ queue: string; cleared: number }> {
+    return this.request('POST', `/api/v1/queues/${encodeURIComponent(queue)}/clear`);
+  }
+
+  warmup(queue: string): Promise<WarmupView> {
+    return this.request('POST', `/api/v1/queues/${encodeURIComponent(queue)}/warmup`);
+  }
+
+  pool(queue: string): Promise<PoolView> {
+    return this.request('GET', `/api/v1/queues/${encodeURIComponent(queue)}/pool`);
+  }
+
+  updatePool(
+    queue: string,
+    change: { min?: number; max?: number; idleTimeoutSec?: number },
+  ): Promise<PoolView> {
+    return this.request('PATCH', `/api/v1/queues/${encodeURIComponent(queue)}`, change);
+  }
+
+  workers(query: { queue?: string } = {}): Promise<{ items: WorkerView[] }> {
+    return this.request('GET', `/api/v1/workers${toQuery(query)}`);
+  }
+
+  createKey(request: {
+    owner: string;
+    role: KeyRole;
+    tier: string;
+    name?: string;
+  }): Promise<{ key: string; record: KeyRecordView }> {
+    return this.request('POST', '/api/v1/keys', request);
+  }
+
+  listKeys(): Promise<{ items: KeyRecordView[] }> {
+    return this.request('GET', '/api/v1/keys');
+  }
+
+  revokeKey(id: string): Promise<void> {
+    return this.request('DELETE', `/api/v1/keys/${encodeURIComponent(id)}`);
+  }
+
+  tenants(): Promise<{ items: TenantView[] }> {
+    return this.request('GET', '/api/v1/tenants');
+  }
+
+  /** The SSE URL of a job's events, with `?key=` for EventSource (it cannot send headers). */
+  jobEventsUrl(id: string): string {
+    return `${this.url}/api/v1/jobs/${encodeURIComponent(id)}/events${toQuery({ key: this.key })}`;
+  }
+
+  /** The WebSocket URL of /api/v1/ws, for LiveEvents. */
+  liveUrl(): string {
+    return `${this.url.replace(/^http/, 'ws')}/api/v1/ws${toQuery({ key: this.key })}`;
+  }
+}
+
+function toQuery(query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+  const qs = params.toString();
+  return qs ? `?${qs}` : '';
 }

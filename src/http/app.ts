@@ -22,11 +22,13 @@ import { healthRoutes } from './routes/health.js';
 import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes } from './routes/jobs.js';
 import { keyRoutes } from './routes/keys.js';
+import { queueHistoryRoutes } from './routes/queue-history.js';
 import { queuePoolRoutes } from './routes/queue-pools.js';
 import { queueRoutes } from './routes/queues.js';
 import { workerRoutes } from './routes/workers.js';
 import { wsRoutes } from './routes/ws.js';
 import { keepAliveMsDefault } from './sse-stream.js';
+import { registerTenants } from './tenants.js';
 import { wsMessageMaxBytes } from './ws-session.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -140,6 +142,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.workerRegistry)
     await app.register(workerRoutes, { registry: options.workerRegistry, prefix: '/api/v1' });
   if (options.pools) await app.register(queuePoolRoutes, { pools: options.pools, prefix: '/api/v1' });
+  await app.register(queueHistoryRoutes, { engine: options.engine, prefix: '/api/v1' });
+  if (keys) await registerTenants(app, { engine: options.engine, keys });
   return app;
 }
 

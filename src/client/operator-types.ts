@@ -1,0 +1,150 @@
+/** JSON shapes of the queue, worker, pool, key, tenant and event routes, as the client sees them. */
+import type { JobStatus } from './types.js';
+
+export type QueueHealth = 'ok' | 'busy' | 'cold' | 'paused' | 'unknown';
+export type WorkerSlotState = 'initializing' | 'ready' | 'idle' | 'running' | 'draining';
+export type WorkerState = WorkerSlotState | 'dead';
+export type WorkerCounts = Record<WorkerSlotState, number>;
+export type EstimatedWait = { seconds: number; confidence: 'low' | 'medium' | 'high' };
+
+export interface QueueStatusView {
+  queue: string;
+  status: QueueHealth;
+  paused: boolean | null;
+  workers: WorkerCounts;
+  jobs: {
+    scheduled: number;
+    queued: number;
+    running: number;
+    completed: number;
+    failed: number;
+    cancelled: number;
+    awaitingConfirmation: number;
+  } | null;
+  estimatedWait: EstimatedWait | null;
+  maxWorkers: number | null;
+  errors?: Array<{ part: string; code: string; message: string }>;
+}
+
+export interface StatsWindowView {
+  since: string;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  throughputPerMinute: number;
+  successRate: number | null;
+  runTimeMs: { p50: number; p95: number } | null;
+  waitTimeMs: { p50: number; p95: number } | null;
+  truncated: boolean;
+}
+
+export interface QueueStatsView {
+  queue: string;
+  at: string;
+  windows: { hour: StatsWindowView; day: StatsWindowView };
+}
+
+export interface QueueHistoryView {
+  queue: string;
+  at: string;
+  bucketMs: number;
+  buckets: Array<{
+    start: string;
+    completed: number;
+    failed: number;
+    waitMsP50: number | null;
+    runMsP50: number | null;
+  }>;
+  truncated: boolean;
+}
+
+export interface ActiveJobView {
+  id: string;
+  type: string;
+  owner: string;
+  projectId: string | null;
+  workerId: string | null;
+  progress: { percent: number; stage: string | null; message: string | null };
+  attempts: number;
+  maxAttempts: number;
+  startedAt: string | null;
+  leaseExpiresAt: string | null;
+  cancelRequested: boolean;
+}
+
+export interface WarmupView {
+  queue: string;
+  status: 'noop' | 'started' | 'starting' | 'at_capacity';
+  workersReady: number;
+  workersInitializing: number;
+  workersRunning: number;
+  started: string[];
+}
+
+export interface PoolView {
+  queue: string;
+  provider: string;
+  min: number;
+  max: number;
+  idleTimeoutSec: number;
+  concurrency: number;
+  workers: Array<{ id: string; phase: 'initializing' | 'live' | 'stopping' }>;
+}
+
+export interface WorkerView {
+  id: string;
+  queues: string[];
+  concurrency: number;
+  labels: Record<string, string>;
+  version: string | null;
+  state: WorkerState;
+  running: number;
+  startedAt: string;
+  lastSeenAt: string;
+}
+
+export interface UsageView {
+  jobsUsed: number;
+  jobsRemaining: number | null;
+  iterationsUsed: number;
+  iterationsRemaining: number | null;
+  dailyLimitResetsAt: string;
+}
+
+export type KeyRole = 'admin' | 'tenant' | 'worker';
+
+export interface KeyRecordView {
+  id: string;
+  prefix: string;
+  owner: string;
+  role: KeyRole;
+  tier: string;
+  name: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface TenantView {
+  owner: string;
+  tiers: string[];
+  activeKeys: number;
+  running: number;
+  queued: number;
+  scheduled: number;
+  countsCapped: boolean;
+  usage: UsageView;
+  dailyLimit: number | null;
+  rateLimitedToday: number;
+}
+
+/** One job event, on the SSE stream and the WebSocket alike. */
+export interface JobEvent {
+  id: string;
+  jobId: string;
+  queue: string;
+  /** `snapshot` (where a stream starts) or the transition: running, progress, completed, … */
+  kind: string;
+  status: JobStatus;
+  progress: { percent: number; stage: string | null; message: string | null };
+  at: string;
+}
