@@ -14,6 +14,7 @@ import { JobEventLog, type JobEventLogOptions } from '../engine/job-event-log.js
 import { type Principal, type Role, systemPrincipal } from '../engine/principal.js';
 import type { WorkerRegistry } from '../engine/worker-registry.js';
 import type { PoolManager } from '../pool/pool-manager.js';
+import { registerDashboard } from './dashboard-static.js';
 import { registerErrorHandling, sendError, toJobgateError } from './error-handler.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
@@ -144,6 +145,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.pools) await app.register(queuePoolRoutes, { pools: options.pools, prefix: '/api/v1' });
   await app.register(queueHistoryRoutes, { engine: options.engine, prefix: '/api/v1' });
   if (keys) await registerTenants(app, { engine: options.engine, keys });
+  await registerDashboard(app);
   return app;
 }
 
