@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { jobsCommand, submitCommand } from './job-commands.js';
 import { keysCommand } from './keys-command.js';
 import { serveCommand } from './serve-command.js';
+import { statusCommand } from './status-command.js';
 import { workerCommand } from './worker-command.js';
 
 export function parsePort(value: string): number {
@@ -21,6 +22,7 @@ program.addCommand(serveCommand());
 program.addCommand(submitCommand());
 program.addCommand(jobsCommand());
 program.addCommand(keysCommand());
+program.addCommand(statusCommand());
 program.addCommand(workerCommand());
 
 await program.parseAsync(process.argv);

@@ -3,8 +3,10 @@
  * browsers. Every non-2xx answer becomes a typed `JobgateApiError`.
  */
 import { type ApiErrorCode, JobgateApiError } from './errors.js';
+import { type FollowOptions, followJob, isFinalEvent } from './job-stream.js';
 import type {
   ActiveJobView,
+  JobEvent,
   KeyRecordView,
   KeyRole,
   PoolView,
@@ -19,6 +21,7 @@ import type {
 import { type JobListQuery, type JobView, type SubmitRequest, terminalStatuses } from './types.js';
 
 export * from './errors.js';
+export { type FollowOptions, isFinalEvent, parseSse, type SseMessage } from './job-stream.js';
 export * from './live-events.js';
 export * from './operator-types.js';
 export * from './types.js';
@@ -63,21 +66,9 @@ export class JobgateClient {
         `Cannot reach ${this.url}: ${(error as Error).message}`,
       );
     }
+    if (!response.ok) throw await apiError(response);
     const text = await response.text();
-    const json = text ? (JSON.parse(text) as unknown) : undefined;
-    if (!response.ok) {
-      const error = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)
-        ?.error;
-      const retryAfter = response.headers.get('retry-after');
-      throw new JobgateApiError(
-        response.status,
-        (error?.code ?? 'JOBGATE_ERR_INTERNAL') as ApiErrorCode,
-        error?.message ?? response.statusText,
-        error?.details,
-        retryAfter ? Number(retryAfter) : null,
-      );
-    }
-    return json as T;
+    return (text ? JSON.parse(text) : undefined) as T;
   }
 
   submit(job: SubmitRequest, options: { idempotencyKey?: string } = {}): Promise<JobView> {
@@ -120,22 +111,78 @@ export class JobgateClient {
     return this.request('POST', `/api/v1/jobs/${encodeURIComponent(id)}/confirm`);
   }
 
-  /** Resolves with the job once it is terminal; `onUpdate` sees every change observed. */
+  /**
+   * A job's live events (Server-Sent Events): its current state first (kind
+   * `snapshot`), then every transition and progress update, ending after its final
+   * event. A dropped connection is resumed from the last event id.
+   */
+  events(id: string, options: FollowOptions = {}): AsyncGenerator<JobEvent> {
+    const headers: Record<string, string> = this.key ? { authorization: `Bearer ${this.key}` } : {};
+    return followJob(
+      {
+        url: `${this.url}/api/v1/jobs/${encodeURIComponent(id)}/events`,
+        headers,
+        fetch: this.fetchImpl,
+        toError: apiError,
+      },
+      options,
+    );
+  }
+
+  /**
+   * Resolves with the job once it is terminal; `onUpdate` sees every change observed.
+   * Follows the job's event stream, and polls every `intervalMs` instead when the
+   * stream cannot be had (an older server, a proxy that buffers it).
+   */
   async wait(
     id: string,
     options: { intervalMs?: number; timeoutMs?: number; onUpdate?: (job: JobView) => void } = {},
   ): Promise<JobView> {
     const deadline = options.timeoutMs ? Date.now() + options.timeoutMs : Number.POSITIVE_INFINITY;
+    let view = await this.get(id);
     let last = '';
-    for (;;) {
-      const job = await this.get(id);
-      const seen = `${job.status}:${job.progress.percent}:${job.progress.stage}`;
+    const report = (job: JobView) => {
+      const seen = `${job.status}:${job.progress.percent}:${job.progress.stage}:${job.progress.message}`;
       if (seen !== last) options.onUpdate?.(job);
       last = seen;
+    };
+    report(view);
+    if (terminalStatuses.includes(view.status)) return view;
+    const timeout = new AbortController();
+    const timer = Number.isFinite(deadline) ? setTimeout(() => timeout.abort(), deadline - Date.now()) : null;
+    try {
+      for await (const event of this.events(id, { signal: timeout.signal })) {
+        view = { ...view, status: event.status, progress: event.progress };
+        if (isFinalEvent(event)) break;
+        report(view);
+      }
+      // The final read carries what events do not: the result or the error.
+      const final = await this.get(id);
+      report(final);
+      return final;
+    } catch (error) {
+      if (timeout.signal.aborted) throw timedOut(id);
+      // The job is gone or not ours, the key is refused: polling would say the same. A server
+      // without the stream route (404 NOT_FOUND), a 5xx or a network failure: poll instead.
+      if (isRefusal(error)) throw error;
+      return this.poll(id, deadline, options.intervalMs ?? 250, report);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  private async poll(
+    id: string,
+    deadline: number,
+    intervalMs: number,
+    report: (job: JobView) => void,
+  ): Promise<JobView> {
+    for (;;) {
+      const job = await this.get(id);
+      report(job);
       if (terminalStatuses.includes(job.status)) return job;
-      if (Date.now() > deadline)
-        throw new JobgateApiError(0, 'JOBGATE_ERR_NETWORK', `Timed out waiting for job ${id}`);
-      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
+      if (Date.now() > deadline) throw timedOut(id);
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   }
 
@@ -240,4 +287,32 @@ function toQuery(query: Record<string, string | number | undefined>): string {
   for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
   const qs = params.toString();
   return qs ? `?${qs}` : '';
+}
+
+const isRefusal = (error: unknown) =>
+  error instanceof JobgateApiError &&
+  error.status >= 400 &&
+  error.status < 500 &&
+  error.code !== 'JOBGATE_ERR_NOT_FOUND';
+
+const timedOut = (id: string) =>
+  new JobgateApiError(0, 'JOBGATE_ERR_NETWORK', `Timed out waiting for job ${id}`);
+
+/** A non-2xx answer as the SDK's typed error. */
+async function apiError(response: Response): Promise<JobgateApiError> {
+  const text = await response.text().catch(() => '');
+  let body: { error?: { code?: string; message?: string; details?: unknown } } | undefined;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  const retryAfter = response.headers.get('retry-after');
+  return new JobgateApiError(
+    response.status,
+    (body?.error?.code ?? 'JOBGATE_ERR_INTERNAL') as ApiErrorCode,
+    body?.error?.message ?? response.statusText,
+    body?.error?.details,
+    retryAfter ? Number(retryAfter) : null,
+  );
 }
