@@ -245,6 +245,44 @@ describe('GET /api/v1/ws (WebSocket)', () => {
   });
 });
 
+describe('a cleared job', () => {
+  it('ends its SSE stream with a removed event and its WebSocket subscription', async () => {
+    await api('POST', '/api/v1/queues/demo/pause', adminKey);
+    const id = await submitDemo(alice, { ms: 10 });
+    const stream = await openSse(eventsUrl(id), { authorization: `Bearer ${alice}` });
+    const reading = collect(stream.frames);
+    const client = await connect('', { authorization: `Bearer ${alice}` });
+    client.send({ op: 'subscribe', jobId: id });
+    await client.next((m) => m.type === 'event');
+    expect((await api('POST', '/api/v1/queues/demo/clear', adminKey)).body).toEqual({
+      queue: 'demo',
+      cleared: 1,
+    });
+    const { events, ended } = await reading;
+    expect(ended).toBe(true);
+    expect(events.map((e) => e.kind)).toEqual(['snapshot', 'removed']);
+    const tail = await client.next((m) => m.type === 'unsubscribed');
+    expect(tail.map((m) => m.kind ?? m.type)).toEqual(['removed', 'unsubscribed']);
+    await api('POST', '/api/v1/queues/demo/resume', adminKey);
+    client.socket.close();
+  });
+
+  it('stops a job subscription on unsubscribe', async () => {
+    const id = await submitDemo(alice, { ms: 300, stages: ['s1', 's2', 's3'] });
+    const client = await connect('', { authorization: `Bearer ${alice}` });
+    client.send({ op: 'subscribe', jobId: id });
+    await client.next((m) => m.type === 'event');
+    client.send({ op: 'unsubscribe', jobId: id });
+    await client.next((m) => m.type === 'unsubscribed' && m.jobId === id);
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    client.send({ op: 'subscribe', queue: 'nope' });
+    // Nothing about the job arrived after the unsubscribe; the next message answers the new request.
+    const [next] = await client.next(() => true);
+    expect(next).toMatchObject({ type: 'error', code: 'JOBGATE_ERR_FORBIDDEN' });
+    client.socket.close();
+  });
+});
+
 describe('shutdown', () => {
   it('ends open streams so the server closes promptly', async () => {
     const own = await startServer({

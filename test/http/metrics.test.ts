@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/cli/server.js';
+import { validateConfig } from '../../src/config/load-config.js';
 import { Engine } from '../../src/engine/engine.js';
 import { buildApp } from '../../src/http/app.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -216,6 +217,56 @@ describe('metrics with API keys and a token', () => {
     expect(value(samples, 'jobgate_http_rate_limited_total')).toBe(1);
     expect(value(samples, 'jobgate_http_errors_total', { code: 'JOBGATE_ERR_RATE_LIMITED' })).toBe(1);
     expect(value(samples, 'jobgate_http_errors_total', { code: 'JOBGATE_ERR_UNAUTHORIZED' })).toBe(3);
+  });
+});
+
+describe('quota deferrals', () => {
+  it('are counted per queue', async () => {
+    const tier = {
+      priorityBoost: 0,
+      maxConcurrentPerUser: -1,
+      maxConcurrentPerProject: -1,
+      dailyJobs: 1,
+      iterationDepth: -1,
+      iterationBatch: 1,
+      ratePerMinute: 6000,
+      burst: 1000,
+    };
+    const running = await startServer({
+      port: 0,
+      host: '127.0.0.1',
+      db: ':memory:',
+      demo: false,
+      adminKey: 'quota-admin',
+      config: validateConfig({ tiers: { tight: tier }, defaultTier: 'tight' }),
+      graceMs: 100,
+    });
+    try {
+      const admin = { authorization: 'Bearer quota-admin' };
+      const created = await running.app.inject({
+        method: 'POST',
+        url: '/api/v1/keys',
+        headers: admin,
+        payload: { owner: 'q', role: 'tenant', tier: 'tight' },
+      });
+      const tenant = { authorization: `Bearer ${created.json().key}` };
+      const statuses = [];
+      for (let i = 0; i < 3; i++) {
+        const submitted = await running.app.inject({
+          method: 'POST',
+          url: '/api/v1/jobs',
+          headers: tenant,
+          payload: { queue: 'daily' },
+        });
+        statuses.push(submitted.json().status);
+      }
+      expect(statuses).toEqual(['queued', 'scheduled', 'scheduled']);
+      const { samples } = await scrape(running.app as TestServer['app']);
+      expect(value(samples, 'jobgate_jobs_quota_deferred_total', { queue: 'daily' })).toBe(2);
+      expect(value(samples, 'jobgate_jobs_submitted_total', { queue: 'daily' })).toBe(3);
+    } finally {
+      await running.close();
+    }
   });
 });
 
