@@ -22,6 +22,9 @@ export const dashboardDir = join(root, 'dist', 'dashboard');
 export const chromiumPath = '/usr/bin/chromium';
 export const fixtureHandlers = join(here, 'fixtures', 'handlers.mjs');
 export const adminKey = 'jg-dashboard-test-admin-key';
+/** Browser tests on a loaded 2-core machine: Chromium and pool workers start slowly. */
+export const testTimeoutMs = 90_000;
+export const hookTimeoutMs = 90_000;
 
 export function requireBuild(): void {
   if (!existsSync(join(dashboardDir, 'index.html')))

@@ -5,13 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  adminKey,
   type Browser,
   type DashboardServer,
+  hookTimeoutMs,
   launchBrowser,
   requireBuild,
   screenshot,
   signIn,
   startDashboardServer,
+  testTimeoutMs,
 } from './harness.js';
 
 let server: DashboardServer;
@@ -21,14 +24,14 @@ beforeAll(async () => {
   requireBuild();
   server = await startDashboardServer();
   browser = await launchBrowser();
-});
+}, hookTimeoutMs);
 
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-});
+}, hookTimeoutMs);
 
-describe('dashboard: sign in and follow a job', () => {
+describe('dashboard: sign in and follow a job', { timeout: testTimeoutMs }, () => {
   it('refuses a bad key, then signs in with the admin key and keeps it for the tab only', async () => {
     const { page } = browser;
     await page.goto(`${server.url}/`);
@@ -37,7 +40,7 @@ describe('dashboard: sign in and follow a job', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('not valid');
 
-    await signIn(page, server.url, server.admin['key' as never] ?? 'jg-dashboard-test-admin-key');
+    await signIn(page, server.url, adminKey);
     const stored = await page.evaluate(() => ({
       session: sessionStorage.getItem('jobgate.apiKey'),
       local: Object.keys(localStorage).filter((key) => key.includes('apiKey')),

@@ -13,12 +13,14 @@ import {
   type Browser,
   type DashboardServer,
   fixtureHandlers,
+  hookTimeoutMs,
   launchBrowser,
   requireBuild,
   root,
   screenshot,
   signIn,
   startDashboardServer,
+  testTimeoutMs,
 } from './harness.js';
 
 let server: DashboardServer;
@@ -35,14 +37,14 @@ beforeAll(async () => {
   });
   browser = await launchBrowser();
   await signIn(browser.page, server.url, adminKey);
-});
+}, hookTimeoutMs);
 
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-});
+}, hookTimeoutMs);
 
-describe('dashboard: operator actions', () => {
+describe('dashboard: operator actions', { timeout: testTimeoutMs }, () => {
   it('cancels a long running job from its page', async () => {
     const { page } = browser;
     const job = await server.admin.submit({ queue: 'demo', payload: { ms: 60_000, stages: ['one', 'two'] } });

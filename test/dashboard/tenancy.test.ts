@@ -10,11 +10,13 @@ import {
   adminKey,
   type Browser,
   type DashboardServer,
+  hookTimeoutMs,
   launchBrowser,
   requireBuild,
   screenshot,
   signIn,
   startDashboardServer,
+  testTimeoutMs,
 } from './harness.js';
 
 let server: DashboardServer;
@@ -38,14 +40,14 @@ beforeAll(async () => {
   for (const id of acmeIds) await acme.wait(id, { timeoutMs: 15_000 });
   browser = await launchBrowser();
   await signIn(browser.page, server.url, acmeKey);
-});
+}, hookTimeoutMs);
 
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-});
+}, hookTimeoutMs);
 
-describe('dashboard: tenancy', () => {
+describe('dashboard: tenancy', { timeout: testTimeoutMs }, () => {
   it('shows a tenant its own jobs and none of another tenant’s', async () => {
     const { page } = browser;
     expect(await page.getByRole('link', { name: 'Tenants' }).count()).toBe(0);
