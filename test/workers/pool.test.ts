@@ -73,7 +73,7 @@ describe('pool manager (local processes)', () => {
     pools.on('tick', () => void sample());
     pools.on('started', () => void sample());
 
-    const jobs = await submitMany(live, 9, 700);
+    const jobs = await submitMany(live, 6, 600);
     for (const job of jobs)
       expect((await live.admin.wait(job.id, { timeoutMs: 20_000 })).status).toBe('completed');
     expect(peak).toBe(3);
@@ -133,7 +133,7 @@ describe('pool manager (local processes)', () => {
     const { live, provider, pools } = await startPool({ min: 1, max: 1, idleTimeoutSec: 30 });
     const crashed: string[] = [];
     pools.on('crashed', (id: string) => crashed.push(id));
-    const [job] = await submitMany(live, 1, 2_500);
+    const [job] = await submitMany(live, 1, 1_500);
     await waitFor(async () => (await live.admin.get(job!.id)).status === 'running', {
       message: 'the job running',
     });
