@@ -30,10 +30,12 @@ export function QueuePage({ queue }: { queue: string }) {
   const { client, role } = useSession();
   const admin = role === 'admin';
   const status = usePoll(() => client.queueStatus(queue), statusPollMs, [client, queue]);
+  // Admins follow the queue's events, which say when the list changes (a slow poll covers a dropped
+  // socket); tenants cannot follow a whole queue, so they poll for newly started jobs.
   const active = usePoll(
     () => client.activeJobs(queue, { limit: 200 }),
-    statusPollMs,
-    [client, queue],
+    admin ? 15_000 : statusPollMs,
+    [client, queue, admin],
     1_500,
   );
   const workers = usePoll(
