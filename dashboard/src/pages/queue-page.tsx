@@ -118,7 +118,7 @@ export function QueuePage({ queue }: { queue: string }) {
       <Notice text={notice} />
 
       {admin ? (
-        <section aria-labelledby="workers-title">
+        <section className="block" aria-labelledby="workers-title">
           <h2 id="workers-title">Workers</h2>
           {workers.error ? (
             <p className="muted">Worker list unavailable: {errorText(workers.error)}</p>
@@ -128,7 +128,7 @@ export function QueuePage({ queue }: { queue: string }) {
         </section>
       ) : null}
 
-      <section aria-labelledby="running-title">
+      <section className="block" aria-labelledby="running-title">
         <h2 id="running-title">Running jobs {active.data ? `(${active.data.items.length})` : ''}</h2>
         <ErrorNote error={active.error} />
         {active.data && active.data.items.length === 0 ? <p className="muted">Nothing is running.</p> : null}
