@@ -13,8 +13,9 @@
  * another server or an earlier process) the stream starts again from a snapshot of
  * the job's current state: the client may miss intermediate progress, never a state.
  *
- * Memory is bounded twice: `perJob` events per job, and `maxJobs` buffers in all
- * (least recently updated evicted first). A job's buffer is dropped `terminalRetainMs`
+ * Memory is bounded three ways: `perJob` events per job, `maxJobs` buffers and
+ * `maxEvents` events in all (least recently updated buffers evicted first; at the
+ * defaults a few tens of MB at most). A job's buffer is dropped `terminalRetainMs`
  * after it reached a terminal state. Eviction runs as events arrive and as streams
  * open, so the log needs no timer of its own.
  */
@@ -43,12 +44,19 @@ export interface JobEventLogOptions {
   perJob?: number;
   /** Job buffers kept in all (default 10,000). */
   maxJobs?: number;
+  /** Events kept in all buffers together (default 100,000). */
+  maxEvents?: number;
   /** How long a terminal job's buffer is kept for late resumes (default 5 min). */
   terminalRetainMs?: number;
   now?: () => number;
 }
 
-export const jobEventLogDefaults = { perJob: 256, maxJobs: 10_000, terminalRetainMs: 5 * 60_000 };
+export const jobEventLogDefaults = {
+  perJob: 256,
+  maxJobs: 10_000,
+  maxEvents: 100_000,
+  terminalRetainMs: 5 * 60_000,
+};
 
 /** Whether a stream has nothing more to say after this event. */
 export function endsStream(event: Pick<LoggedEvent, 'kind' | 'status'>): boolean {
@@ -75,6 +83,9 @@ type Listener = (event: LoggedEvent) => void;
 export class JobEventLog {
   private readonly perJob: number;
   private readonly maxJobs: number;
+  private readonly maxEvents: number;
+  /** Events held in all buffers. */
+  private events = 0;
   private readonly terminalRetainMs: number;
   private readonly now: () => number;
   /** Insertion order = least recently updated first (a buffer is re-inserted on every append). */
@@ -89,9 +100,11 @@ export class JobEventLog {
   constructor(bus: EventBus, options: JobEventLogOptions = {}) {
     this.perJob = options.perJob ?? jobEventLogDefaults.perJob;
     this.maxJobs = options.maxJobs ?? jobEventLogDefaults.maxJobs;
+    this.maxEvents = options.maxEvents ?? jobEventLogDefaults.maxEvents;
     this.terminalRetainMs = options.terminalRetainMs ?? jobEventLogDefaults.terminalRetainMs;
     if (!(this.perJob >= 1)) throw new Error('perJob must be at least 1');
     if (!(this.maxJobs >= 1)) throw new Error('maxJobs must be at least 1');
+    if (!(this.maxEvents >= this.perJob)) throw new Error('maxEvents must be at least perJob');
     if (!(this.terminalRetainMs >= 0)) throw new Error('terminalRetainMs must not be negative');
     this.now = options.now ?? Date.now;
     this.nextId = Date.now() * 1000;
@@ -164,13 +177,17 @@ export class JobEventLog {
     };
     const buffer = this.buffers.get(job.id) ?? { events: [], terminalAt: null };
     buffer.events.push(event);
-    if (buffer.events.length > this.perJob) buffer.events.splice(0, buffer.events.length - this.perJob);
+    this.events++;
+    if (buffer.events.length > this.perJob) {
+      this.events -= buffer.events.splice(0, buffer.events.length - this.perJob).length;
+    }
     this.buffers.delete(job.id);
     this.buffers.set(job.id, buffer);
     this.terminal.delete(job.id);
     buffer.terminalAt = endsStream(event) ? this.now() : null;
     if (buffer.terminalAt !== null) this.terminal.set(job.id, buffer.terminalAt);
-    while (this.buffers.size > this.maxJobs) {
+    // The buffer just appended to is the newest, so it is never the one dropped.
+    while (this.buffers.size > this.maxJobs || this.events > this.maxEvents) {
       const oldest = this.buffers.keys().next().value as string;
       this.drop(oldest);
     }
@@ -186,6 +203,7 @@ export class JobEventLog {
   }
 
   private drop(jobId: string): void {
+    this.events -= this.buffers.get(jobId)?.events.length ?? 0;
     this.buffers.delete(jobId);
     this.terminal.delete(jobId);
   }

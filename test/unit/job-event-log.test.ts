@@ -172,9 +172,23 @@ describe('JobEventLog', () => {
     expect(kinds).toEqual(['a:queued']);
   });
 
+  it('bounds the events held in all, dropping the least recently updated jobs first', () => {
+    const bus = new EventBus();
+    const log = new JobEventLog(bus, { perJob: 4, maxEvents: 10 });
+    for (const id of ['a', 'b', 'c']) for (let i = 0; i < 4; i++) bus.publish('progress', running(id, i));
+    // 12 events would be held; `a` (the least recently updated) went to make room.
+    expect(log.size).toBe(2);
+    bus.publish('progress', running('b', 9));
+    bus.publish('queued', job('d'));
+    expect(log.size).toBe(3);
+    expect(log.open(running('c', 3)).events[0]!.kind).toBe('snapshot');
+    log.close();
+  });
+
   it('validates its bounds', () => {
     expect(() => new JobEventLog(new EventBus(), { perJob: 0 })).toThrow(/perJob/);
     expect(() => new JobEventLog(new EventBus(), { maxJobs: 0 })).toThrow(/maxJobs/);
     expect(() => new JobEventLog(new EventBus(), { terminalRetainMs: -1 })).toThrow(/terminalRetainMs/);
+    expect(() => new JobEventLog(new EventBus(), { perJob: 10, maxEvents: 5 })).toThrow(/maxEvents/);
   });
 });
