@@ -42,3 +42,16 @@ export function eventView(event: LoggedEvent): JobEventView {
     at: new Date(event.at).toISOString(),
   };
 }
+
+/** The query of the stream routes: browsers cannot set headers on EventSource or WebSocket. */
+export const StreamQuery = Type.Object(
+  {
+    key: Type.Optional(
+      Type.String({
+        maxLength: 256,
+        description: 'API key, for clients that cannot send headers (EventSource, WebSocket in browsers)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);

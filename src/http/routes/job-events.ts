@@ -11,21 +11,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Engine } from '../../engine/engine.js';
 import { endsStream, type JobEventLog, type LoggedEvent } from '../../engine/job-event-log.js';
-import { eventView, JobEventSchema } from '../event-view.js';
+import { eventView, JobEventSchema, StreamQuery } from '../event-view.js';
 import { errorResponses, JobParams } from '../schemas.js';
 import { SseStream } from '../sse-stream.js';
-
-export const StreamQuery = Type.Object(
-  {
-    key: Type.Optional(
-      Type.String({
-        maxLength: 256,
-        description: 'API key, for clients that cannot send headers (EventSource, WebSocket in browsers)',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
 
 export interface JobEventsOptions {
   engine: Engine;

@@ -7,9 +7,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { JobgateError } from '../../domain/errors.js';
 import type { Engine } from '../../engine/engine.js';
 import type { JobEventLog } from '../../engine/job-event-log.js';
+import { StreamQuery } from '../event-view.js';
 import { errorResponses } from '../schemas.js';
 import { WsSession } from '../ws-session.js';
-import { StreamQuery } from './job-events.js';
 
 export const wsRoutes: FastifyPluginAsyncTypebox<{
   engine: Engine;
