@@ -46,7 +46,13 @@ export class WaitEstimator {
     return this.means.get(`${queue}\u0000${type}`) ?? this.means.get(queue) ?? { value: priorMs, samples: 0 };
   }
 
-  estimate(queue: string, type: string, position: number, capacity: number, running = capacity): WaitEstimate {
+  estimate(
+    queue: string,
+    type: string,
+    position: number,
+    capacity: number,
+    running = capacity,
+  ): WaitEstimate {
     const mean = this.meanRunMs(queue, type);
     const slots = Math.max(1, capacity);
     const free = Math.max(0, slots - running);
