@@ -12,9 +12,9 @@ import { ApiKeys } from '../engine/api-keys.js';
 import { Engine, type EngineConfig } from '../engine/engine.js';
 import type { Principal } from '../engine/principal.js';
 import { type AppOptions, buildApp } from '../http/app.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { JobStore } from '../store/store.js';
 import { InProcessWorkers } from '../worker/in-process-workers.js';
+import { createStore } from './create-store.js';
 import { createWorkerPlane, type WorkerPlane, type WorkerPlaneOptions } from './worker-plane.js';
 
 export interface ServerOptions {
@@ -27,6 +27,8 @@ export interface ServerOptions {
   adminKey?: string;
   logger?: boolean | { level: string };
   store?: JobStore;
+  /** `redis://host:port/db` for the Redis store; otherwise the SQLite file `db`. */
+  storeUrl?: string;
   engine?: Omit<EngineConfig, 'store'>;
   /** How long shutdown waits for running jobs before releasing their leases. */
   graceMs?: number;
@@ -57,7 +59,14 @@ const demoQueueDefaults = { maxWorkers: 4, maxQueued: 10_000 };
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const config = options.config ?? validateConfig({});
   if (options.demo && !config.queues[demoQueue]) config.queues[demoQueue] = { ...demoQueueDefaults };
-  const store = options.store ?? new SqliteStore({ file: options.db, fairness: config.fairness });
+  const store =
+    options.store ??
+    (await createStore({
+      storeUrl: options.storeUrl,
+      db: options.db,
+      fairness: config.fairness,
+      warn: (message) => process.stderr.write(`jobgate: warning: ${message}\n`),
+    }));
   const tierOf = (principal: Principal) => config.tiers[principal.tier] ?? config.tiers[config.defaultTier]!;
   const workersRef: { current: InProcessWorkers | null } = { current: null };
   const engine = new Engine({
@@ -115,6 +124,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return { ratePerMinute: tier.ratePerMinute, burst: tier.burst };
     },
   });
+  await engine.shareEvents();
   engine.start();
   workers.start();
   const address = await app.listen({ port: options.port, host: options.host });

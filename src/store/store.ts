@@ -228,7 +228,9 @@ export interface JobStore {
   progress(request: LeaseRef & { progress: JobProgress }): Promise<Job>;
   complete(request: LeaseRef & { result: unknown }): Promise<Job>;
   /** complete, then claim for the same worker, in one atomic step: a busy worker's loop costs one round trip per job. */
-  completeAndClaim(request: LeaseRef & { result: unknown; next: ClaimRequest }): Promise<{ job: Job; next: ClaimedJob[] }>;
+  completeAndClaim(
+    request: LeaseRef & { result: unknown; next: ClaimRequest },
+  ): Promise<{ job: Job; next: ClaimedJob[] }>;
   /** retryDelayMs null = do not retry; else retried when attempts remain and error.retryable. */
   fail(request: LeaseRef & { error: JobError; retryDelayMs: number | null }): Promise<Job>;
   /** Gives a lease back (graceful shutdown): job → queued, the attempt is not counted. */

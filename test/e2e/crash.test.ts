@@ -1,14 +1,7 @@
-/**
- * The crash test: a real `jobgate serve` process is SIGKILLed while it runs demo jobs,
- * a second one starts on the same SQLite file, and every accepted job still completes.
- * Needs dist/ (npm test builds it first).
- */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/client/types.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { killAll, repoRoot, startJobgate } from '../helpers/children.js';
+import { killAll, startJobgate } from '../helpers/children.js';
 import { tempDbFile } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
