@@ -6,7 +6,7 @@
  * fastify, so a worker host needs neither.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -53,7 +53,10 @@ describe('SDK import graphs', () => {
   it('the worker SDK (jobgate/worker) reaches no server-side module and no package', () => {
     const graph = importGraph('src/worker/remote/index.ts');
     expect(graph.files).toContain(join('src', 'worker', 'queue-worker.ts'));
-    const serverSide = ['store', 'engine', 'http', 'cli', 'pool', 'config'].map((dir) => join('src', dir));
+    // With the separator: 'src/cli' must not match 'src/client' (the server-free SDK types it may use).
+    const serverSide = ['store', 'engine', 'http', 'cli', 'pool', 'config'].map(
+      (dir) => `${join('src', dir)}${sep}`,
+    );
     for (const file of graph.files) {
       for (const dir of serverSide) expect(file.startsWith(dir), `${file} is server-side`).toBe(false);
     }

@@ -3,35 +3,16 @@
  * Job that in-process handlers get (times as epoch ms), so one handler module runs
  * in-process, in a pool or on a remote host unchanged.
  */
-import type { ClaimedJob, JobError, JobProgress } from '../../domain/job.js';
-import type { JobStatus } from '../../domain/job-states.js';
+import type { JobView } from '../../client/types.js';
+import type { ClaimedJob, JobError } from '../../domain/job.js';
 
-export interface LeasedJobWire {
-  id: string;
-  queue: string;
-  type: string;
-  status: JobStatus;
-  priority: number;
-  payload: unknown;
-  result: unknown;
+/** The job view every API answer uses (src/client/types.ts), plus the lease. */
+export type LeasedJobWire = Omit<JobView, 'error'> & {
   error: JobError | null;
-  attempts: number;
-  maxAttempts: number;
-  timeoutMs: number | null;
-  progress: JobProgress;
-  owner: string;
-  projectId: string | null;
-  parentId: string | null;
-  depth: number;
-  cancelRequested: boolean;
-  createdAt: string;
-  runAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
   leaseToken: string;
   leaseExpiresAt: string | null;
   workerId: string | null;
-}
+};
 
 const ms = (iso: string | null) => (iso === null ? null : Date.parse(iso));
 
