@@ -117,17 +117,14 @@ describe('multi-node on Redis', () => {
 
     const probe = new Redis(redis.url);
     try {
-      await waitFor(
-        async () => Number(await probe.hget(`jg:{jobgate}:counts:${queue}`, 'completed')) === 2_000,
-        {
-          timeoutMs: 60_000,
-          intervalMs: 200,
-          message: '2,000 completed jobs',
-        },
-      );
-      const counts = await probe.hgetall(`jg:{jobgate}:counts:${queue}`);
-      expect(Number(counts.failed ?? 0)).toBe(0);
-      expect(Number(counts.queued ?? 0) + Number(counts.running ?? 0)).toBe(0);
+      await waitFor(async () => (await probe.zcard(`jg:{jobgate}:qs:${queue}:completed`)) === 2_000, {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+        message: '2,000 completed jobs',
+      });
+      const count = (status: string) => probe.zcard(`jg:{jobgate}:qs:${queue}:${status}`);
+      expect(await count('failed')).toBe(0);
+      expect((await count('queued')) + (await count('running'))).toBe(0);
       for (const owner of ['t1', 't2', 't3']) {
         const peak = Number(await probe.get(`test:jg:peak:${owner}`));
         expect(peak, `peak concurrency of ${owner}`).toBeGreaterThan(0);

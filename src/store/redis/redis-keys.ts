@@ -8,7 +8,8 @@ export interface RedisKeys {
   base: string;
   job(id: string): string;
   queues: string;
-  counts(queue: string): string;
+  /** A queue's jobs in one status, by seq; its ZCARD is the status count. */
+  statusSet(queue: string, status: string): string;
   queue(queue: string): string;
   usage(owner: string, day: number): string;
   keys: string;
@@ -24,7 +25,7 @@ export function redisKeys(prefix = 'jg', tag = 'jobgate'): RedisKeys {
     base,
     job: (id) => `${base}:job:${id}`,
     queues: `${base}:queues`,
-    counts: (queue) => `${base}:counts:${queue}`,
+    statusSet: (queue, status) => `${base}:qs:${queue}:${status}`,
     queue: (queue) => `${base}:q:${queue}`,
     usage: (owner, day) => `${base}:usage:${owner}:${day}`,
     keys: `${base}:keys`,

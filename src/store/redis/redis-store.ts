@@ -354,12 +354,11 @@ export class RedisStore implements JobStore {
     const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as StatusCounts;
     const queues = queue === undefined ? await this.queues() : [queue];
     const pipeline = this.redis.pipeline();
-    for (const q of queues) pipeline.hgetall(this.keys.counts(q));
-    for (const [, value] of (await pipeline.exec()) ?? []) {
-      for (const [status, n] of Object.entries(value as Record<string, string>)) {
-        if (status in counts) counts[status as JobStatus] += Number(n);
-      }
-    }
+    for (const q of queues) for (const status of JOB_STATUSES) pipeline.zcard(this.keys.statusSet(q, status));
+    const replies = (await pipeline.exec()) ?? [];
+    replies.forEach(([, n], i) => {
+      counts[JOB_STATUSES[i % JOB_STATUSES.length]!] += Number(n ?? 0);
+    });
     return counts;
   }
 

@@ -20,8 +20,9 @@ end
 
 local maxQueued = redis.call('HGET', queueKey(j.queue), 'max_queued')
 if maxQueued then
-  local c = redis.call('HMGET', P .. ':counts:' .. j.queue, 'queued', 'scheduled', 'awaiting_confirmation')
-  local waiting = num(c[1], 0) + num(c[2], 0) + num(c[3], 0)
+  local qs = P .. ':qs:' .. j.queue .. ':'
+  local waiting = redis.call('ZCARD', qs .. 'queued') + redis.call('ZCARD', qs .. 'scheduled')
+    + redis.call('ZCARD', qs .. 'awaiting_confirmation')
   if waiting >= tonumber(maxQueued) then return { 'error', 'queue_full', j.queue } end
 end
 

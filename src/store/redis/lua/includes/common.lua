@@ -46,21 +46,20 @@ end
 
 local TERMINAL = { completed = true, failed = true, cancelled = true }
 
---[[ Moves a job to `to`, keeping every index in step: status counts, list indexes,
+--[[ Moves a job to `to`, keeping every index in step: the per-queue status sets (whose
+     ZCARDs are the status counts), list indexes,
      the group's queued set, the scheduled and lease sets, the finished sets. The
      caller sets the other fields and re-files the group afterwards. ]]
 local function setStatus(job, to, score, extra)
   local from = job.status
   local id, queue, seq = job.id, job.queue, tonumber(job.seq)
   if from then
-    redis.call('HINCRBY', P .. ':counts:' .. queue, from, -1)
     redis.call('ZREM', P .. ':qs:' .. queue .. ':' .. from, id)
     if from == 'queued' then redis.call('ZREM', groupKey(queue, job.owner, job.project), id) end
     if from == 'scheduled' then redis.call('ZREM', P .. ':sched', id) end
     if from == 'running' then redis.call('ZREM', P .. ':leases', id) end
     if TERMINAL[from] then redis.call('ZREM', P .. ':fin:' .. queue, id) end
   end
-  redis.call('HINCRBY', P .. ':counts:' .. queue, to, 1)
   redis.call('ZADD', P .. ':qs:' .. queue .. ':' .. to, seq, id)
   if to == 'queued' then
     redis.call('ZADD', groupKey(queue, job.owner, job.project), (tonumber(job.eff) + 20) * SCORE_BASE + seq, id)
@@ -251,7 +250,6 @@ end
 -- Deletes a job and every index entry it has.
 local function removeJob(job)
   local id, queue, status = job.id, job.queue, job.status
-  redis.call('HINCRBY', P .. ':counts:' .. queue, status, -1)
   for _, key in ipairs({
     P .. ':qs:' .. queue .. ':' .. status, P .. ':sched', P .. ':leases', P .. ':fin:' .. queue,
     P .. ':qa:' .. queue, P .. ':oa:' .. job.owner, groupKey(queue, job.owner, job.project),
