@@ -126,19 +126,23 @@ local function readyMember(gid, owner, project)
   return string.format('%012d', tonumber(gid)) .. '|' .. owner .. '|' .. project
 end
 
--- Puts a group's head back into the ready set after its queued jobs changed.
-local function refileGroup(queue, owner, project)
+-- Puts a group's head back into the ready set after its queued jobs changed. `known`
+-- ({gid, vstart}) saves re-reading the group's metadata. Returns whether it is ready.
+local function refileGroup(queue, owner, project, known)
   local meta = groupMetaKey(queue, owner, project)
-  local head = redis.call('ZRANGE', groupKey(queue, owner, project), 0, 0)[1]
-  local gv = redis.call('HMGET', meta, 'gid', 'vstart')
-  local g = { gid = gv[1], vstart = gv[2] }
-  if not head then
+  local head = redis.call('ZRANGE', groupKey(queue, owner, project), 0, 0, 'WITHSCORES')
+  local g = known
+  if not g then
+    local gv = redis.call('HMGET', meta, 'gid', 'vstart')
+    g = { gid = gv[1], vstart = gv[2] }
+  end
+  if not head[1] then
     if g.gid then
       redis.call('ZREM', readyKey(queue), readyMember(g.gid, owner, project))
       redis.call('DEL', meta)
       redis.call('SREM', ownerGroupsKey(owner), queue .. '|' .. project)
     end
-    return
+    return false
   end
   if not g.gid then
     g.gid = redis.call('INCR', P .. ':gid')
@@ -146,16 +150,19 @@ local function refileGroup(queue, owner, project)
     redis.call('HSET', meta, 'gid', g.gid, 'vstart', g.vstart)
     redis.call('SADD', ownerGroupsKey(owner), queue .. '|' .. project)
   end
-  local eff = tonumber(redis.call('HGET', jobKey(head), 'eff'))
+  -- The head's effective priority is in its group score: (eff + 20) * SCORE_BASE + seq.
+  local eff = math.floor(tonumber(head[2]) / SCORE_BASE) - 20
   local hk = tonumber(g.vstart) + eff * aging()
   local member = readyMember(g.gid, owner, project)
-  if groupReady(owner, project) then
+  local ready = groupReady(owner, project)
+  if ready then
     redis.call('HSET', meta, 'hk', hk, 'ready', 1)
     redis.call('ZADD', readyKey(queue), hk, member)
   else
     redis.call('HSET', meta, 'hk', hk, 'ready', 0)
     redis.call('ZREM', readyKey(queue), member)
   end
+  return ready
 end
 
 local function splitGroupRef(ref)
@@ -292,15 +299,17 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
         'lease_expires_at', t + leaseMs, 'cancel_requested', 0,
       })
       local gm = groupMetaKey(queue, owner, project)
-      local vstart = tonumber(redis.call('HGET', gm, 'vstart'))
-      redis.call('HINCRBY', queueKey(queue), 'running', 1)
-      if vstart + 1 > vtime(queue) then redis.call('HSET', queueKey(queue), 'vtime', vstart + 1) end
+      local gv = redis.call('HMGET', gm, 'gid', 'vstart')
+      local vstart = tonumber(gv[2])
+      local qk = queueKey(queue)
+      redis.call('HINCRBY', qk, 'running', 1)
+      if vstart + 1 > num(redis.call('HGET', qk, 'vtime'), 0) then redis.call('HSET', qk, 'vtime', vstart + 1) end
       redis.call('HINCRBY', ownerKey(owner), 'running', 1)
       redis.call('INCR', projectKey(owner, project))
       -- One turn on: the group goes behind every other group of its priority.
       redis.call('HSET', gm, 'vstart', vstart + 1)
-      refileGroup(queue, owner, project)
-      parkIfAtLimit(owner, project)
+      -- A group that is still ready proves its owner and project are below their limits.
+      if not refileGroup(queue, owner, project, { gid = gv[1], vstart = vstart + 1 }) then parkIfAtLimit(owner, project) end
       out[#out + 1] = flat(job)
     end
   end
