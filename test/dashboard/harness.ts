@@ -20,7 +20,7 @@ export const root = join(here, '..', '..');
 export const screenshotsDir = join(root, 'docs', 'screenshots');
 export const dashboardDir = join(root, 'dist', 'dashboard');
 export const chromiumPath = '/usr/bin/chromium';
-export const fixtureHandlers = join(here, 'fixtures', 'handlers.mjs');
+export const fixtureHandlers = join(here, '..', 'fixtures', 'handlers.mjs');
 export const adminKey = 'jg-dashboard-test-admin-key';
 /** Browser tests on a loaded 2-core machine: Chromium and pool workers start slowly. */
 export const testTimeoutMs = 90_000;

@@ -16,7 +16,7 @@ import { waitFor } from '../helpers/wait-for.js';
 import { type LiveServer, startLiveServer } from './live-server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const handlers = join(here, 'fixtures', 'handlers.mjs');
+const handlers = join(here, '..', 'fixtures', 'handlers.mjs');
 const root = join(here, '..', '..');
 
 let live: LiveServer | null = null;

@@ -8,7 +8,7 @@ import { type LiveServer, startLiveServer } from './live-server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = join(here, '..', '..', 'bin', 'jobgate.js');
-const handlers = join(here, 'fixtures', 'handlers.mjs');
+const handlers = join(here, '..', 'fixtures', 'handlers.mjs');
 
 let live: LiveServer | null = null;
 const children: ChildProcess[] = [];
