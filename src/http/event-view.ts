@@ -1,6 +1,7 @@
 /** A job event as SSE and WebSocket clients see it: one shape on both transports. */
 import { Type } from 'typebox';
 import type { LoggedEvent } from '../engine/job-event-log.js';
+import { iso } from './iso-time.js';
 import { JobProgressSchema, JobStatusSchema } from './schemas.js';
 
 export const JobEventSchema = Type.Object(
@@ -39,7 +40,7 @@ export function eventView(event: LoggedEvent): JobEventView {
     kind: event.kind,
     status: event.status,
     progress: event.progress,
-    at: new Date(event.at).toISOString(),
+    at: iso(event.at),
   };
 }
 

@@ -1,8 +1,7 @@
 /** The job as the API shows it: times as ISO 8601 strings, internal fields left out. */
 import type { Job } from '../domain/job.js';
 import type { Usage } from '../engine/engine.js';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+import { iso } from './iso-time.js';
 
 export interface UsageDto {
   jobsUsed: number;
@@ -13,7 +12,7 @@ export interface UsageDto {
 }
 
 export function usageDto(usage: Usage): UsageDto {
-  return { ...usage, dailyLimitResetsAt: new Date(usage.dailyLimitResetsAt).toISOString() };
+  return { ...usage, dailyLimitResetsAt: iso(usage.dailyLimitResetsAt) };
 }
 
 export interface JobExtras {
@@ -42,8 +41,8 @@ export function jobDto(job: Job, extras: JobExtras = {}) {
     parentId: job.parentId,
     depth: job.depth,
     cancelRequested: job.cancelRequested,
-    createdAt: iso(job.createdAt)!,
-    runAt: iso(job.runAt)!,
+    createdAt: iso(job.createdAt),
+    runAt: iso(job.runAt),
     startedAt: iso(job.startedAt),
     finishedAt: iso(job.finishedAt),
     ...extras,

@@ -5,6 +5,7 @@ import type { Job } from '../../domain/job.js';
 import type { Engine, SubmitOutcome } from '../../engine/engine.js';
 import type { Principal } from '../../engine/principal.js';
 import type { SubmitInput } from '../../engine/submit-input.js';
+import { iso } from '../iso-time.js';
 import { type JobExtras, jobDto, usageDto } from '../job-dto.js';
 import {
   ErrorBody,
@@ -46,7 +47,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
   const outcomeExtras = (outcome: SubmitOutcome): JobExtras =>
     outcome.deferredByQuota
       ? {
-          message: `Daily quota reached: the job is scheduled to run at ${new Date(outcome.job.runAt).toISOString()}`,
+          message: `Daily quota reached: the job is scheduled to run at ${iso(outcome.job.runAt)}`,
         }
       : {};
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ApiKeys } from '../../engine/api-keys.js';
+import { iso } from '../iso-time.js';
 import { errorResponses } from '../schemas.js';
 
 const Role = Type.Union([Type.Literal('admin'), Type.Literal('tenant'), Type.Literal('worker')]);
@@ -15,10 +16,9 @@ const KeyRecord = Type.Object({
   revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const view = (record: Awaited<ReturnType<ApiKeys['list']>>[number]) => ({
   ...record,
-  createdAt: iso(record.createdAt)!,
+  createdAt: iso(record.createdAt),
   revokedAt: iso(record.revokedAt),
 });
 

@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Engine } from '../../engine/engine.js';
 import { queueHistory } from '../../engine/queue-history.js';
+import { iso } from '../iso-time.js';
 import { errorResponses } from '../schemas.js';
 
 const QueueParams = Type.Object({ queue: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }) });
@@ -42,7 +43,6 @@ export const queueHistoryRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> =
     },
     async (request) => {
       const history = await queueHistory(engine, request.params.queue);
-      const iso = (ms: number) => new Date(ms).toISOString();
       return {
         ...history,
         at: iso(history.at),

@@ -15,6 +15,7 @@ import type { Engine } from '../../engine/engine.js';
 import { clearQueue, pauseQueue, resumeQueue } from '../../engine/queue-control.js';
 import { queueStats } from '../../engine/queue-stats.js';
 import { knownQueues, queueStatus } from '../../engine/queue-status.js';
+import { iso } from '../iso-time.js';
 import {
   ActiveJobSchema,
   ActiveQuery,
@@ -23,8 +24,6 @@ import {
   QueueStatusSchema,
 } from '../queue-schemas.js';
 import { errorResponses } from '../schemas.js';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const activeView = (job: Job) => ({
   id: job.id,
@@ -86,10 +85,10 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async 
     },
     async (request) => {
       const stats = await queueStats(engine, request.params.queue);
-      const window = (w: (typeof stats.windows)['hour']) => ({ ...w, since: iso(w.since)! });
+      const window = (w: (typeof stats.windows)['hour']) => ({ ...w, since: iso(w.since) });
       return {
         queue: stats.queue,
-        at: iso(stats.at)!,
+        at: iso(stats.at),
         windows: { hour: window(stats.windows.hour), day: window(stats.windows.day) },
       };
     },

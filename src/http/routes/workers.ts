@@ -9,6 +9,7 @@ import { Type } from 'typebox';
 import type { Job } from '../../domain/job.js';
 import type { WorkerRegistry } from '../../engine/worker-registry.js';
 import type { WorkerRecord } from '../../store/store.js';
+import { iso } from '../iso-time.js';
 import { jobDto } from '../job-dto.js';
 import { errorResponses } from '../schemas.js';
 import {
@@ -28,8 +29,6 @@ import {
   WorkerParams,
   WorkerView,
 } from '../worker-schemas.js';
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export const workerView = (record: WorkerRecord) => ({
   ...record,
@@ -96,7 +95,7 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ registry: WorkerRegistry 
           jobs: jobs.map((job) => ({
             ...jobDto(job),
             leaseToken: job.leaseToken,
-            leaseExpiresAt: job.leaseExpiresAt === null ? null : iso(job.leaseExpiresAt),
+            leaseExpiresAt: iso(job.leaseExpiresAt),
             workerId: job.workerId,
           })),
         };
