@@ -68,8 +68,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       warn: (message) => process.stderr.write(`jobgate: warning: ${message}\n`),
     }));
   const tierOf = (principal: Principal) => config.tiers[principal.tier] ?? config.tiers[config.defaultTier]!;
-  const workersRef: { current: InProcessWorkers | null } = { current: null };
-  const engine = new Engine({
+  const engine: Engine = new Engine({
     limitsFor: (principal) => ownerLimits(tierOf(principal)),
     quota: { resetOffsetMs: resetOffsetMs(config), jitterMs: config.quota.jitterSec * 1000 },
     idempotencyTtlMs: config.idempotencyTtlSec * 1000,
@@ -77,10 +76,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       completedMs: config.retention.completedHours * 3600_000,
       failedMs: config.retention.failedHours * 3600_000,
     },
-    capacityFor: (queue) => {
-      const local = workersRef.current?.concurrencyOf(queue) ?? 0;
+    // Every worker slot that can take a job — in-process, remote or pooled — from the engine's
+    // worker directory, capped by the queue's maxWorkers.
+    capacityFor: (queue): number => {
+      const slots = engine.workers.states(queue);
+      const live = slots.ready + slots.idle + slots.running;
       const cap = config.queues[queue]?.maxWorkers;
-      return Math.max(1, cap !== undefined && local > 0 ? Math.min(cap, local) : (cap ?? local));
+      return Math.max(1, cap !== undefined && live > 0 ? Math.min(cap, live) : (cap ?? live));
     },
     ...options.engine,
     store,
@@ -93,7 +95,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   }
   const workers = new InProcessWorkers(engine);
-  workersRef.current = workers;
   const workerPlane = createWorkerPlane(engine, config, workers, {
     ...options.workerPlane,
     onError: (error) => process.stderr.write(`jobgate: pool: ${String(error)}\n`),

@@ -67,13 +67,6 @@ export class InProcessWorkers implements WorkerDirectory {
     return worker;
   }
 
-  /** Jobs of `queue` this process can run at once. */
-  concurrencyOf(queue: string): number {
-    return this.workers
-      .filter((worker) => worker.queue === queue)
-      .reduce((sum, worker) => sum + worker.concurrency, 0);
-  }
-
   queues(): string[] {
     return [...new Set(this.workers.map((worker) => worker.queue))].sort();
   }
