@@ -32,8 +32,13 @@ export interface NewJob {
 /** What the owner's tier allows, resolved by the engine and applied atomically by the store. */
 export interface OwnerLimits {
   priorityBoost: number;
-  /** null = unlimited. */
+  /**
+   * Running jobs of the owner in one queue; null = unlimited. Per queue, not across
+   * queues: each queue is its own worker pool, and a claim stays within its queue's
+   * keys (one Redis Cluster slot).
+   */
   maxConcurrentPerUser: number | null;
+  /** Running jobs of one (queue, owner, project); null = unlimited. */
   maxConcurrentPerProject: number | null;
   dailyJobs: number | null;
   iterationDepth: number | null;

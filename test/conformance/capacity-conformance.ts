@@ -56,16 +56,72 @@ export function capacityConformance(name: string, factory: StoreFactory): void {
       expect(claimed.filter((j) => j.owner === 'a').map((j) => j.id)).toEqual(mine);
     });
 
-    it('never runs more than maxConcurrentPerUser for one owner, across queues', async () => {
+    it('never runs more than maxConcurrentPerUser for one owner in a queue; each queue has its own allowance', async () => {
       const limits = limited({ maxConcurrentPerUser: 2 });
       for (let i = 0; i < 3; i++) await admitOk(store, request({ owner: 'u' }, { limits }));
       await admitOk(store, request({ owner: 'u', queue: 'q2' }, { limits }));
       const running = await claim(10);
       expect(running).toHaveLength(2);
+      // Two running in q do not count against q2.
+      const inQ2 = await claim(10, 'q2');
+      expect(inQ2.map((j) => j.owner)).toEqual(['u']);
+      for (let i = 0; i < 3; i++) await admitOk(store, request({ owner: 'u', queue: 'q2' }, { limits }));
+      await admitOk(store, request({ owner: 'u' }, { limits }));
+      expect(await claim(10)).toEqual([]);
+      expect(await claim(10, 'q2')).toHaveLength(1);
       expect(await claim(10, 'q2')).toEqual([]);
+      expect(await store.counts('q')).toMatchObject({ running: 2, queued: 2 });
+      expect(await store.counts('q2')).toMatchObject({ running: 2, queued: 2 });
+      // A slot freed in q2 is q2's alone.
+      await finish(inQ2[0]!);
+      expect(await claim(10)).toEqual([]);
+      expect(await claim(10, 'q2')).toHaveLength(1);
       await finish(running[0]!);
       expect(await claim(10)).toHaveLength(1);
+      expect(await store.counts('q')).toMatchObject({ running: 2, queued: 1 });
+      expect(await store.counts('q2')).toMatchObject({ running: 2, queued: 1 });
+    });
+
+    it('limits per (queue, owner, project): the same project has its own allowance in each queue', async () => {
+      const limits = limited({ maxConcurrentPerProject: 1 });
+      for (const queue of ['q', 'q', 'q2', 'q2'])
+        await admitOk(store, request({ owner: 'u', projectId: 'p', queue }, { limits }));
+      const inQ = await claim(10);
+      const inQ2 = await claim(10, 'q2');
+      expect(inQ.map((j) => [j.queue, j.projectId])).toEqual([['q', 'p']]);
+      expect(inQ2.map((j) => [j.queue, j.projectId])).toEqual([['q2', 'p']]);
+      expect(await claim(10)).toEqual([]);
       expect(await claim(10, 'q2')).toEqual([]);
+      // Finishing p's job in q2 frees p in q2 only.
+      await finish(inQ2[0]!);
+      expect(await claim(10)).toEqual([]);
+      expect(await claim(10, 'q2')).toHaveLength(1);
+      expect(await store.counts('q')).toMatchObject({ running: 1, queued: 1 });
+      expect(await store.counts('q2')).toMatchObject({ running: 1, queued: 0, completed: 1 });
+      await finish(inQ[0]!);
+      expect(await claim(10)).toHaveLength(1);
+    });
+
+    it('parks an owner at its limit in one queue without parking it in another', async () => {
+      const limits = limited({ maxConcurrentPerUser: 1 });
+      await admitOk(store, request({ owner: 'u' }, { limits }));
+      await admitOk(store, request({ owner: 'u' }, { limits }));
+      const mineInQ2 = await admitOk(store, request({ owner: 'u', queue: 'q2' }, { limits }));
+      const [running] = await claim();
+      expect(running?.owner).toBe('u');
+      // u is at its limit in q: its group there is parked, so it is not ahead of v's job.
+      const vInQ = await admitOk(store, request({ owner: 'v' }));
+      expect(await store.position(vInQ.job.id)).toBe(1);
+      // In q2 u runs nothing: its group stays ready, one turn ahead of v's younger group.
+      const vInQ2 = await admitOk(store, request({ owner: 'v', queue: 'q2' }));
+      expect(await store.position(mineInQ2.job.id)).toBe(1);
+      expect(await store.position(vInQ2.job.id)).toBe(2);
+      expect((await claim(1, 'q2')).map((j) => j.id)).toEqual([mineInQ2.job.id]);
+      expect((await claim(10)).map((j) => j.id)).toEqual([vInQ.job.id]);
+      expect(await claim(10)).toEqual([]);
+      // The slot u frees in q returns its parked group there.
+      await finish(running!);
+      expect((await claim(10)).map((j) => j.owner)).toEqual(['u']);
     });
 
     it('limits per (owner, project) without blocking the owner’s other projects', async () => {

@@ -35,13 +35,17 @@ export function admitOne(
     throw storeFailure('queue_full', { queue: job.queue });
   }
 
+  // The tier's limits apply per queue, kept on the (queue, owner) row the claim reads
+  // anyway (see OwnerRow in job-tables.ts).
   tables.db
     .prepare(
-      `INSERT INTO owners (owner, max_running, max_per_project, boost) VALUES (@owner, @maxRunning, @maxPerProject, @boost)
-         ON CONFLICT (owner) DO UPDATE SET max_running = excluded.max_running,
+      `INSERT INTO owners (queue, owner, max_running, max_per_project, boost)
+         VALUES (@queue, @owner, @maxRunning, @maxPerProject, @boost)
+         ON CONFLICT (queue, owner) DO UPDATE SET max_running = excluded.max_running,
            max_per_project = excluded.max_per_project, boost = excluded.boost`,
     )
     .run({
+      queue: job.queue,
       owner: job.owner,
       maxRunning: limits.maxConcurrentPerUser,
       maxPerProject: limits.maxConcurrentPerProject,

@@ -3,10 +3,14 @@
  * operations. Every method here runs inside the caller's transaction.
  *
  * - `status_counts` equals COUNT(*) GROUP BY queue, status;
- * - `queues.running`, `owners.running`, `projects.running` equal the running jobs;
+ * - `queues.running` equals the queue's running jobs, `owners.running` the running jobs
+ *   of one (queue, owner), `projects.running` those of one (queue, owner, project);
  * - a (queue, owner, project) with queued jobs has exactly one `job_groups` row, whose
  *   head_key belongs to its head job and whose `ready` says whether its owner and
- *   project are below their limits (see domain/fair-share.ts).
+ *   project are below their limits in that queue (see domain/fair-share.ts).
+ *
+ * Concurrency limits hold per queue: each queue is its own worker pool, and a claim
+ * touches one queue's rows only (on Redis, one hash slot).
  */
 import type Database from 'better-sqlite3';
 import { enteringVstart, type FairnessSettings, headKey } from '../../domain/fair-share.js';
@@ -35,7 +39,16 @@ export interface GroupRow {
   ready: number;
 }
 
-interface OwnerRow {
+/**
+ * An owner in one queue: its running jobs there and its tier's limits as of its last
+ * admission to that queue. The limits sit on the same row as the counter, rather than in
+ * a per-owner table, so the limit checks of a claim and of a freed slot read one row by
+ * primary key (a per-owner row would add a second lookup to every claim); the price is
+ * that a tier change reaches a queue with that owner's next admission there, which is
+ * also when the jobs admitted under the new tier start to queue.
+ */
+export interface OwnerRow {
+  queue: string;
   owner: string;
   running: number;
   max_running: number | null;
@@ -69,17 +82,23 @@ export class JobTables {
     return this.db.prepare<[string], QueueRow>('SELECT * FROM queues WHERE name = ?').get(queue)!;
   }
 
-  ownerRow(owner: string): OwnerRow {
-    this.db.prepare('INSERT OR IGNORE INTO owners (owner) VALUES (?)').run(owner);
-    return this.db.prepare<[string], OwnerRow>('SELECT * FROM owners WHERE owner = ?').get(owner)!;
+  /** The (queue, owner) row; an owner never admitted to the queue has no limits. */
+  ownerRow(queue: string, owner: string): OwnerRow {
+    const select = this.db.prepare<[string, string], OwnerRow>(
+      'SELECT * FROM owners WHERE queue = ? AND owner = ?',
+    );
+    const row = select.get(queue, owner);
+    if (row) return row;
+    this.db.prepare('INSERT INTO owners (queue, owner) VALUES (?, ?)').run(queue, owner);
+    return select.get(queue, owner)!;
   }
 
-  projectRunning(owner: string, project: string): number {
+  projectRunning(queue: string, owner: string, project: string): number {
     const row = this.db
-      .prepare<[string, string], { running: number }>(
-        'SELECT running FROM projects WHERE owner = ? AND project = ?',
+      .prepare<[string, string, string], { running: number }>(
+        'SELECT running FROM projects WHERE queue = ? AND owner = ? AND project = ?',
       )
-      .get(owner, project);
+      .get(queue, owner, project);
     return row?.running ?? 0;
   }
 
@@ -97,21 +116,17 @@ export class JobTables {
     this.bumpCount(queue, to, 1);
   }
 
-  /** Whether a group of this owner/project may be dispatched now. */
+  /** Whether a group of this owner/project may be dispatched now in the owner row's queue. */
   groupReady(owner: OwnerRow, project: string): boolean {
-    if (owner.max_running !== null && owner.running >= owner.max_running) return false;
-    if (
-      project !== '' &&
-      owner.max_per_project !== null &&
-      this.projectRunning(owner.owner, project) >= owner.max_per_project
-    ) {
-      return false;
-    }
-    return true;
+    if (ownerFull(owner)) return false;
+    return !projectFull(owner, project, () => this.projectRunning(owner.queue, owner.owner, project));
   }
 
-  /** Puts a group's head back into the ready set after its queued jobs changed. */
-  refileGroup(queue: string, owner: string, project: string): void {
+  /**
+   * Puts a group's head back into the ready set after its queued jobs changed. `ready`
+   * is the caller's verdict on the limits when it has just read them (a claim).
+   */
+  refileGroup(queue: string, owner: string, project: string, ready?: boolean): void {
     const head = this.db
       .prepare<[string, string, string], { eff_priority: number }>(
         `SELECT eff_priority FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued'
@@ -127,65 +142,93 @@ export class JobTables {
       if (group) this.db.prepare('DELETE FROM job_groups WHERE gid = ?').run(group.gid);
       return;
     }
-    const ready = this.groupReady(this.ownerRow(owner), project) ? 1 : 0;
+    const readyFlag = (ready ?? this.groupReady(this.ownerRow(queue, owner), project)) ? 1 : 0;
     if (!group) {
       const vstart = enteringVstart(null, this.queueRow(queue).vtime);
       this.db
         .prepare(
           'INSERT INTO job_groups (queue, owner, project, vstart, head_key, ready) VALUES (?, ?, ?, ?, ?, ?)',
         )
-        .run(queue, owner, project, vstart, headKey(vstart, head.eff_priority, this.fairness), ready);
+        .run(queue, owner, project, vstart, headKey(vstart, head.eff_priority, this.fairness), readyFlag);
       return;
     }
     this.db
       .prepare('UPDATE job_groups SET head_key = ?, ready = ? WHERE gid = ?')
-      .run(headKey(group.vstart, head.eff_priority, this.fairness), ready, group.gid);
-  }
-
-  /** A running job left `running`: free its slots and wake groups that were parked on them. */
-  freeSlot(row: JobRow): void {
-    this.db.prepare('UPDATE queues SET running = MAX(running - 1, 0) WHERE name = ?').run(row.queue);
-    this.db.prepare('UPDATE owners SET running = MAX(running - 1, 0) WHERE owner = ?').run(row.owner);
-    this.db
-      .prepare('UPDATE projects SET running = MAX(running - 1, 0) WHERE owner = ? AND project = ?')
-      .run(row.owner, row.project);
-    this.unparkOwner(row.owner);
+      .run(headKey(group.vstart, head.eff_priority, this.fairness), readyFlag, group.gid);
   }
 
   /**
-   * Returns the owner's parked groups to the ready set when their limits allow it.
-   * A returning group's vstart is lifted to its queue's clock so it gets no burst.
+   * A job of this group started running: count it against its owner and project in its
+   * queue, and say whether they are still below their limits there.
    */
-  unparkOwner(ownerId: string): void {
-    const owner = this.ownerRow(ownerId);
-    if (owner.max_running !== null && owner.running >= owner.max_running) return;
+  takeSlot(queue: string, owner: string, project: string): { ownerFull: boolean; projectFull: boolean } {
+    const row = this.db
+      .prepare<[string, string], OwnerRow>(
+        `INSERT INTO owners (queue, owner, running) VALUES (?, ?, 1)
+           ON CONFLICT (queue, owner) DO UPDATE SET running = running + 1 RETURNING *`,
+      )
+      .get(queue, owner)!;
+    const projectRow = this.db
+      .prepare<[string, string, string], { running: number }>(
+        `INSERT INTO projects (queue, owner, project, running) VALUES (?, ?, ?, 1)
+           ON CONFLICT (queue, owner, project) DO UPDATE SET running = running + 1 RETURNING running`,
+      )
+      .get(queue, owner, project)!;
+    return { ownerFull: ownerFull(row), projectFull: projectFull(row, project, () => projectRow.running) };
+  }
+
+  /**
+   * Parks every group of an owner in one queue (it reached its limit there). `+ready`
+   * keeps SQLite on the (queue, owner, project) index: on (queue, ready) it would walk
+   * every ready group of the queue. The same holds in unparkOwner.
+   */
+  parkOwner(queue: string, owner: string): void {
+    this.db
+      .prepare('UPDATE job_groups SET ready = 0 WHERE queue = ? AND owner = ? AND +ready = 1')
+      .run(queue, owner);
+  }
+
+  /**
+   * A running job left `running`: free its slots in its queue and wake the groups of
+   * that owner in that queue that were parked on them. Other queues are untouched: the
+   * owner's limits there count only their own running jobs.
+   */
+  freeSlot(row: JobRow): void {
+    this.db.prepare('UPDATE queues SET running = MAX(running - 1, 0) WHERE name = ?').run(row.queue);
+    const owner =
+      this.db
+        .prepare<[string, string], OwnerRow>(
+          'UPDATE owners SET running = MAX(running - 1, 0) WHERE queue = ? AND owner = ? RETURNING *',
+        )
+        .get(row.queue, row.owner) ?? this.ownerRow(row.queue, row.owner);
+    this.db
+      .prepare(
+        'UPDATE projects SET running = MAX(running - 1, 0) WHERE queue = ? AND owner = ? AND project = ?',
+      )
+      .run(row.queue, row.owner, row.project);
+    this.unparkOwner(owner);
+  }
+
+  /**
+   * Returns the owner's parked groups in its row's queue to the ready set when their
+   * limits allow it. A returning group's vstart is lifted to the queue's clock so it gets
+   * no burst. Cost: the owner's groups in that queue (one per project), by index.
+   */
+  unparkOwner(owner: OwnerRow): void {
+    if (ownerFull(owner)) return;
     this.db
       .prepare(
         `UPDATE job_groups SET
-           head_key = head_key + (MAX(vstart, (SELECT vtime FROM queues WHERE name = job_groups.queue)) - vstart),
-           vstart = MAX(vstart, (SELECT vtime FROM queues WHERE name = job_groups.queue)),
+           head_key = head_key + (MAX(vstart, (SELECT vtime FROM queues WHERE name = @queue)) - vstart),
+           vstart = MAX(vstart, (SELECT vtime FROM queues WHERE name = @queue)),
            ready = 1
-         WHERE owner = @owner AND ready = 0 AND (
+         WHERE queue = @queue AND owner = @owner AND +ready = 0 AND (
            project = '' OR @maxPerProject IS NULL OR
-           COALESCE((SELECT running FROM projects p WHERE p.owner = @owner AND p.project = job_groups.project), 0) < @maxPerProject
+           COALESCE((SELECT running FROM projects p
+             WHERE p.queue = @queue AND p.owner = @owner AND p.project = job_groups.project), 0) < @maxPerProject
          )`,
       )
-      .run({ owner: ownerId, maxPerProject: owner.max_per_project });
-  }
-
-  parkIfAtLimit(ownerId: string, project: string): void {
-    const owner = this.ownerRow(ownerId);
-    if (owner.max_running !== null && owner.running >= owner.max_running) {
-      this.db.prepare('UPDATE job_groups SET ready = 0 WHERE owner = ?').run(ownerId);
-    } else if (
-      project !== '' &&
-      owner.max_per_project !== null &&
-      this.projectRunning(ownerId, project) >= owner.max_per_project
-    ) {
-      this.db
-        .prepare('UPDATE job_groups SET ready = 0 WHERE owner = ? AND project = ?')
-        .run(ownerId, project);
-    }
+      .run({ queue: owner.queue, owner: owner.owner, maxPerProject: owner.max_per_project });
   }
 
   /** Moves a row to queued and files it into its group. */
@@ -249,4 +292,13 @@ export class JobTables {
     if (!row || (owner !== undefined && row.owner !== owner)) throw storeFailure('not_found', { id });
     return row;
   }
+}
+
+function ownerFull(owner: OwnerRow): boolean {
+  return owner.max_running !== null && owner.running >= owner.max_running;
+}
+
+/** `running` is read only when the project has a limit to check. */
+function projectFull(owner: OwnerRow, project: string, running: () => number): boolean {
+  return project !== '' && owner.max_per_project !== null && running() >= owner.max_per_project;
 }

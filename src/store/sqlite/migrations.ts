@@ -173,4 +173,69 @@ CREATE TABLE workers (
 );
 `,
   },
+  {
+    version: 4,
+    name: '0004_per_queue_limits',
+    sql: `
+-- Concurrency limits hold per queue: each queue is its own worker pool, and on Redis every
+-- key a claim touches lives under the queue's hash tag. The owner and project counters
+-- move to (queue, owner) and (queue, owner, project), rebuilt from the running jobs.
+
+-- One row per (queue, owner): its running jobs in that queue and the limits of its tier
+-- as of its last admission to that queue (copied here from the former per-owner row).
+CREATE TABLE owners_by_queue (
+  queue TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  running INTEGER NOT NULL DEFAULT 0,
+  max_running INTEGER,
+  max_per_project INTEGER,
+  boost INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (queue, owner)
+);
+INSERT INTO owners_by_queue (queue, owner, running, max_running, max_per_project, boost)
+  SELECT j.queue, j.owner, j.running, o.max_running, o.max_per_project, COALESCE(o.boost, 0)
+  FROM (SELECT queue, owner, SUM(status = 'running') AS running FROM jobs GROUP BY queue, owner) j
+  LEFT JOIN owners o ON o.owner = j.owner;
+DROP TABLE owners;
+ALTER TABLE owners_by_queue RENAME TO owners;
+
+-- One row per (queue, owner, project) that has run a job: its running jobs in that queue.
+CREATE TABLE projects_by_queue (
+  queue TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  project TEXT NOT NULL,
+  running INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (queue, owner, project)
+);
+INSERT INTO projects_by_queue (queue, owner, project, running)
+  SELECT queue, owner, project, COUNT(*) FROM jobs WHERE status = 'running' GROUP BY queue, owner, project;
+DROP TABLE projects;
+ALTER TABLE projects_by_queue RENAME TO projects;
+
+-- Parking and unparking now look up an owner's groups within one queue, which the
+-- UNIQUE (queue, owner, project) index serves; the cross-queue owner index has no reader.
+DROP INDEX job_groups_owner;
+
+-- Re-judge every group under the per-queue counts: park those at a limit in their queue,
+-- and return the others to the ready set with vstart lifted to the queue's clock (as a
+-- freed slot does), so a group parked by another queue's jobs is not stranded.
+UPDATE job_groups SET ready = 0
+  WHERE ready = 1 AND EXISTS (
+    SELECT 1 FROM owners o WHERE o.queue = job_groups.queue AND o.owner = job_groups.owner AND (
+      (o.max_running IS NOT NULL AND o.running >= o.max_running) OR
+      (job_groups.project != '' AND o.max_per_project IS NOT NULL AND
+        COALESCE((SELECT p.running FROM projects p WHERE p.queue = job_groups.queue
+          AND p.owner = job_groups.owner AND p.project = job_groups.project), 0) >= o.max_per_project)));
+UPDATE job_groups SET
+    head_key = head_key + (MAX(vstart, COALESCE((SELECT vtime FROM queues WHERE name = job_groups.queue), 0)) - vstart),
+    vstart = MAX(vstart, COALESCE((SELECT vtime FROM queues WHERE name = job_groups.queue), 0)),
+    ready = 1
+  WHERE ready = 0 AND NOT EXISTS (
+    SELECT 1 FROM owners o WHERE o.queue = job_groups.queue AND o.owner = job_groups.owner AND (
+      (o.max_running IS NOT NULL AND o.running >= o.max_running) OR
+      (job_groups.project != '' AND o.max_per_project IS NOT NULL AND
+        COALESCE((SELECT p.running FROM projects p WHERE p.queue = job_groups.queue
+          AND p.owner = job_groups.owner AND p.project = job_groups.project), 0) >= o.max_per_project)));
+`,
+  },
 ];

@@ -5,10 +5,12 @@
  *
  * Invariants kept inside every transaction:
  * - `status_counts` equals COUNT(*) GROUP BY queue, status;
- * - `queues.running`, `owners.running`, `projects.running` equal the running jobs;
+ * - `queues.running` equals the queue's running jobs, `owners.running` the running jobs
+ *   of one (queue, owner), `projects.running` those of one (queue, owner, project):
+ *   concurrency limits hold per queue;
  * - a (queue, owner, project) with queued jobs has exactly one `job_groups` row, whose
  *   head_key belongs to its head job and whose `ready` says whether its owner and
- *   project are below their limits (see domain/fair-share.ts).
+ *   project are below their limits in that queue (see domain/fair-share.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -245,16 +247,12 @@ export class SqliteStore implements JobStore {
       this.db
         .prepare('UPDATE queues SET running = running + 1, vtime = MAX(vtime, ?) WHERE name = ?')
         .run(group.vstart + 1, queue);
-      this.db.prepare('UPDATE owners SET running = running + 1 WHERE owner = ?').run(row.owner);
-      this.db
-        .prepare(
-          'INSERT INTO projects (owner, project, running) VALUES (?, ?, 1) ON CONFLICT (owner, project) DO UPDATE SET running = running + 1',
-        )
-        .run(row.owner, row.project);
-      // One turn on: the group goes behind every other group of its priority.
+      const full = this.tables.takeSlot(queue, row.owner, row.project);
+      // One turn on: the group goes behind every other group of its priority. At a limit in
+      // this queue it is parked; at the owner's limit so are the owner's other groups here.
       this.db.prepare('UPDATE job_groups SET vstart = vstart + 1 WHERE gid = ?').run(group.gid);
-      this.tables.refileGroup(queue, row.owner, row.project);
-      this.tables.parkIfAtLimit(row.owner, row.project);
+      this.tables.refileGroup(queue, row.owner, row.project, !full.ownerFull && !full.projectFull);
+      if (full.ownerFull) this.tables.parkOwner(queue, row.owner);
       claimed.push({ ...this.tables.job(row.id), leaseToken: token });
     }
     return claimed;
