@@ -20,6 +20,7 @@ export interface TenantSummary {
   /** Tiers of the owner's active keys, newest key first; empty when it has none. */
   tiers: string[];
   activeKeys: number;
+  /** Running jobs in all queues together (the tier's concurrency limits count per queue). */
   running: number;
   queued: number;
   scheduled: number;

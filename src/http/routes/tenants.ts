@@ -16,7 +16,9 @@ const TenantSchema = Type.Object({
   owner: Type.String(),
   tiers: Type.Array(Type.String(), { description: 'Tiers of its active keys, newest first' }),
   activeKeys: Type.Integer(),
-  running: Type.Integer(),
+  running: Type.Integer({
+    description: 'Running jobs in all queues together; concurrency limits count per queue',
+  }),
   queued: Type.Integer(),
   scheduled: Type.Integer(),
   countsCapped: Type.Boolean({ description: 'A count stopped at its cap (5,000): read it as "at least"' }),
