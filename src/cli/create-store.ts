@@ -1,6 +1,6 @@
 /**
- * Picks the store from a URL: `redis://…` (or `rediss://…`) → the Redis store, anything
- * else → the embedded SQLite file. Warns when Redis may evict keys: with any
+ * Picks the store from a URL: `redis://…`, `rediss://…` or `redis+cluster://host:port,…`
+ * (Redis Cluster, Valkey cluster) → the Redis store, anything else → the embedded SQLite file. Warns when Redis may evict keys: with any
  * `maxmemory-policy` but `noeviction`, Redis can silently drop jobs under memory pressure.
  */
 import type { FairnessSettings } from '../domain/fair-share.js';
@@ -9,7 +9,7 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { JobStore } from '../store/store.js';
 
 export function isRedisUrl(url: string | undefined): url is string {
-  return url !== undefined && /^rediss?:\/\//.test(url);
+  return url !== undefined && /^(rediss?|redis\+cluster):\/\//.test(url);
 }
 
 export async function createStore(options: {

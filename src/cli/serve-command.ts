@@ -25,7 +25,7 @@ export function serveCommand(): Command {
     )
     .option(
       '--store <url>',
-      'redis://host:port/db for the Redis store (env JOBGATE_STORE); default: the SQLite file',
+      'redis://host:port/db or redis+cluster://host:port,host:port for the Redis store (env JOBGATE_STORE); default: the SQLite file',
       process.env.JOBGATE_STORE,
     )
     .option('--config <file>', 'configuration file (default ./jobgate.config.json when present)')

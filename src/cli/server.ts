@@ -27,7 +27,7 @@ export interface ServerOptions {
   adminKey?: string;
   logger?: boolean | { level: string };
   store?: JobStore;
-  /** `redis://host:port/db` for the Redis store; otherwise the SQLite file `db`. */
+  /** `redis://host:port/db` or `redis+cluster://host:port,…` for the Redis store; otherwise the SQLite file `db`. */
   storeUrl?: string;
   engine?: Omit<EngineConfig, 'store'>;
   /** How long shutdown waits for running jobs before releasing their leases. */

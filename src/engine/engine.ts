@@ -222,7 +222,7 @@ export class Engine {
         const key = idempotencyKeys?.[index];
         requests.push({
           job: {
-            id: randomUUID(),
+            id: this.store.newJobId?.(valid.queue) ?? randomUUID(),
             queue: valid.queue,
             type: valid.type ?? 'default',
             payload: valid.payload ?? null,

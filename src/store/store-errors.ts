@@ -12,7 +12,8 @@ export type StoreFailureCode =
   | 'illegal'
   | 'idempotency_conflict'
   | 'queue_full'
-  | 'quota_exhausted';
+  | 'quota_exhausted'
+  | 'parent_not_found';
 
 export function storeFailure(
   code: StoreFailureCode,
@@ -52,6 +53,13 @@ export function storeFailure(
       );
     case 'quota_exhausted':
       return new JobgateError('JOBGATE_ERR_QUOTA_EXHAUSTED');
+    case 'parent_not_found':
+      // A chain of iterations stays in one queue (on Redis: in one slot with its root).
+      return new JobgateError(
+        'JOBGATE_ERR_UNPROCESSABLE',
+        `Parent job ${context.id} does not exist in queue ${context.queue} (a follow-up runs in its parent's queue)`,
+        { details: { parentId: context.id } },
+      );
   }
 }
 

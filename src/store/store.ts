@@ -217,6 +217,11 @@ export interface JobStore {
   readonly name: string;
   readonly capabilities: StoreCapabilities;
 
+  /**
+   * A fresh job id for `queue`. Optional: a store that routes by id (Redis puts the queue's
+   * shard in it) issues its own; otherwise the engine uses a random UUID.
+   */
+  newJobId?(queue: string): string;
   /** Creates each job atomically per item; an item's failure does not affect the others. */
   admit(requests: AdmitRequest[]): Promise<Array<AdmitResult | { kind: 'error'; error: Error }>>;
   configureQueue(settings: QueueSettings): Promise<void>;

@@ -167,9 +167,24 @@ export function capacityConformance(name: string, factory: StoreFactory): void {
       await admitOk(store, request({ delayMs: 5_000 }));
       const [third] = await store.admit([request()]);
       expect(third).toMatchObject({ kind: 'error', error: { code: 'JOBGATE_ERR_QUEUE_FULL' } });
+      // The refused submit is not charged to the owner's daily usage.
+      expect((await store.usage({ owner: 'alice', resetOffsetMs: 0 })).jobsUsed).toBe(2);
       expect(await store.counts('q')).toMatchObject({ queued: 1, scheduled: 1 });
       await claim();
       expect((await store.admit([request()]))[0]?.kind).toBe('created');
+    });
+
+    it('lets an idempotent submit refused by a full queue succeed once there is room', async () => {
+      await store.configureQueue({ queue: 'q', maxWorkers: null, maxQueued: 1 });
+      await admitOk(store, request());
+      const idempotency = { key: 'k1', fingerprint: 'f1', ttlMs: 60_000 };
+      const [refused] = await store.admit([request({}, { idempotency })]);
+      expect(refused).toMatchObject({ kind: 'error', error: { code: 'JOBGATE_ERR_QUEUE_FULL' } });
+      await claim();
+      const again = await admitOk(store, request({}, { idempotency }));
+      expect(again.kind).toBe('created');
+      const repeat = await admitOk(store, request({}, { idempotency }));
+      expect(repeat).toMatchObject({ kind: 'duplicate', job: { id: again.job.id } });
     });
 
     it('ages a low-priority group ahead of a stream of high-priority work', async () => {
@@ -248,6 +263,17 @@ export function capacityConformance(name: string, factory: StoreFactory): void {
         await expect(store.confirm({ id: theirs.job.id, grant: 1 })).rejects.toMatchObject({
           code: 'JOBGATE_ERR_ILLEGAL_TRANSITION',
         });
+      });
+
+      it('keeps a chain in its parent’s queue and gives the refused charge back', async () => {
+        const root = await admitOk(store, request({ owner: 'u' }, { limits }));
+        const used = (await store.usage({ owner: 'u', resetOffsetMs: 0 })).jobsUsed;
+        const [elsewhere] = await store.admit([
+          request({ owner: 'u', queue: 'q2', parentId: root.job.id }, { limits }),
+        ]);
+        expect(elsewhere).toMatchObject({ kind: 'error', error: { code: 'JOBGATE_ERR_UNPROCESSABLE' } });
+        expect((await store.usage({ owner: 'u', resetOffsetMs: 0 })).jobsUsed).toBe(used);
+        expect(await store.counts('q2')).toMatchObject({ queued: 0, awaiting_confirmation: 0 });
       });
     });
 

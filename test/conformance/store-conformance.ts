@@ -4,9 +4,9 @@
  * `<backend>.test.ts` file; the factory gives a fresh, empty store and a way to move
  * its clock forward.
  */
-import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ClaimedJob, Job } from '../../src/domain/job.js';
+import { jobIdFor } from '../../src/store/redis/redis-keys.js';
 import {
   type AdmitRequest,
   type AdmitResult,
@@ -25,10 +25,12 @@ export interface StoreHarness {
 
 export type StoreFactory = () => Promise<StoreHarness>;
 
+/** Ids route to their queue's Redis shard (any id suits SQLite), as engine-issued ids do. */
 export function newJob(overrides: Partial<NewJob> = {}): NewJob {
+  const queue = overrides.queue ?? 'q';
   return {
-    id: randomUUID(),
-    queue: 'q',
+    id: jobIdFor(queue),
+    queue,
     type: 'default',
     payload: { n: 1 },
     priority: 5,

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { redisKeys } from '../../src/store/redis/redis-keys.js';
 import { killAll, repoRoot, spawnNode, startJobgate, waitForOutput } from '../helpers/children.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -117,12 +118,13 @@ describe('multi-node on Redis', () => {
 
     const probe = new Redis(redis.url);
     try {
-      await waitFor(async () => (await probe.zcard(`jg:{jobgate}:qs:${queue}:completed`)) === 2_000, {
+      const keys = redisKeys('jg');
+      await waitFor(async () => (await probe.zcard(keys.statusSet(queue, 'completed'))) === 2_000, {
         timeoutMs: 60_000,
         intervalMs: 200,
         message: '2,000 completed jobs',
       });
-      const count = (status: string) => probe.zcard(`jg:{jobgate}:qs:${queue}:${status}`);
+      const count = (status: string) => probe.zcard(keys.statusSet(queue, status));
       expect(await count('failed')).toBe(0);
       expect((await count('queued')) + (await count('running'))).toBe(0);
       for (const owner of ['t1', 't2', 't3']) {

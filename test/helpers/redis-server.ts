@@ -41,7 +41,14 @@ function assertBinary(): void {
   }
 }
 
-export async function startRedis(options: { appendonly?: boolean } = {}): Promise<TestRedis> {
+/**
+ * `cluster: true` starts a one-node Redis Cluster that owns all 16,384 slots. One node is
+ * enough to prove the key layout: the scripts carry the `#!lua` shebang, so in cluster
+ * mode Redis refuses any key a script touches outside the slot of its KEYS[1].
+ */
+export async function startRedis(
+  options: { appendonly?: boolean; cluster?: boolean } = {},
+): Promise<TestRedis> {
   assertBinary();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'jobgate-redis-'));
@@ -62,9 +69,18 @@ export async function startRedis(options: { appendonly?: boolean } = {}): Promis
     '--maxmemory-policy',
     'noeviction',
   ];
+  if (options.cluster)
+    args.push(
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(dir, 'nodes.conf'),
+      '--cluster-announce-ip',
+      '127.0.0.1',
+    );
   const redis: TestRedis = {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: options.cluster ? `redis+cluster://127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     dir,
     async start() {
       child = spawn('redis-server', args, { stdio: 'ignore' });
@@ -83,6 +99,7 @@ export async function startRedis(options: { appendonly?: boolean } = {}): Promis
         if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+      if (options.cluster) await ownAllSlots(client, deadline);
       client.disconnect();
     },
     async stop() {
@@ -97,4 +114,14 @@ export async function startRedis(options: { appendonly?: boolean } = {}): Promis
   };
   await redis.start();
   return redis;
+}
+
+/** Gives a fresh cluster node every slot (kept in nodes.conf across restarts) and waits for `cluster_state:ok`. */
+async function ownAllSlots(client: Redis, deadline: number): Promise<void> {
+  const slots = String(await client.call('CLUSTER', 'INFO'));
+  if (/cluster_slots_assigned:0\b/.test(slots)) await client.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+  while (!/cluster_state:ok/.test(String(await client.call('CLUSTER', 'INFO')))) {
+    if (Date.now() > deadline) throw new Error('the one-node cluster did not reach cluster_state:ok');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -1,37 +1,83 @@
 /**
- * Every Redis key Jobgate uses starts with `<prefix>:{<tag>}`. The hash tag puts them
- * all in one Redis Cluster slot, so each Lua script (which builds its keys from this
- * base, passed as KEYS[1]) stays inside one slot. The Lua side (lua/includes/common.lua)
- * names the individual keys; this file names the ones TypeScript reads directly.
+ * Where Jobgate's keys live in Redis Cluster terms. Each Lua script works inside one hash
+ * slot, named by the base it gets as KEYS[1]:
+ *
+ * - a **queue shard** `<prefix>:{q:<hhhh>}`: a queue's jobs, its fair-queue groups, its
+ *   owner and project counters, its status, lease and schedule indexes. `hhhh` is four
+ *   hex digits of the queue name's hash, so every key of one queue shares one tag, and
+ *   the 65,536 shards spread queues over the cluster. Job ids start with their queue's
+ *   shard, so any server routes a call by job id without a lookup.
+ * - a **tenant** `<prefix>:{t:<owner>}`: the owner's daily usage and idempotency keys,
+ *   which span queues (reserve.lua).
+ * - a **rate bucket** `<prefix>:{r:<key>}`: one token bucket.
+ * - the **global** slot `<prefix>:{g}`: the queue registry, API keys, workers, events.
+ *
+ * The Lua side (lua/includes/common.lua) names the keys inside a slot; this file names
+ * the bases and the keys TypeScript reads directly.
  */
-export interface RedisKeys {
-  base: string;
-  job(id: string): string;
-  queues: string;
-  /** A queue's jobs in one status, by seq; its ZCARD is the status count. */
-  statusSet(queue: string, status: string): string;
-  queue(queue: string): string;
-  usage(owner: string, day: number): string;
-  keys: string;
-  keyIds: string;
-  finished(queue: string): string;
-  config: string;
-  events: string;
+import { randomUUID } from 'node:crypto';
+
+const SHARD = /^[0-9a-f]{4}/;
+
+/** Four hex digits of the queue name's 32-bit FNV-1a hash. */
+export function queueShard(queue: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < queue.length; i++) {
+    hash ^= queue.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return ((hash >>> 0) & 0xffff).toString(16).padStart(4, '0');
 }
 
-export function redisKeys(prefix = 'jg', tag = 'jobgate'): RedisKeys {
-  const base = `${prefix}:{${tag}}`;
+/** A random UUID whose first four hex digits name the queue's shard. */
+export function jobIdFor(queue: string): string {
+  return queueShard(queue) + randomUUID().slice(4);
+}
+
+/** The shard a job id routes to, or null for an id no Redis store issued. */
+export function shardOfJobId(id: string): string | null {
+  return SHARD.test(id) ? id.slice(0, 4) : null;
+}
+
+export interface RedisKeys {
+  global: string;
+  shard(shard: string): string;
+  queueBase(queue: string): string;
+  tenant(owner: string): string;
+  bucket(key: string): string;
+  queues: string;
+  apiKeys: string;
+  apiKeyIds: string;
+  events: string;
+  job(id: string): string | null;
+  /** A queue's jobs in one status, by creation order; its ZCARD is the status count. */
+  statusSet(queue: string, status: string): string;
+  queue(queue: string): string;
+  finished(queue: string): string;
+  usage(owner: string, day: number): string;
+}
+
+export function redisKeys(prefix = 'jg'): RedisKeys {
+  const global = `${prefix}:{g}`;
+  const shard = (s: string) => `${prefix}:{q:${s}}`;
+  const queueBase = (queue: string) => shard(queueShard(queue));
   return {
-    base,
-    job: (id) => `${base}:job:${id}`,
-    queues: `${base}:queues`,
-    statusSet: (queue, status) => `${base}:qs:${queue}:${status}`,
-    queue: (queue) => `${base}:q:${queue}`,
-    usage: (owner, day) => `${base}:usage:${owner}:${day}`,
-    keys: `${base}:keys`,
-    keyIds: `${base}:keyids`,
-    finished: (queue) => `${base}:fin:${queue}`,
-    config: `${base}:config`,
-    events: `${base}:events`,
+    global,
+    shard,
+    queueBase,
+    tenant: (owner) => `${prefix}:{t:${owner}}`,
+    bucket: (key) => `${prefix}:{r:${key}}`,
+    queues: `${global}:queues`,
+    apiKeys: `${global}:keys`,
+    apiKeyIds: `${global}:keyids`,
+    events: `${global}:events`,
+    job: (id) => {
+      const s = shardOfJobId(id);
+      return s === null ? null : `${shard(s)}:job:${id}`;
+    },
+    statusSet: (queue, status) => `${queueBase(queue)}:qs:${queue}|${status}`,
+    queue: (queue) => `${queueBase(queue)}:q:${queue}`,
+    finished: (queue) => `${queueBase(queue)}:fin:${queue}`,
+    usage: (owner, day) => `${prefix}:{t:${owner}}:usage:${day}`,
   };
 }

@@ -2,14 +2,16 @@
  * The Redis backend: every state change is one Lua script (src/store/redis/lua/, loaded
  * once and called by SHA through ioredis' defineCommand), so it is atomic across any
  * number of servers. Time inside scripts is Redis' own `TIME`, so leases are judged by
- * one clock for all hosts. All keys share one hash tag (see redis-keys.ts).
+ * one clock for all hosts. Keys are laid out by Redis Cluster slot (see redis-keys.ts):
+ * a queue's keys share one hash tag, so every script stays inside one slot and the store
+ * runs on a single Redis, on Redis Cluster and on Valkey alike.
  *
  * Outages: the client does not queue commands while disconnected
  * (`enableOfflineQueue: false`), so a call fails at once with a connection error that
  * callers map to 503, and ioredis reconnects by itself in the background.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { JobgateError } from '../../domain/errors.js';
 import type { FairnessSettings } from '../../domain/fair-share.js';
 import { fairnessDefault } from '../../domain/fair-share.js';
@@ -42,9 +44,10 @@ import type {
 import { type StoreFailureCode, storeFailure } from '../store-errors.js';
 import { type ScriptName, scripts } from './generated/scripts.js';
 import { toClaimedJob, toFields, toJob } from './redis-job.js';
-import { type RedisKeys, redisKeys } from './redis-keys.js';
+import { jobIdFor, queueShard, type RedisKeys, redisKeys, shardOfJobId } from './redis-keys.js';
 
 export interface RedisStoreOptions {
+  /** `redis://host:port/db`, `rediss://…`, or `redis+cluster://host:port[,host:port…]`. */
   url: string;
   /** Key prefix; tests give each store its own. */
   prefix?: string;
@@ -53,6 +56,7 @@ export interface RedisStoreOptions {
   clock?: () => number;
 }
 
+type Client = Redis | Cluster;
 type ScriptCaller = (base: string, clock: string, ...args: Array<string | number>) => Promise<unknown>;
 type Reply = unknown[];
 
@@ -65,24 +69,54 @@ const failureCodes: Record<string, StoreFailureCode> = {
   quota_exhausted: 'quota_exhausted',
 };
 
+/** The lowest Redis (or Valkey) major version: the scripts use the `#!lua` shebang. */
+const MIN_REDIS_MAJOR = 7;
+
+function clusterNodes(url: string): Array<{ host: string; port: number }> {
+  return url
+    .replace(/^redis\+cluster:\/\//, '')
+    .split(/[,/]/)
+    .filter((part) => part.includes(':') || /^[\w.-]+$/.test(part))
+    .filter(Boolean)
+    .map((part) => {
+      const [host, port] = part.split(':');
+      return { host: host || '127.0.0.1', port: Number(port || 6379) };
+    });
+}
+
 export class RedisStore implements JobStore {
   readonly name = 'redis';
   readonly capabilities = { sharedEvents: true };
-  readonly redis: Redis;
-  private subscriber: Redis | null = null;
+  readonly redis: Client;
+  private subscriber: Client | null = null;
   private readonly keys: RedisKeys;
   private readonly fairness: FairnessSettings;
   private readonly testClock: (() => number) | null;
+  /** Queues this process registered in the global queue set (the registry only grows). */
+  private readonly knownQueues = new Set<string>();
 
   constructor(options: RedisStoreOptions) {
     const redisOptions: RedisOptions = {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       lazyConnect: true,
+      // Concurrent calls share round trips (and, on a cluster, one batch per node).
+      enableAutoPipelining: true,
       // Reconnect quickly and forever: the server must recover by itself when Redis returns.
       retryStrategy: (times) => Math.min(100 * times, 1_000),
     };
-    this.redis = new Redis(options.url, redisOptions);
+    this.redis = options.url.startsWith('redis+cluster://')
+      ? new Cluster(clusterNodes(options.url), {
+          redisOptions,
+          enableOfflineQueue: false,
+          // ioredis' ready check is itself a command, which a client without an offline
+          // queue refuses before it is ready; slots are loaded before 'ready' regardless.
+          enableReadyCheck: false,
+          lazyConnect: true,
+          enableAutoPipelining: true,
+          clusterRetryStrategy: (times) => Math.min(100 * times, 1_000),
+        })
+      : new Redis(options.url, redisOptions);
     // Errors surface on the calls that fail; an unhandled 'error' event would crash the process.
     this.redis.on('error', () => {});
     this.keys = redisKeys(options.prefix);
@@ -92,35 +126,56 @@ export class RedisStore implements JobStore {
       this.redis.defineCommand(name, { numberOfKeys: 1, lua });
   }
 
-  /** The scripts' clock argument: Redis' own TIME, or the test clock. */
+  /** The scripts' first argument: the clock (Redis' own TIME, or the test clock) and the aging turns. */
   private clockArg(): string {
-    return this.testClock ? `=${this.testClock()}` : '0';
+    const clock = this.testClock ? `=${this.testClock()}` : '0';
+    return `${clock};${this.fairness.agingTurns}`;
   }
 
-  /** Connects and writes the store settings; call once before use. */
+  /** Connects and checks the server version; call once before use. */
   async connect(): Promise<void> {
     await this.redis.connect();
-    await this.redis.hset(this.keys.config, 'aging', String(this.fairness.agingTurns));
+    const info = await this.redis.info('server');
+    const version = /redis_version:(\d+)/.exec(info)?.[1];
+    if (version !== undefined && Number(version) < MIN_REDIS_MAJOR) {
+      this.redis.disconnect();
+      throw new Error(
+        `Jobgate needs Redis ${MIN_REDIS_MAJOR} or later (or Valkey); this server is ${version}`,
+      );
+    }
   }
 
   /** The server's `maxmemory-policy`: anything but noeviction can silently drop jobs. */
   async maxmemoryPolicy(): Promise<string | null> {
-    const reply = (await this.redis.config('GET', 'maxmemory-policy')) as string[];
+    const reply = (await this.redis.config('GET', 'maxmemory-policy')) as unknown as string[];
     return reply[1] ?? null;
   }
 
-  private run(name: ScriptName, ...args: Array<string | number>): Promise<unknown> {
-    const call = (this.redis as unknown as Record<string, ScriptCaller>)[name]!;
-    return call.call(this.redis, this.keys.base, this.clockArg(), ...args);
+  /** A job id that routes to its queue's shard (see redis-keys.ts). */
+  newJobId(queue: string): string {
+    return jobIdFor(queue);
   }
 
-  /** Unwraps `{'ok', job}` / `{'error', code, detail}` replies. */
+  /** Runs a script in the slot named by `base`. */
+  private run(name: ScriptName, base: string, ...args: Array<string | number>): Promise<unknown> {
+    const call = (this.redis as unknown as Record<string, ScriptCaller>)[name]!;
+    return call.call(this.redis, base, this.clockArg(), ...args);
+  }
+
+  /** The shard base of a job id; an id no Redis store issued cannot exist. */
+  private jobBase(id: string, context: { op: string }): string {
+    const shard = shardOfJobId(id);
+    if (shard === null) throw storeFailure('not_found', { id, ...context });
+    return this.keys.shard(shard);
+  }
+
+  /** Unwraps `{'ok', job}` / `{'error', code, detail}` replies of a by-id script. */
   private async runJob(
     name: ScriptName,
-    context: { id?: string; op: string },
+    context: { id: string; op: string },
     ...args: Array<string | number>
   ): Promise<Job> {
-    const reply = (await this.run(name, ...args)) as Reply;
+    const reply = (await this.run(name, this.jobBase(context.id, context), context.id, ...args)) as Reply;
     if (reply[0] === 'error') throw this.failure(reply, context);
     return toJob(reply[1] as string[]);
   }
@@ -128,50 +183,110 @@ export class RedisStore implements JobStore {
   private failure(reply: Reply, context: { id?: string; op?: string; queue?: string }): Error {
     const code = String(reply[1]);
     const detail = String(reply[2] ?? '');
-    if (code === 'parent_not_found') {
-      return new JobgateError('JOBGATE_ERR_UNPROCESSABLE', `Parent job ${detail} does not exist`, {
-        details: { parentId: detail },
-      });
-    }
+    if (code === 'parent_not_found')
+      return storeFailure('parent_not_found', { id: detail, queue: context.queue });
     const mapped = failureCodes[code];
     if (!mapped) return new JobgateError('JOBGATE_ERR_INTERNAL', `Unknown store reply ${code}`);
     return storeFailure(mapped, { ...context, status: detail as JobStatus, queue: context.queue ?? detail });
   }
 
+  /** Every queue ever used, for the services that sweep all shards. */
+  private async registerQueue(queue: string): Promise<void> {
+    if (this.knownQueues.has(queue)) return;
+    await this.redis.sadd(this.keys.queues, queue);
+    this.knownQueues.add(queue);
+  }
+
+  /** The registered queues grouped by shard: one script call per shard sweeps them all. */
+  private async shards(): Promise<Map<string, string[]>> {
+    const byShard = new Map<string, string[]>();
+    for (const queue of await this.queues()) {
+      const base = this.keys.queueBase(queue);
+      byShard.set(base, [...(byShard.get(base) ?? []), queue]);
+    }
+    return byShard;
+  }
+
   // ---- admission ------------------------------------------------------------------
 
-  async admit(requests: AdmitRequest[]): Promise<Array<AdmitResult | { kind: 'error'; error: Error }>> {
-    const pipeline = this.redis.pipeline();
-    const payloads: string[] = [];
-    for (const request of requests) {
-      const { payload, ...job } = request.job;
-      const payloadJson = JSON.stringify(payload ?? null);
-      payloads.push(payloadJson);
-      const body = JSON.stringify({ ...request, job: { ...job, payloadJson } });
-      (pipeline as unknown as Record<string, (...args: Array<string | number>) => void>).admit!(
-        this.keys.base,
-        this.clockArg(),
-        body,
-      );
+  admit(requests: AdmitRequest[]): Promise<Array<AdmitResult | { kind: 'error'; error: Error }>> {
+    // Concurrent, so auto-pipelining sends each step of a batch in one round trip.
+    return Promise.all(
+      requests.map((request) =>
+        this.admitOne(request).catch((error: unknown) => ({
+          kind: 'error' as const,
+          error: error instanceof Error ? error : new Error(String(error)),
+        })),
+      ),
+    );
+  }
+
+  /**
+   * An admission spans two slots: the owner's (quota, idempotency: they span queues) and
+   * the queue's. reserve.lua charges the owner first, admit.lua then files the job, and
+   * unreserve.lua refunds the charge when the queue refuses. A crash between the two
+   * steps can over-count the owner's usage by one unanswered submit; it never loses an
+   * answered job, and an idempotent retry reuses the first charge and job id.
+   */
+  private async admitOne(request: AdmitRequest): Promise<AdmitResult | { kind: 'error'; error: Error }> {
+    const { job, limits, calendar, idempotency } = request;
+    if (shardOfJobId(job.id) !== queueShard(job.queue)) {
+      const message = `Job id ${job.id} does not route to queue ${job.queue}: ids come from store.newJobId`;
+      return { kind: 'error', error: new JobgateError('JOBGATE_ERR_INTERNAL', message) };
     }
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([error, value], index) => {
-      if (error) return { kind: 'error' as const, error };
-      const reply = value as Reply;
-      if (reply[0] === 'error')
-        return { kind: 'error' as const, error: this.failure(reply, { queue: requests[index]?.job.queue }) };
-      if (reply[0] === 'duplicate') return { kind: 'duplicate' as const, job: toJob(reply[2] as string[]) };
-      const job = admittedJob(requests[index]!, payloads[index]!, toFields(reply[2] as string[]));
-      return { kind: 'created' as const, job, deferredByQuota: reply[1] === 1 };
-    });
+    const tenant = this.keys.tenant(job.owner);
+    const iteration = job.parentId !== null ? 1 : 0;
+    const [, reserved] = await Promise.all([
+      this.registerQueue(job.queue),
+      this.run(
+        'reserve',
+        tenant,
+        JSON.stringify({
+          jobId: job.id,
+          queue: job.queue,
+          runAt: job.runAt,
+          delayMs: job.delayMs,
+          dailyJobs: limits.dailyJobs,
+          iteration,
+          calendar,
+          idempotency,
+        }),
+      ) as Promise<Reply>,
+    ]);
+    if (reserved[0] === 'error')
+      return { kind: 'error', error: this.failure(reserved, { queue: job.queue }) };
+    const seen = reserved[0] === 'seen';
+    const [id, runAt, deferred, day] = seen ? reserved.slice(1) : [job.id, ...reserved.slice(1)];
+    const { payload, ...rest } = job;
+    const payloadJson = JSON.stringify(payload ?? null);
+    const body = JSON.stringify({ job: { ...rest, id, payloadJson }, limits, runAt });
+    const reply = (await this.run('admit', this.keys.queueBase(job.queue), body)) as Reply;
+    if (reply[0] === 'duplicate') return { kind: 'duplicate', job: toJob(reply[2] as string[]) };
+    if (reply[0] === 'error') {
+      if (!seen) {
+        await this.run('unreserve', tenant, String(id), Number(day), iteration, idempotency?.key ?? '');
+      }
+      return { kind: 'error', error: this.failure(reply, { queue: job.queue }) };
+    }
+    const created = admittedJob(request, String(id), payloadJson, toFields(reply[2] as string[]));
+    return { kind: 'created', job: created, deferredByQuota: Number(deferred) === 1 };
   }
 
   async configureQueue(settings: QueueSettings): Promise<void> {
-    await this.run('configureQueue', settings.queue, settings.maxWorkers ?? '', settings.maxQueued ?? '', '');
+    await this.registerQueue(settings.queue);
+    await this.run(
+      'configureQueue',
+      this.keys.queueBase(settings.queue),
+      settings.queue,
+      settings.maxWorkers ?? '',
+      settings.maxQueued ?? '',
+      '',
+    );
   }
 
   async setPaused({ queue, paused }: { queue: string; paused: boolean }): Promise<void> {
-    await this.run('configureQueue', queue, '', '', paused ? 1 : 0);
+    await this.registerQueue(queue);
+    await this.run('configureQueue', this.keys.queueBase(queue), queue, '', '', paused ? 1 : 0);
   }
 
   async queueState(queue: string): Promise<QueueState> {
@@ -185,7 +300,9 @@ export class RedisStore implements JobStore {
   }
 
   async clearQueue({ queue, limit }: { queue: string; limit: number }): Promise<Job[]> {
-    return ((await this.run('clearQueue', queue, limit)) as string[][]).map(toJob);
+    return ((await this.run('clearQueue', this.keys.queueBase(queue), queue, limit)) as string[][]).map(
+      toJob,
+    );
   }
 
   async finishedSince({
@@ -205,18 +322,18 @@ export class RedisStore implements JobStore {
       0,
       limit,
     );
-    const pipeline = this.redis.pipeline();
-    for (const id of ids)
-      pipeline.hmget(this.keys.job(id), 'status', 'created_at', 'started_at', 'finished_at');
-    const rows = (await pipeline.exec()) ?? [];
-    return rows.flatMap(([, value]) => {
-      const [status, createdAt, startedAt, finishedAt] = value as Array<string | null>;
+    const rows = await Promise.all(
+      ids.map((id) =>
+        this.redis.hmget(this.keys.job(id)!, 'status', 'created_at', 'started_at', 'finished_at'),
+      ),
+    );
+    return rows.flatMap(([status, createdAt, startedAt, finishedAt]) => {
       if (!status || !finishedAt) return [];
       return [
         {
           status: status as FinishedSample['status'],
           createdAt: Number(createdAt),
-          startedAt: startedAt === null ? null : Number(startedAt),
+          startedAt: startedAt === null || startedAt === undefined ? null : Number(startedAt),
           finishedAt: Number(finishedAt),
         },
       ];
@@ -227,26 +344,43 @@ export class RedisStore implements JobStore {
 
   async claim({ queue, workerId, limit, leaseMs }: ClaimRequest): Promise<ClaimedJob[]> {
     const tokens = Array.from({ length: limit }, () => randomUUID());
-    return ((await this.run('claim', queue, workerId, limit, leaseMs, ...tokens)) as string[][]).map(
+    const base = this.keys.queueBase(queue);
+    return ((await this.run('claim', base, queue, workerId, limit, leaseMs, ...tokens)) as string[][]).map(
       toClaimedJob,
     );
   }
 
   async heartbeat({ leases, leaseMs }: { leases: LeaseRef[]; leaseMs: number }): Promise<HeartbeatResult> {
-    if (leases.length === 0) return { extended: [], lost: [], cancel: [] };
-    const [extended, lost, cancel] = (await this.run(
-      'heartbeat',
-      leaseMs,
-      ...leases.flatMap((l) => [l.id, l.token]),
-    )) as string[][];
-    return { extended: extended ?? [], lost: lost ?? [], cancel: cancel ?? [] };
+    const result: HeartbeatResult = { extended: [], lost: [], cancel: [] };
+    const byShard = new Map<string, LeaseRef[]>();
+    for (const lease of leases) {
+      const shard = shardOfJobId(lease.id);
+      if (shard === null) result.lost.push(lease.id);
+      else byShard.set(shard, [...(byShard.get(shard) ?? []), lease]);
+    }
+    const replies = await Promise.all(
+      [...byShard].map(
+        ([shard, refs]) =>
+          this.run(
+            'heartbeat',
+            this.keys.shard(shard),
+            leaseMs,
+            ...refs.flatMap((l) => [l.id, l.token]),
+          ) as Promise<string[][]>,
+      ),
+    );
+    for (const [extended, lost, cancel] of replies) {
+      result.extended.push(...(extended ?? []));
+      result.lost.push(...(lost ?? []));
+      result.cancel.push(...(cancel ?? []));
+    }
+    return result;
   }
 
   progress(request: LeaseRef & { progress: JobProgress }): Promise<Job> {
     return this.runJob(
       'progress',
       { id: request.id, op: 'progress' },
-      request.id,
       request.token,
       JSON.stringify(request.progress),
     );
@@ -254,17 +388,24 @@ export class RedisStore implements JobStore {
 
   complete(request: LeaseRef & { result: unknown }): Promise<Job> {
     const result = JSON.stringify(request.result === undefined ? null : request.result);
-    return this.runJob('complete', { id: request.id, op: 'complete' }, request.id, request.token, result);
+    return this.runJob('complete', { id: request.id, op: 'complete' }, request.token, result);
   }
 
   async completeAndClaim(
     request: LeaseRef & { result: unknown; next: ClaimRequest },
   ): Promise<{ job: Job; next: ClaimedJob[] }> {
     const { queue, workerId, limit, leaseMs } = request.next;
+    const base = this.jobBase(request.id, { op: 'complete' });
+    if (base !== this.keys.queueBase(queue)) {
+      // The next jobs live in another shard: two steps, each atomic in its own slot.
+      const job = await this.complete(request);
+      return { job, next: await this.claim(request.next) };
+    }
     const result = JSON.stringify(request.result === undefined ? null : request.result);
     const tokens = Array.from({ length: limit }, () => randomUUID());
     const reply = (await this.run(
       'completeAndClaim',
+      base,
       request.id,
       request.token,
       result,
@@ -282,7 +423,6 @@ export class RedisStore implements JobStore {
     return this.runJob(
       'fail',
       { id: request.id, op: 'fail' },
-      request.id,
       request.token,
       JSON.stringify(request.error),
       request.error.retryable ? 1 : 0,
@@ -291,73 +431,124 @@ export class RedisStore implements JobStore {
   }
 
   release(request: LeaseRef): Promise<Job> {
-    return this.runJob('release', { id: request.id, op: 'release' }, request.id, request.token);
+    return this.runJob('release', { id: request.id, op: 'release' }, request.token);
   }
 
   // ---- operator actions -----------------------------------------------------------
 
   async cancel({ id, owner }: { id: string; owner?: string }): Promise<CancelResult> {
-    const reply = (await this.run('cancel', id, owner ?? '')) as Reply;
+    const reply = (await this.run('cancel', this.jobBase(id, { op: 'cancel' }), id, owner ?? '')) as Reply;
     if (reply[0] === 'error') throw this.failure(reply, { id, op: 'cancel' });
     return { outcome: reply[0] as CancelResult['outcome'], job: toJob(reply[1] as string[]) };
   }
 
   retry({ id, owner }: { id: string; owner?: string }): Promise<Job> {
-    return this.runJob('retry', { id, op: 'retry' }, id, owner ?? '');
+    return this.runJob('retry', { id, op: 'retry' }, owner ?? '');
   }
 
   confirm({ id, owner, grant }: { id: string; owner?: string; grant: number }): Promise<Job> {
-    return this.runJob('confirm', { id, op: 'confirm' }, id, owner ?? '', grant);
+    return this.runJob('confirm', { id, op: 'confirm' }, owner ?? '', grant);
   }
 
   // ---- background maintenance -----------------------------------------------------
 
+  /** Runs a per-shard sweep over every shard until `limit` jobs are handled. */
+  private async sweep(
+    limit: number,
+    step: (base: string, queues: string[], left: number) => Promise<number>,
+  ): Promise<void> {
+    let left = limit;
+    for (const [base, queues] of await this.shards()) {
+      if (left <= 0) break;
+      left -= await step(base, queues, left);
+    }
+  }
+
   async promoteDue({ limit }: { limit: number }): Promise<Job[]> {
-    return ((await this.run('promoteDue', limit)) as string[][]).map(toJob);
+    const out: Job[] = [];
+    await this.sweep(limit, async (base, _queues, left) => {
+      const jobs = ((await this.run('promoteDue', base, left)) as string[][]).map(toJob);
+      out.push(...jobs);
+      return jobs.length;
+    });
+    return out;
   }
 
   async reapExpired({ limit }: { limit: number }): Promise<Job[]> {
-    return ((await this.run('reapExpired', limit)) as string[][]).map(toJob);
+    const out: Job[] = [];
+    await this.sweep(limit, async (base, _queues, left) => {
+      const jobs = ((await this.run('reapExpired', base, left)) as string[][]).map(toJob);
+      out.push(...jobs);
+      return jobs.length;
+    });
+    return out;
   }
 
   async purge({ completedBefore, failedBefore, limit }: PurgeRequest): Promise<number> {
-    return Number(await this.run('purge', completedBefore, failedBefore, limit));
+    let removed = 0;
+    await this.sweep(limit, async (base, queues, left) => {
+      let here = 0;
+      for (const queue of queues) {
+        if (here >= left) break;
+        here += Number(await this.run('purge', base, queue, completedBefore, failedBefore, left - here));
+      }
+      removed += here;
+      return here;
+    });
+    return removed;
   }
 
   // ---- reads ----------------------------------------------------------------------
 
   async get(id: string, owner?: string): Promise<Job | null> {
-    const flat = (await this.redis.call('HGETALL', this.keys.job(id))) as string[];
+    const key = this.keys.job(id);
+    if (key === null) return null;
+    const flat = (await this.redis.call('HGETALL', key)) as string[];
     if (flat.length === 0) return null;
     const job = toJob(flat);
     return owner !== undefined && job.owner !== owner ? null : job;
   }
 
+  /** Newest first across shards: each shard lists its best limit + 1, merged by (ord, id). */
   async list(filter: ListFilter): Promise<JobPage> {
-    let cursor: number | null = null;
-    if (filter.cursor) {
-      cursor = Number(Buffer.from(filter.cursor, 'base64url').toString());
-      if (!Number.isSafeInteger(cursor) || cursor <= 0)
-        throw new JobgateError('JOBGATE_ERR_BAD_REQUEST', 'The cursor is not one this server issued');
-    }
-    const [items, next] = (await this.run('listJobs', JSON.stringify({ ...filter, cursor }))) as [
-      string[][],
-      string,
-    ];
+    const cursor = filter.cursor ? decodeCursor(filter.cursor) : null;
+    const byShard = filter.queue
+      ? new Map([[this.keys.queueBase(filter.queue), [filter.queue]]])
+      : await this.shards();
+    const { cursor: _raw, queue: _queue, ...rest } = filter;
+    const replies = await Promise.all(
+      [...byShard].map(
+        ([base, queues]) =>
+          this.run(
+            'listJobs',
+            base,
+            JSON.stringify({ ...rest, queues, cursor: cursor && { ...cursor, ord: String(cursor.ord) } }),
+          ) as Promise<Array<[string, string[]]>>,
+      ),
+    );
+    const entries = replies
+      .flat()
+      .map(([ord, flat]) => ({ ord: Number(ord), job: toJob(flat) }))
+      .sort((a, b) => b.ord - a.ord || (a.job.id < b.job.id ? 1 : a.job.id > b.job.id ? -1 : 0));
+    const page = entries.slice(0, filter.limit);
+    const last = page.at(-1);
     return {
-      items: items.map(toJob),
-      nextCursor: next ? Buffer.from(String(next)).toString('base64url') : null,
+      items: page.map((e) => e.job),
+      nextCursor:
+        entries.length > filter.limit && last
+          ? Buffer.from(`${last.ord}.${last.job.id}`).toString('base64url')
+          : null,
     };
   }
 
   async counts(queue?: string): Promise<StatusCounts> {
     const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as StatusCounts;
     const queues = queue === undefined ? await this.queues() : [queue];
-    const pipeline = this.redis.pipeline();
-    for (const q of queues) for (const status of JOB_STATUSES) pipeline.zcard(this.keys.statusSet(q, status));
-    const replies = (await pipeline.exec()) ?? [];
-    replies.forEach(([, n], i) => {
-      counts[JOB_STATUSES[i % JOB_STATUSES.length]!] += Number(n ?? 0);
+    const sizes = await Promise.all(
+      queues.flatMap((q) => JOB_STATUSES.map((status) => this.redis.zcard(this.keys.statusSet(q, status)))),
+    );
+    sizes.forEach((n, i) => {
+      counts[JOB_STATUSES[i % JOB_STATUSES.length]!] += n;
     });
     return counts;
   }
@@ -378,7 +569,8 @@ export class RedisStore implements JobStore {
   }
 
   async position(id: string): Promise<number | null> {
-    const position = Number(await this.run('position', id));
+    if (shardOfJobId(id) === null) return null;
+    const position = Number(await this.run('position', this.jobBase(id, { op: 'position' }), id));
     return position < 0 ? null : position;
   }
 
@@ -387,29 +579,35 @@ export class RedisStore implements JobStore {
   async createKey(record: ApiKeyRecord): Promise<void> {
     await this.redis
       .multi()
-      .hset(this.keys.keys, record.prefix, JSON.stringify(record))
-      .hset(this.keys.keyIds, record.id, record.prefix)
+      .hset(this.keys.apiKeys, record.prefix, JSON.stringify(record))
+      .hset(this.keys.apiKeyIds, record.id, record.prefix)
       .exec();
   }
 
   async findKey(prefix: string): Promise<ApiKeyRecord | null> {
-    const json = await this.redis.hget(this.keys.keys, prefix);
+    const json = await this.redis.hget(this.keys.apiKeys, prefix);
     return json ? (JSON.parse(json) as ApiKeyRecord) : null;
   }
 
   async listKeys(): Promise<ApiKeyRecord[]> {
-    const all = Object.values(await this.redis.hgetall(this.keys.keys)).map(
+    const all = Object.values(await this.redis.hgetall(this.keys.apiKeys)).map(
       (json) => JSON.parse(json) as ApiKeyRecord,
     );
     return all.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   }
 
   async revokeKey(id: string): Promise<boolean> {
-    return Number(await this.run('revokeKey', id)) === 1;
+    return Number(await this.run('revokeKey', this.keys.global, id)) === 1;
   }
 
   async takeToken({ key, capacity, refillMs }: TokenRequest): Promise<TokenResult> {
-    const [allowed, remaining, resetMs] = (await this.run('takeToken', key, capacity, refillMs)) as number[];
+    const [allowed, remaining, resetMs] = (await this.run(
+      'takeToken',
+      this.keys.bucket(key),
+      key,
+      capacity,
+      refillMs,
+    )) as number[];
     return { allowed: allowed === 1, remaining: remaining ?? 0, resetMs: resetMs ?? 0 };
   }
 
@@ -417,7 +615,9 @@ export class RedisStore implements JobStore {
     // state and running first: the touch script rewrites the first occurrence of each.
     const { state, running, ...rest } = record;
     const json = JSON.stringify({ state, running, ...rest });
-    return JSON.parse(String(await this.run('workerRegistry', 'register', json))) as WorkerRecord;
+    return JSON.parse(
+      String(await this.run('workerRegistry', this.keys.global, 'register', json)),
+    ) as WorkerRecord;
   }
 
   async touchWorker({
@@ -429,16 +629,16 @@ export class RedisStore implements JobStore {
     state: WorkerState;
     running: number;
   }): Promise<WorkerRecord | null> {
-    const json = await this.run('workerRegistry', 'touch', id, state, running);
+    const json = await this.run('workerRegistry', this.keys.global, 'touch', id, state, running);
     return json ? (JSON.parse(String(json)) as WorkerRecord) : null;
   }
 
   async removeWorker(id: string): Promise<boolean> {
-    return Number(await this.run('workerRegistry', 'remove', id)) === 1;
+    return Number(await this.run('workerRegistry', this.keys.global, 'remove', id)) === 1;
   }
 
   async listWorkers({ forgetAfterMs }: { forgetAfterMs: number }): Promise<WorkerRecord[]> {
-    const all = ((await this.run('workerRegistry', 'list', forgetAfterMs)) as string[]).map(
+    const all = ((await this.run('workerRegistry', this.keys.global, 'list', forgetAfterMs)) as string[]).map(
       (json) => JSON.parse(json) as WorkerRecord,
     );
     return all.sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id));
@@ -453,9 +653,13 @@ export class RedisStore implements JobStore {
   /** Every event published by any server on this store, this one included. */
   async subscribeEvents(listener: (event: StoreEvent) => void): Promise<() => Promise<void>> {
     if (!this.subscriber) {
-      this.subscriber = this.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
-      this.subscriber.on('error', () => {});
-      await this.subscriber.subscribe(this.keys.events);
+      const subscriber =
+        this.redis instanceof Cluster
+          ? this.redis.duplicate(undefined, { enableOfflineQueue: true, lazyConnect: false })
+          : this.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
+      this.subscriber = subscriber;
+      subscriber.on('error', () => {});
+      await subscriber.subscribe(this.keys.events);
     }
     const subscriber = this.subscriber;
     const onMessage = (_channel: string, message: string) => listener(JSON.parse(message) as StoreEvent);
@@ -486,10 +690,25 @@ export class RedisStore implements JobStore {
   }
 }
 
+/** A list cursor: the (ord, id) of the last job served, as "<ord>.<id>" in base64url. */
+function decodeCursor(raw: string): { ord: number; id: string } {
+  const text = Buffer.from(raw, 'base64url').toString();
+  const dot = text.indexOf('.');
+  const ord = Number(text.slice(0, dot));
+  if (dot <= 0 || !Number.isSafeInteger(ord) || ord <= 0)
+    throw new JobgateError('JOBGATE_ERR_BAD_REQUEST', 'The cursor is not one this server issued');
+  return { ord, id: text.slice(dot + 1) };
+}
+
 /** A just-admitted job: the request plus what the admit script decided (saves re-reading the hash). */
-function admittedJob({ job }: AdmitRequest, payloadJson: string, decided: Record<string, string>): Job {
+function admittedJob(
+  { job }: AdmitRequest,
+  id: string,
+  payloadJson: string,
+  decided: Record<string, string>,
+): Job {
   return {
-    id: job.id,
+    id,
     queue: job.queue,
     type: job.type,
     status: decided.status as JobStatus,

@@ -59,10 +59,8 @@ export function admitOne(
   const allowance = limits.iterationDepth;
   if (job.parentId !== null) {
     const parent = tables.row(job.parentId);
-    if (!parent || parent.owner !== job.owner) {
-      throw new JobgateError('JOBGATE_ERR_UNPROCESSABLE', `Parent job ${job.parentId} does not exist`, {
-        details: { parentId: job.parentId },
-      });
+    if (!parent || parent.owner !== job.owner || parent.queue !== job.queue) {
+      throw storeFailure('parent_not_found', { id: job.parentId, queue: job.queue });
     }
     depth = parent.depth + 1;
     rootId = parent.root_id ?? parent.id;

@@ -5,7 +5,7 @@
 local queue, limit = ARGV[2], tonumber(ARGV[3])
 local out, groups = {}, {}
 for _, status in ipairs({ 'queued', 'scheduled', 'awaiting_confirmation' }) do
-  local ids = redis.call('ZRANGE', P .. ':qs:' .. queue .. ':' .. status, 0, limit - #out - 1)
+  local ids = redis.call('ZRANGE', statusKey(queue, status), 0, limit - #out - 1)
   for _, id in ipairs(ids) do
     local job = getJob(id)
     out[#out + 1] = jobReply(id)

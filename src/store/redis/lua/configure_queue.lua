@@ -3,7 +3,6 @@
   ARGV[5] paused ('' = leave as is, else 0|1)
 ]]
 local key = queueKey(ARGV[2])
-redis.call('SADD', P .. ':queues', ARGV[2])
 if ARGV[5] ~= '' then
   redis.call('HSET', key, 'paused', ARGV[5])
   return 1

@@ -1,45 +1,42 @@
 --[[
-  List jobs newest first. ARGV[2] JSON {status?, queue?, type?, owner?, limit, cursor?(seq)}
-  Scans the most selective index (per queue when no queue is given, merged by seq);
-  returns {jobs, next seq or ''} with at most limit jobs.
+  List one shard's jobs newest first. ARGV[2] JSON {queues, status?, type?, owner?, limit,
+  cursor?: {ord (a string: Lua's tostring would round it), id}}: for each of the shard's queues it scans the most selective index
+  (status, owner or all jobs), all scored by `ord`. The caller merges shards by (ord, id)
+  descending, so the cursor resumes after (ord, id) in that order.
+  Returns at most limit + 1 entries per queue: {ord, job} pairs.
 ]]
 local f = cjson.decode(ARGV[2])
 local function nn(v) if v == cjson.null then return nil end return v end
-local status, queue, jtype, owner = nn(f.status), nn(f.queue), nn(f.type), nn(f.owner)
-local indexes = {}
-if queue and status then indexes = { P .. ':qs:' .. queue .. ':' .. status }
-elseif queue then indexes = { P .. ':qa:' .. queue }
-elseif owner then indexes = { P .. ':oa:' .. owner }
-else
-  for _, q in ipairs(redis.call('SMEMBERS', P .. ':queues')) do
-    if status then indexes[#indexes + 1] = P .. ':qs:' .. q .. ':' .. status else indexes[#indexes + 1] = P .. ':qa:' .. q end
-  end
-end
+local status, jtype, owner, cursor = nn(f.status), nn(f.type), nn(f.owner), nn(f.cursor)
 local want = f.limit + 1
-local found = {}
-for _, index in ipairs(indexes) do
+local out = {}
+for _, queue in ipairs(f.queues) do
+  local index
+  if status then index = statusKey(queue, status)
+  elseif owner then index = ownerJobsKey(queue, owner)
+  else index = allKey(queue) end
   local max = '+inf'
-  if nn(f.cursor) then max = '(' .. f.cursor end
+  if cursor then max = cursor.ord end
   local matched, scanned = 0, 0
   while matched < want and scanned < 20000 do
     local ids = redis.call('ZREVRANGEBYSCORE', index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, 200)
     if #ids == 0 then break end
     for k = 1, #ids, 2 do
-      local id, seq = ids[k], tonumber(ids[k + 1])
-      max = '(' .. ids[k + 1]
+      local id, ord = ids[k], ids[k + 1]
+      max = '(' .. ord
       scanned = scanned + 1
-      local job = getJob(id)
-      if job and (not status or job.status == status) and (not queue or job.queue == queue)
-        and (not jtype or job.type == jtype) and (not owner or job.owner == owner) then
-        found[#found + 1] = { seq, id }
-        matched = matched + 1
-        if matched >= want then break end
+      -- Equal ords come in descending id order; those at or above the cursor's id were served.
+      local after = not cursor or tonumber(ord) < tonumber(cursor.ord) or id < cursor.id
+      if after then
+        local job = getJob(id)
+        if job and (not status or job.status == status) and (not jtype or job.type == jtype)
+          and (not owner or job.owner == owner) then
+          out[#out + 1] = { ord, jobReply(id) }
+          matched = matched + 1
+          if matched >= want then break end
+        end
       end
     end
   end
 end
-table.sort(found, function(a, b) return a[1] > b[1] end)
-local out = {}
-for k = 1, math.min(f.limit, #found) do out[k] = jobReply(found[k][2]) end
-if #found > f.limit then return { out, tostring(found[f.limit][1]) } end
-return { out, '' }
+return out

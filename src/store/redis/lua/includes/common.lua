@@ -1,31 +1,41 @@
 --[[
-  Shared helpers, prepended to every script. KEYS[1] is the key prefix including the
-  hash tag (e.g. "jg:{jobgate}"): every key a script touches is built from it, so all
-  of them live in one Redis Cluster slot. ARGV[1] is the clock: an offset in ms added to
-  Redis' TIME ("0" outside tests), or "=<ms>" for a fixed time (tests only). Every other
-  argument starts at ARGV[2].
+  Shared helpers, prepended to every script. KEYS[1] is the base of the one Redis Cluster
+  slot the script works in, e.g. "jg:{3fa2}" for a queue shard (see redis-keys.ts): every
+  key a script touches is built from it. A queue shard holds the jobs and indexes of the
+  queues whose name hashes to it; keys of several queues in one shard carry the queue
+  name after the tag. ARGV[1] is "<clock>;<agingTurns>": the clock is an offset in ms
+  added to Redis' TIME ("0" outside tests) or "=<ms>" for a fixed time (tests only).
+  Every other argument starts at ARGV[2].
 
   Job hashes mirror the SQLite `jobs` columns; a null is an absent field.
 ]]
 local P = KEYS[1]
-local CLOCK = ARGV[1]
+local CLOCK, AGING = string.match(ARGV[1], '^([^;]*);?(%d*)$')
 local SCORE_BASE = 1e12 -- group score = (eff + 20) * SCORE_BASE + seq: priority, then FIFO
 
-local function now()
-  if string.sub(CLOCK, 1, 1) == '=' then return tonumber(string.sub(CLOCK, 2)) end
+local function clockUs()
+  if string.sub(CLOCK, 1, 1) == '=' then return tonumber(string.sub(CLOCK, 2)) * 1000 end
   local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(CLOCK)
+  return tonumber(t[1]) * 1000000 + tonumber(t[2]) + tonumber(CLOCK) * 1000
 end
 
+local function now() return math.floor(clockUs() / 1000) end
+
+-- Queue names hold no "|", so "<queue>|<rest>" never collides across queues of a shard.
 local function jobKey(id) return P .. ':job:' .. id end
 local function queueKey(queue) return P .. ':q:' .. queue end
+local function statusKey(queue, status) return P .. ':qs:' .. queue .. '|' .. status end
 local function groupName(owner, project) return owner .. '|' .. project end
-local function groupKey(queue, owner, project) return P .. ':g:' .. queue .. ':' .. groupName(owner, project) end
-local function groupMetaKey(queue, owner, project) return P .. ':gm:' .. queue .. ':' .. groupName(owner, project) end
+local function groupKey(queue, owner, project) return P .. ':g:' .. queue .. '|' .. groupName(owner, project) end
+local function groupMetaKey(queue, owner, project) return P .. ':gm:' .. queue .. '|' .. groupName(owner, project) end
 local function readyKey(queue) return P .. ':ready:' .. queue end
-local function ownerKey(owner) return P .. ':own:' .. owner end
-local function ownerGroupsKey(owner) return P .. ':og:' .. owner end
-local function projectKey(owner, project) return P .. ':proj:' .. groupName(owner, project) end
+-- Owner and project counters are per queue: a tier's limits hold in each queue (its own pool).
+local function ownerKey(queue, owner) return P .. ':own:' .. queue .. '|' .. owner end
+local function ownerGroupsKey(queue, owner) return P .. ':og:' .. queue .. '|' .. owner end
+local function projectKey(queue, owner, project) return P .. ':proj:' .. queue .. '|' .. groupName(owner, project) end
+local function allKey(queue) return P .. ':qa:' .. queue end
+local function ownerJobsKey(queue, owner) return P .. ':oa:' .. queue .. '|' .. owner end
+local function finishedKey(queue) return P .. ':fin:' .. queue end
 
 local function toTable(flat)
   local t = {}
@@ -47,28 +57,28 @@ end
 local TERMINAL = { completed = true, failed = true, cancelled = true }
 
 --[[ Moves a job to `to`, keeping every index in step: the per-queue status sets (whose
-     ZCARDs are the status counts), list indexes,
-     the group's queued set, the scheduled and lease sets, the finished sets. The
-     caller sets the other fields and re-files the group afterwards. ]]
+     ZCARDs are the status counts; scored by `ord`, the cross-queue creation order lists
+     merge by), the group's queued set, the shard's scheduled and lease sets, the
+     finished set. The caller sets the other fields and re-files the group afterwards. ]]
 local function setStatus(job, to, score, extra)
   local from = job.status
-  local id, queue, seq = job.id, job.queue, tonumber(job.seq)
+  local id, queue = job.id, job.queue
   if from then
-    redis.call('ZREM', P .. ':qs:' .. queue .. ':' .. from, id)
+    redis.call('ZREM', statusKey(queue, from), id)
     if from == 'queued' then redis.call('ZREM', groupKey(queue, job.owner, job.project), id) end
     if from == 'scheduled' then redis.call('ZREM', P .. ':sched', id) end
     if from == 'running' then redis.call('ZREM', P .. ':leases', id) end
-    if TERMINAL[from] then redis.call('ZREM', P .. ':fin:' .. queue, id) end
+    if TERMINAL[from] then redis.call('ZREM', finishedKey(queue), id) end
   end
-  redis.call('ZADD', P .. ':qs:' .. queue .. ':' .. to, seq, id)
+  redis.call('ZADD', statusKey(queue, to), job.ord, id)
   if to == 'queued' then
-    redis.call('ZADD', groupKey(queue, job.owner, job.project), (tonumber(job.eff) + 20) * SCORE_BASE + seq, id)
+    redis.call('ZADD', groupKey(queue, job.owner, job.project), (tonumber(job.eff) + 20) * SCORE_BASE + tonumber(job.seq), id)
   elseif to == 'scheduled' then
     redis.call('ZADD', P .. ':sched', score, id)
   elseif to == 'running' then
     redis.call('ZADD', P .. ':leases', score, id)
   elseif TERMINAL[to] then
-    redis.call('ZADD', P .. ':fin:' .. queue, score, id)
+    redis.call('ZADD', finishedKey(queue), score, id)
   end
   if extra then
     redis.call('HSET', jobKey(id), 'status', to, unpack(extra))
@@ -89,19 +99,15 @@ local function flat(job)
   return out
 end
 
-local agingTurns = nil
-local function aging()
-  if not agingTurns then agingTurns = num(redis.call('HGET', P .. ':config', 'aging'), 10) end
-  return agingTurns
-end
+local function aging() return num(AGING, 10) end
 
-local function ownerRow(owner)
-  local v = redis.call('HMGET', ownerKey(owner), 'running', 'max_running', 'max_per_project')
+local function ownerRow(queue, owner)
+  local v = redis.call('HMGET', ownerKey(queue, owner), 'running', 'max_running', 'max_per_project')
   return { running = v[1], max_running = v[2], max_per_project = v[3] }
 end
 
-local function projectRunning(owner, project)
-  return num(redis.call('GET', projectKey(owner, project)), 0)
+local function projectRunning(queue, owner, project)
+  return num(redis.call('GET', projectKey(queue, owner, project)), 0)
 end
 
 -- Owner limits are stored as numbers, -1 meaning unlimited.
@@ -110,14 +116,14 @@ local function ownerAtLimit(own)
   return max >= 0 and num(own.running, 0) >= max
 end
 
-local function projectAtLimit(own, owner, project)
+local function projectAtLimit(own, queue, owner, project)
   local max = num(own.max_per_project, -1)
-  return project ~= '' and max >= 0 and projectRunning(owner, project) >= max
+  return project ~= '' and max >= 0 and projectRunning(queue, owner, project) >= max
 end
 
-local function groupReady(owner, project)
-  local own = ownerRow(owner)
-  return not ownerAtLimit(own) and not projectAtLimit(own, owner, project)
+local function groupReady(queue, owner, project)
+  local own = ownerRow(queue, owner)
+  return not ownerAtLimit(own) and not projectAtLimit(own, queue, owner, project)
 end
 
 local function vtime(queue) return num(redis.call('HGET', queueKey(queue), 'vtime'), 0) end
@@ -140,7 +146,7 @@ local function refileGroup(queue, owner, project, known)
     if g.gid then
       redis.call('ZREM', readyKey(queue), readyMember(g.gid, owner, project))
       redis.call('DEL', meta)
-      redis.call('SREM', ownerGroupsKey(owner), queue .. '|' .. project)
+      redis.call('SREM', ownerGroupsKey(queue, owner), project)
     end
     return false
   end
@@ -148,13 +154,13 @@ local function refileGroup(queue, owner, project, known)
     g.gid = redis.call('INCR', P .. ':gid')
     g.vstart = vtime(queue)
     redis.call('HSET', meta, 'gid', g.gid, 'vstart', g.vstart)
-    redis.call('SADD', ownerGroupsKey(owner), queue .. '|' .. project)
+    redis.call('SADD', ownerGroupsKey(queue, owner), project)
   end
   -- The head's effective priority is in its group score: (eff + 20) * SCORE_BASE + seq.
   local eff = math.floor(tonumber(head[2]) / SCORE_BASE) - 20
   local hk = tonumber(g.vstart) + eff * aging()
   local member = readyMember(g.gid, owner, project)
-  local ready = groupReady(owner, project)
+  local ready = groupReady(queue, owner, project)
   if ready then
     redis.call('HSET', meta, 'hk', hk, 'ready', 1)
     redis.call('ZADD', readyKey(queue), hk, member)
@@ -165,21 +171,15 @@ local function refileGroup(queue, owner, project, known)
   return ready
 end
 
-local function splitGroupRef(ref)
-  local sep = string.find(ref, '|', 1, true)
-  return string.sub(ref, 1, sep - 1), string.sub(ref, sep + 1)
-end
-
--- Returns the owner's parked groups to the ready set when their limits allow it;
--- a returning group's vstart is lifted to its queue's clock so it gets no burst.
-local function unparkOwner(owner)
-  local own = ownerRow(owner)
+-- Returns the owner's parked groups in `queue` to the ready set when their limits allow
+-- it; a returning group's vstart is lifted to the queue's clock so it gets no burst.
+local function unparkOwner(queue, owner)
+  local own = ownerRow(queue, owner)
   if ownerAtLimit(own) then return end
-  for _, ref in ipairs(redis.call('SMEMBERS', ownerGroupsKey(owner))) do
-    local queue, project = splitGroupRef(ref)
+  for _, project in ipairs(redis.call('SMEMBERS', ownerGroupsKey(queue, owner))) do
     local meta = groupMetaKey(queue, owner, project)
     local g = toTable(redis.call('HGETALL', meta))
-    if g.gid and g.ready == '0' and not projectAtLimit(own, owner, project) then
+    if g.gid and g.ready == '0' and not projectAtLimit(own, queue, owner, project) then
       local vt = vtime(queue)
       local vstart, hk = tonumber(g.vstart), tonumber(g.hk)
       if vstart < vt then
@@ -192,12 +192,11 @@ local function unparkOwner(owner)
   end
 end
 
-local function parkIfAtLimit(owner, project)
-  local own = ownerRow(owner)
+local function parkIfAtLimit(queue, owner, project)
+  local own = ownerRow(queue, owner)
   local all = ownerAtLimit(own)
-  if not all and not projectAtLimit(own, owner, project) then return end
-  for _, ref in ipairs(redis.call('SMEMBERS', ownerGroupsKey(owner))) do
-    local queue, p = splitGroupRef(ref)
+  if not all and not projectAtLimit(own, queue, owner, project) then return end
+  for _, p in ipairs(redis.call('SMEMBERS', ownerGroupsKey(queue, owner))) do
     if all or p == project then
       local meta = groupMetaKey(queue, owner, p)
       local gid = redis.call('HGET', meta, 'gid')
@@ -218,14 +217,15 @@ end
 local function releaseLease(job)
   redis.call('HDEL', jobKey(job.id), 'worker_id', 'lease_token', 'lease_expires_at')
   job.worker_id, job.lease_token, job.lease_expires_at = nil, nil, nil
-  local own = ownerRow(job.owner)
+  local queue = job.queue
+  local own = ownerRow(queue, job.owner)
   -- Parked groups exist only while the owner or this project was at its limit.
-  local wasAtLimit = ownerAtLimit(own) or projectAtLimit(own, job.owner, job.project)
-  decrFloor(queueKey(job.queue), 'running')
-  decrFloor(ownerKey(job.owner), 'running')
-  local pk = projectKey(job.owner, job.project)
+  local wasAtLimit = ownerAtLimit(own) or projectAtLimit(own, queue, job.owner, job.project)
+  decrFloor(queueKey(queue), 'running')
+  decrFloor(ownerKey(queue, job.owner), 'running')
+  local pk = projectKey(queue, job.owner, job.project)
   if redis.call('DECR', pk) < 0 then redis.call('SET', pk, 0) end
-  if wasAtLimit then unparkOwner(job.owner) end
+  if wasAtLimit then unparkOwner(queue, job.owner) end
 end
 
 local function enqueue(job)
@@ -256,10 +256,10 @@ end
 
 -- Deletes a job and every index entry it has.
 local function removeJob(job)
-  local id, queue, status = job.id, job.queue, job.status
+  local id, queue = job.id, job.queue
   for _, key in ipairs({
-    P .. ':qs:' .. queue .. ':' .. status, P .. ':sched', P .. ':leases', P .. ':fin:' .. queue,
-    P .. ':qa:' .. queue, P .. ':oa:' .. job.owner, groupKey(queue, job.owner, job.project),
+    statusKey(queue, job.status), P .. ':sched', P .. ':leases', finishedKey(queue),
+    allKey(queue), ownerJobsKey(queue, job.owner), groupKey(queue, job.owner, job.project),
   }) do
     redis.call('ZREM', key, id)
   end
@@ -304,12 +304,12 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
       local qk = queueKey(queue)
       redis.call('HINCRBY', qk, 'running', 1)
       if vstart + 1 > num(redis.call('HGET', qk, 'vtime'), 0) then redis.call('HSET', qk, 'vtime', vstart + 1) end
-      redis.call('HINCRBY', ownerKey(owner), 'running', 1)
-      redis.call('INCR', projectKey(owner, project))
+      redis.call('HINCRBY', ownerKey(queue, owner), 'running', 1)
+      redis.call('INCR', projectKey(queue, owner, project))
       -- One turn on: the group goes behind every other group of its priority.
       redis.call('HSET', gm, 'vstart', vstart + 1)
       -- A group that is still ready proves its owner and project are below their limits.
-      if not refileGroup(queue, owner, project, { gid = gv[1], vstart = vstart + 1 }) then parkIfAtLimit(owner, project) end
+      if not refileGroup(queue, owner, project, { gid = gv[1], vstart = vstart + 1 }) then parkIfAtLimit(queue, owner, project) end
       out[#out + 1] = flat(job)
     end
   end
