@@ -3,7 +3,6 @@
  * follow-up depth, the daily quota (deferring to the next day with room), then the
  * insert and its place in the ready set.
  */
-import { JobgateError } from '../../domain/errors.js';
 import { effectivePriority } from '../../domain/fair-share.js';
 import type { JobStatus } from '../../domain/job-states.js';
 import { dayIndex, dayStart, quotaHorizonDays } from '../../domain/quota-calendar.js';
