@@ -30,9 +30,10 @@ local function groupKey(queue, owner, project) return P .. ':g:' .. queue .. '|'
 local function groupMetaKey(queue, owner, project) return P .. ':gm:' .. queue .. '|' .. groupName(owner, project) end
 local function readyKey(queue) return P .. ':ready:' .. queue end
 -- Owner and project counters are per queue: a tier's limits hold in each queue (its own pool).
+-- One hash per (queue, owner): running, the limits, and each project's running count as
+-- "p|<project>", so a claim reads and writes them in one call each.
 local function ownerKey(queue, owner) return P .. ':own:' .. queue .. '|' .. owner end
 local function ownerGroupsKey(queue, owner) return P .. ':og:' .. queue .. '|' .. owner end
-local function projectKey(queue, owner, project) return P .. ':proj:' .. queue .. '|' .. groupName(owner, project) end
 local function allKey(queue) return P .. ':qa:' .. queue end
 local function ownerJobsKey(queue, owner) return P .. ':oa:' .. queue .. '|' .. owner end
 local function finishedKey(queue) return P .. ':fin:' .. queue end
@@ -101,29 +102,25 @@ end
 
 local function aging() return num(AGING, 10) end
 
-local function ownerRow(queue, owner)
-  local v = redis.call('HMGET', ownerKey(queue, owner), 'running', 'max_running', 'max_per_project')
-  return { running = v[1], max_running = v[2], max_per_project = v[3] }
-end
-
-local function projectRunning(queue, owner, project)
-  return num(redis.call('GET', projectKey(queue, owner, project)), 0)
+local function ownerRow(queue, owner, project)
+  local v = redis.call('HMGET', ownerKey(queue, owner), 'running', 'max_running', 'max_per_project', 'p|' .. project)
+  return { running = num(v[1], 0), max_running = v[2], max_per_project = v[3], prun = num(v[4], 0) }
 end
 
 -- Owner limits are stored as numbers, -1 meaning unlimited.
 local function ownerAtLimit(own)
   local max = num(own.max_running, -1)
-  return max >= 0 and num(own.running, 0) >= max
+  return max >= 0 and own.running >= max
 end
 
-local function projectAtLimit(own, queue, owner, project)
+-- `own` is the owner row read for `project`.
+local function projectAtLimit(own, project)
   local max = num(own.max_per_project, -1)
-  return project ~= '' and max >= 0 and projectRunning(queue, owner, project) >= max
+  return project ~= '' and max >= 0 and own.prun >= max
 end
 
-local function groupReady(queue, owner, project)
-  local own = ownerRow(queue, owner)
-  return not ownerAtLimit(own) and not projectAtLimit(own, queue, owner, project)
+local function groupReady(own, project)
+  return not ownerAtLimit(own) and not projectAtLimit(own, project)
 end
 
 local function vtime(queue) return num(redis.call('HGET', queueKey(queue), 'vtime'), 0) end
@@ -133,10 +130,11 @@ local function readyMember(gid, owner, project)
 end
 
 -- Puts a group's head back into the ready set after its queued jobs changed. `known`
--- ({gid, vstart}) saves re-reading the group's metadata. Returns whether it is ready.
+-- ({gid, vstart, own?, head?}) saves re-reading the group's metadata, its owner row and
+-- its head ({id, score}, or {} when empty). Returns whether it is ready.
 local function refileGroup(queue, owner, project, known)
   local meta = groupMetaKey(queue, owner, project)
-  local head = redis.call('ZRANGE', groupKey(queue, owner, project), 0, 0, 'WITHSCORES')
+  local head = known and known.head or redis.call('ZRANGE', groupKey(queue, owner, project), 0, 0, 'WITHSCORES')
   local g = known
   if not g then
     local gv = redis.call('HMGET', meta, 'gid', 'vstart')
@@ -160,12 +158,12 @@ local function refileGroup(queue, owner, project, known)
   local eff = math.floor(tonumber(head[2]) / SCORE_BASE) - 20
   local hk = tonumber(g.vstart) + eff * aging()
   local member = readyMember(g.gid, owner, project)
-  local ready = groupReady(queue, owner, project)
+  local ready = groupReady(g.own or ownerRow(queue, owner, project), project)
   if ready then
-    redis.call('HSET', meta, 'hk', hk, 'ready', 1)
+    redis.call('HSET', meta, 'vstart', g.vstart, 'hk', hk, 'ready', 1)
     redis.call('ZADD', readyKey(queue), hk, member)
   else
-    redis.call('HSET', meta, 'hk', hk, 'ready', 0)
+    redis.call('HSET', meta, 'vstart', g.vstart, 'hk', hk, 'ready', 0)
     redis.call('ZREM', readyKey(queue), member)
   end
   return ready
@@ -173,13 +171,12 @@ end
 
 -- Returns the owner's parked groups in `queue` to the ready set when their limits allow
 -- it; a returning group's vstart is lifted to the queue's clock so it gets no burst.
-local function unparkOwner(queue, owner)
-  local own = ownerRow(queue, owner)
+local function unparkOwner(queue, owner, own)
   if ownerAtLimit(own) then return end
   for _, project in ipairs(redis.call('SMEMBERS', ownerGroupsKey(queue, owner))) do
     local meta = groupMetaKey(queue, owner, project)
     local g = toTable(redis.call('HGETALL', meta))
-    if g.gid and g.ready == '0' and not projectAtLimit(own, queue, owner, project) then
+    if g.gid and g.ready == '0' and not projectAtLimit(ownerRow(queue, owner, project), project) then
       local vt = vtime(queue)
       local vstart, hk = tonumber(g.vstart), tonumber(g.hk)
       if vstart < vt then
@@ -192,10 +189,10 @@ local function unparkOwner(queue, owner)
   end
 end
 
-local function parkIfAtLimit(queue, owner, project)
-  local own = ownerRow(queue, owner)
+-- `own` is the owner row for `project`, as the caller just wrote it.
+local function parkIfAtLimit(queue, owner, project, own)
   local all = ownerAtLimit(own)
-  if not all and not projectAtLimit(own, queue, owner, project) then return end
+  if not all and not projectAtLimit(own, project) then return end
   for _, p in ipairs(redis.call('SMEMBERS', ownerGroupsKey(queue, owner))) do
     if all or p == project then
       local meta = groupMetaKey(queue, owner, p)
@@ -217,15 +214,14 @@ end
 local function releaseLease(job)
   redis.call('HDEL', jobKey(job.id), 'worker_id', 'lease_token', 'lease_expires_at')
   job.worker_id, job.lease_token, job.lease_expires_at = nil, nil, nil
-  local queue = job.queue
-  local own = ownerRow(queue, job.owner)
+  local queue, owner, project = job.queue, job.owner, job.project
+  local own = ownerRow(queue, owner, project)
   -- Parked groups exist only while the owner or this project was at its limit.
-  local wasAtLimit = ownerAtLimit(own) or projectAtLimit(own, queue, job.owner, job.project)
+  local wasAtLimit = ownerAtLimit(own) or projectAtLimit(own, project)
   decrFloor(queueKey(queue), 'running')
-  decrFloor(ownerKey(queue, job.owner), 'running')
-  local pk = projectKey(queue, job.owner, job.project)
-  if redis.call('DECR', pk) < 0 then redis.call('SET', pk, 0) end
-  if wasAtLimit then unparkOwner(queue, job.owner) end
+  own.running, own.prun = math.max(own.running - 1, 0), math.max(own.prun - 1, 0)
+  redis.call('HSET', ownerKey(queue, owner), 'running', own.running, 'p|' .. project, own.prun)
+  if wasAtLimit then unparkOwner(queue, owner, own) end
 end
 
 local function enqueue(job)
@@ -270,10 +266,12 @@ end
      one fresh token per job from `tokens`. Returns the jobs as flat lists. ]]
 local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
   local out = {}
-  local meta = redis.call('HMGET', queueKey(queue), 'paused', 'max_workers', 'running')
+  local qk = queueKey(queue)
+  local meta = redis.call('HMGET', qk, 'paused', 'max_workers', 'running', 'vtime')
   if meta[1] == '1' then return out end
+  local running, vt = num(meta[3], 0), num(meta[4], 0)
   local capacity = limit
-  if meta[2] then capacity = math.min(limit, tonumber(meta[2]) - num(meta[3], 0)) end
+  if meta[2] then capacity = math.min(limit, tonumber(meta[2]) - running) end
   local i = 0
   while i < capacity do
     local member = redis.call('ZRANGE', readyKey(queue), 0, 0)[1]
@@ -281,7 +279,9 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
     local rest = string.sub(member, 14)
     local sep = string.find(rest, '|', 1, true)
     local owner, project = string.sub(rest, 1, sep - 1), string.sub(rest, sep + 1)
-    local id = redis.call('ZRANGE', groupKey(queue, owner, project), 0, 0)[1]
+    -- The head and the one behind it: after the claim the second is the group's new head.
+    local heads = redis.call('ZRANGE', groupKey(queue, owner, project), 0, 1, 'WITHSCORES')
+    local id = heads[1]
     if not id then
       -- Unreachable while the invariant holds; heal rather than spin.
       redis.call('ZREM', readyKey(queue), member)
@@ -298,20 +298,23 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
         'attempts', tonumber(job.attempts) + 1, 'started_at', t, 'worker_id', workerId, 'lease_token', token,
         'lease_expires_at', t + leaseMs, 'cancel_requested', 0,
       })
-      local gm = groupMetaKey(queue, owner, project)
-      local gv = redis.call('HMGET', gm, 'gid', 'vstart')
+      local gv = redis.call('HMGET', groupMetaKey(queue, owner, project), 'gid', 'vstart')
       local vstart = tonumber(gv[2])
-      local qk = queueKey(queue)
-      redis.call('HINCRBY', qk, 'running', 1)
-      if vstart + 1 > num(redis.call('HGET', qk, 'vtime'), 0) then redis.call('HSET', qk, 'vtime', vstart + 1) end
-      redis.call('HINCRBY', ownerKey(queue, owner), 'running', 1)
-      redis.call('INCR', projectKey(queue, owner, project))
+      running = running + 1
+      if vstart + 1 > vt then vt = vstart + 1 end
+      local own = ownerRow(queue, owner, project)
+      own.running, own.prun = own.running + 1, own.prun + 1
+      redis.call('HSET', ownerKey(queue, owner), 'running', own.running, 'p|' .. project, own.prun)
       -- One turn on: the group goes behind every other group of its priority.
-      redis.call('HSET', gm, 'vstart', vstart + 1)
+      local head = {}
+      if heads[3] then head = { heads[3], heads[4] } end
       -- A group that is still ready proves its owner and project are below their limits.
-      if not refileGroup(queue, owner, project, { gid = gv[1], vstart = vstart + 1 }) then parkIfAtLimit(queue, owner, project) end
+      if not refileGroup(queue, owner, project, { gid = gv[1], vstart = vstart + 1, own = own, head = head }) then
+        parkIfAtLimit(queue, owner, project, own)
+      end
       out[#out + 1] = flat(job)
     end
   end
+  if i > 0 then redis.call('HSET', qk, 'running', running, 'vtime', vt) end
   return out
 end
