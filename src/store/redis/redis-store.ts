@@ -259,7 +259,7 @@ export class RedisStore implements JobStore {
     const [id, runAt, deferred, day] = seen ? reserved.slice(1) : [job.id, ...reserved.slice(1)];
     const { payload, ...rest } = job;
     const payloadJson = JSON.stringify(payload ?? null);
-    const body = JSON.stringify({ job: { ...rest, id, payloadJson }, limits, runAt });
+    const body = JSON.stringify({ job: { ...rest, id, payloadJson }, limits, runAt, deferred });
     const reply = (await this.run('admit', this.keys.queueBase(job.queue), body)) as Reply;
     if (reply[0] === 'duplicate') return { kind: 'duplicate', job: toJob(reply[2] as string[]) };
     if (reply[0] === 'error') {

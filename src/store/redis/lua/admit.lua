@@ -1,13 +1,15 @@
 --[[
   Admit one job into its queue's shard, after reserve.lua charged the owner's quota (in
   the tenant's own slot) and decided when it runs.
-  ARGV[2]: JSON {job, limits, runAt} (job.payloadJson is the payload, already JSON)
+  ARGV[2]: JSON {job, limits, runAt, deferred} (job.payloadJson is the payload, already JSON)
   Returns {'created', 0, decided} | {'duplicate', 0, job} | {'error', code, detail}
 ]]
 local r = cjson.decode(ARGV[2])
 local function nn(v) if v == cjson.null then return nil end return v end
 local j, L, runAt = r.job, r.limits, r.runAt
 local t = now()
+-- reserve.lua timed the delay on the tenant slot's clock, a moment ago (or on another node).
+if r.deferred ~= 1 and nn(j.delayMs) then runAt = math.max(runAt, t + j.delayMs) end
 
 -- An idempotent retry whose first attempt got this far already.
 if redis.call('EXISTS', jobKey(j.id)) == 1 then return { 'duplicate', 0, jobReply(j.id) } end
