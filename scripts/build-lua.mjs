@@ -23,7 +23,11 @@ out += '// Each script is the #!lua shebang, includes/common.lua, then the scrip
 out += 'export const scripts = {\n';
 for (const file of names) {
   const name = file.replace(/\.lua$/, '').replace(/_([a-z])/g, (_, c) => c.toUpperCase());
-  const body = `#!lua\n${common}\n-- ${file}\n${readFileSync(join(luaDir, file), 'utf8')}`;
+  // `--@include <name>` pulls in includes/<name>.lua (helpers only some scripts need).
+  const source = readFileSync(join(luaDir, file), 'utf8').replace(/^--@include (\w+)$/gm, (_, include) =>
+    readFileSync(join(luaDir, 'includes', `${include}.lua`), 'utf8'),
+  );
+  const body = `#!lua\n${common}\n-- ${file}\n${source}`;
   out += `  ${name}: ${JSON.stringify(body)},\n`;
 }
 out += '} as const;\n\nexport type ScriptName = keyof typeof scripts;\n';

@@ -123,7 +123,7 @@ export class RedisStore implements JobStore {
     this.fairness = options.fairness ?? fairnessDefault;
     this.testClock = options.clock ?? null;
     for (const [name, lua] of Object.entries(scripts))
-      this.redis.defineCommand(name, { numberOfKeys: 1, lua });
+      this.redis.defineCommand(name, { numberOfKeys: name === 'reserveAdmit' ? 2 : 1, lua });
   }
 
   /** The scripts' first argument: the clock (Redis' own TIME, or the test clock) and the aging turns. */
@@ -236,40 +236,68 @@ export class RedisStore implements JobStore {
     }
     const tenant = this.keys.tenant(job.owner);
     const iteration = job.parentId !== null ? 1 : 0;
+    const reserve = {
+      jobId: job.id,
+      queue: job.queue,
+      runAt: job.runAt,
+      delayMs: job.delayMs,
+      dailyJobs: limits.dailyJobs,
+      iteration,
+      calendar,
+      idempotency,
+    };
+    const { payload, ...rest } = job;
+    const payloadJson = JSON.stringify(payload ?? null);
+    if (!(this.redis instanceof Cluster)) {
+      // One Redis: a script may reach both slots, so both halves run as one atomic script.
+      const call = (
+        this.redis as unknown as Record<string, (...args: Array<string | number>) => Promise<unknown>>
+      ).reserveAdmit!;
+      const body = JSON.stringify({ reserve, job: { ...rest, payloadJson }, limits });
+      const [, reply] = await Promise.all([
+        this.registerQueue(job.queue),
+        call.call(
+          this.redis,
+          this.keys.queueBase(job.queue),
+          tenant,
+          this.clockArg(),
+          body,
+        ) as Promise<Reply>,
+      ]);
+      return this.admitted(request, payloadJson, reply);
+    }
     const [, reserved] = await Promise.all([
       this.registerQueue(job.queue),
-      this.run(
-        'reserve',
-        tenant,
-        JSON.stringify({
-          jobId: job.id,
-          queue: job.queue,
-          runAt: job.runAt,
-          delayMs: job.delayMs,
-          dailyJobs: limits.dailyJobs,
-          iteration,
-          calendar,
-          idempotency,
-        }),
-      ) as Promise<Reply>,
+      this.run('reserve', tenant, JSON.stringify(reserve)) as Promise<Reply>,
     ]);
     if (reserved[0] === 'error')
       return { kind: 'error', error: this.failure(reserved, { queue: job.queue }) };
     const seen = reserved[0] === 'seen';
     const [id, runAt, deferred, day] = seen ? reserved.slice(1) : [job.id, ...reserved.slice(1)];
-    const { payload, ...rest } = job;
-    const payloadJson = JSON.stringify(payload ?? null);
     const body = JSON.stringify({ job: { ...rest, id, payloadJson }, limits, runAt, deferred });
     const reply = (await this.run('admit', this.keys.queueBase(job.queue), body)) as Reply;
-    if (reply[0] === 'duplicate') return { kind: 'duplicate', job: toJob(reply[2] as string[]) };
-    if (reply[0] === 'error') {
-      if (!seen) {
-        await this.run('unreserve', tenant, String(id), Number(day), iteration, idempotency?.key ?? '');
-      }
-      return { kind: 'error', error: this.failure(reply, { queue: job.queue }) };
+    if (reply[0] === 'error' && !seen) {
+      await this.run('unreserve', tenant, String(id), Number(day), iteration, idempotency?.key ?? '');
     }
-    const created = admittedJob(request, String(id), payloadJson, toFields(reply[2] as string[]));
-    return { kind: 'created', job: created, deferredByQuota: Number(deferred) === 1 };
+    if (reply[0] === 'created') reply[1] = deferred;
+    return this.admitted(request, payloadJson, reply);
+  }
+
+  /** An admit script's reply as the store contract's result. */
+  private admitted(
+    request: AdmitRequest,
+    payloadJson: string,
+    reply: Reply,
+  ): AdmitResult | { kind: 'error'; error: Error } {
+    if (reply[0] === 'duplicate') return { kind: 'duplicate', job: toJob(reply[2] as string[]) };
+    if (reply[0] === 'error')
+      return { kind: 'error', error: this.failure(reply, { queue: request.job.queue }) };
+    const decided = toFields(reply[2] as string[]);
+    return {
+      kind: 'created',
+      job: admittedJob(request, decided.id!, payloadJson, decided),
+      deferredByQuota: Number(reply[1]) === 1,
+    };
   }
 
   async configureQueue(settings: QueueSettings): Promise<void> {
