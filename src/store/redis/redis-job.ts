@@ -12,7 +12,10 @@ const int = (value: string | undefined) => (value === undefined ? null : Number(
 const json = (value: string | undefined) => (value === undefined ? null : (JSON.parse(value) as unknown));
 
 export function toJob(flat: string[]): Job {
-  const f = toFields(flat);
+  return fieldsToJob(toFields(flat));
+}
+
+function fieldsToJob(f: Record<string, string>): Job {
   return {
     id: f.id!,
     queue: f.queue!,
@@ -42,5 +45,6 @@ export function toJob(flat: string[]): Job {
 }
 
 export function toClaimedJob(flat: string[]): ClaimedJob {
-  return { ...toJob(flat), leaseToken: toFields(flat).lease_token! };
+  const fields = toFields(flat);
+  return { ...fieldsToJob(fields), leaseToken: fields.lease_token! };
 }

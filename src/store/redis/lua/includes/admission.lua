@@ -118,7 +118,7 @@ local function admitJob(r)
   if needsConfirmation then status = 'awaiting_confirmation' elseif runAt > t then status = 'scheduled' end
   local seq = redis.call('INCR', P .. ':seq')
   -- Creation order comparable across shards (lists merge by it): microseconds, kept strictly
-  -- increasing within the shard.
+  -- increasing within the shard (a script's clock is one instant; jobs of one batch differ).
   local ord = math.max(clockUs(), num(redis.call('GET', P .. ':ord'), 0) + 1)
   redis.call('SET', P .. ':ord', ord)
   local project = nn(j.projectId) or ''
@@ -134,7 +134,6 @@ local function admitJob(r)
   if rootId then table.insert(fields, 'root_id'); table.insert(fields, rootId) end
   if allowance then table.insert(fields, 'allowance'); table.insert(fields, allowance) end
   redis.call('HSET', jobKey(j.id), unpack(fields))
-  redis.call('ZADD', allKey(j.queue), ord, j.id)
   redis.call('ZADD', ownerJobsKey(j.queue, j.owner), ord, j.id)
   local job = { id = j.id, queue = j.queue, owner = j.owner, project = project, seq = seq, ord = ord, eff = eff }
   setStatus(job, status, runAt)

@@ -13,10 +13,18 @@ local P = KEYS[1]
 local CLOCK, AGING = string.match(ARGV[1], '^([^;]*);?(%d*)$')
 local SCORE_BASE = 1e12 -- group score = (eff + 20) * SCORE_BASE + seq: priority, then FIFO
 
+-- Read once per script: a script is atomic, so its time is one instant (TIME costs ~1 µs).
+local clockCache = nil
 local function clockUs()
-  if string.sub(CLOCK, 1, 1) == '=' then return tonumber(string.sub(CLOCK, 2)) * 1000 end
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000000 + tonumber(t[2]) + tonumber(CLOCK) * 1000
+  if not clockCache then
+    if string.sub(CLOCK, 1, 1) == '=' then
+      clockCache = tonumber(string.sub(CLOCK, 2)) * 1000
+    else
+      local t = redis.call('TIME')
+      clockCache = tonumber(t[1]) * 1000000 + tonumber(t[2]) + tonumber(CLOCK) * 1000
+    end
+  end
+  return clockCache
 end
 
 local function now() return math.floor(clockUs() / 1000) end
@@ -34,7 +42,6 @@ local function readyKey(queue) return P .. ':ready:' .. queue end
 -- "p|<project>", so a claim reads and writes them in one call each.
 local function ownerKey(queue, owner) return P .. ':own:' .. queue .. '|' .. owner end
 local function ownerGroupsKey(queue, owner) return P .. ':og:' .. queue .. '|' .. owner end
-local function allKey(queue) return P .. ':qa:' .. queue end
 local function ownerJobsKey(queue, owner) return P .. ':oa:' .. queue .. '|' .. owner end
 local function finishedKey(queue) return P .. ':fin:' .. queue end
 
@@ -255,7 +262,7 @@ local function removeJob(job)
   local id, queue = job.id, job.queue
   for _, key in ipairs({
     statusKey(queue, job.status), P .. ':sched', P .. ':leases', finishedKey(queue),
-    allKey(queue), ownerJobsKey(queue, job.owner), groupKey(queue, job.owner, job.project),
+    ownerJobsKey(queue, job.owner), groupKey(queue, job.owner, job.project),
   }) do
     redis.call('ZREM', key, id)
   end
