@@ -1,7 +1,7 @@
 import type { ClaimedJob, Job, JobError } from '../../domain/job.js';
 import type { JobStatus } from '../../domain/job-states.js';
 
-/** A job hash as HGETALL returns it (flat [field, value, …]); absent fields are null. */
+/** A job hash as HGETALL returns it (flat [field, value, …]); absent fields are null, or 0 for counters. */
 export function toFields(flat: string[]): Record<string, string> {
   const fields: Record<string, string> = {};
   for (let i = 0; i < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
@@ -25,7 +25,7 @@ function fieldsToJob(f: Record<string, string>): Job {
     payload: json(f.payload),
     result: json(f.result),
     error: json(f.error) as JobError | null,
-    attempts: Number(f.attempts),
+    attempts: Number(f.attempts ?? 0),
     maxAttempts: Number(f.max_attempts),
     timeoutMs: int(f.timeout_ms),
     progress: { percent: Number(f.pp ?? 0), stage: f.ps ?? null, message: f.pm ?? null },

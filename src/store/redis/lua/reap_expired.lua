@@ -9,7 +9,7 @@ for _, id in ipairs(ids) do
   local job = getJob(id)
   if job.cancel_requested == '1' then
     finish(job, 'cancelled', {}, t)
-  elseif tonumber(job.attempts) >= tonumber(job.max_attempts) then
+  elseif num(job.attempts, 0) >= tonumber(job.max_attempts) then
     finish(job, 'failed', { 'error', cjson.encode({ message = 'Lease expired: the worker stopped heartbeating', retryable = false }) }, t)
   else
     releaseLease(job)

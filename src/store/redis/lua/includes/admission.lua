@@ -103,7 +103,7 @@ local function admitJob(r)
   if parentId then
     local parent = redis.call('HMGET', jobKey(parentId), 'owner', 'queue', 'depth', 'root_id')
     if parent[1] ~= j.owner or parent[2] ~= j.queue then return { 'error', 'parent_not_found', parentId } end
-    depth = tonumber(parent[3]) + 1
+    depth = num(parent[3], 0) + 1
     rootId = parent[4] or parentId
     if allowance then
       allowance = allowance + num(redis.call('HGET', jobKey(rootId), 'granted'), 0)
@@ -125,10 +125,12 @@ local function admitJob(r)
   local eff = j.priority - L.priorityBoost
   local fields = {
     'seq', seq, 'ord', ord, 'id', j.id, 'queue', j.queue, 'type', j.type, 'priority', j.priority,
-    'eff', eff, 'payload', j.payloadJson, 'attempts', 0, 'max_attempts', j.maxAttempts,
-    'pp', 0, 'owner', j.owner, 'project', project, 'depth', depth, 'granted', 0,
-    'created_at', t, 'run_at', runAt, 'cancel_requested', 0,
+    'eff', eff, 'payload', j.payloadJson, 'max_attempts', j.maxAttempts,
+    'owner', j.owner, 'project', project, 'created_at', t, 'run_at', runAt,
   }
+  -- Zero-valued counters and flags (attempts, progress, depth, grants, cancel) stay absent:
+  -- every read defaults them, and a smaller hash is cheaper to read in every script.
+  if depth > 0 then table.insert(fields, 'depth'); table.insert(fields, depth) end
   if nn(j.timeoutMs) then table.insert(fields, 'timeout_ms'); table.insert(fields, j.timeoutMs) end
   if parentId then table.insert(fields, 'parent_id'); table.insert(fields, parentId) end
   if rootId then table.insert(fields, 'root_id'); table.insert(fields, rootId) end

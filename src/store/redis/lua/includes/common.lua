@@ -297,13 +297,14 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
       i = i + 1
       local job = getJob(id)
       local token = tokens[i]
-      if job.error then
-        redis.call('HDEL', jobKey(id), 'error')
-        job.error = nil
+      -- A new attempt starts clean: no last error, no cancel request (absent = none).
+      if job.error or job.cancel_requested then
+        redis.call('HDEL', jobKey(id), 'error', 'cancel_requested')
+        job.error, job.cancel_requested = nil, nil
       end
       setStatus(job, 'running', t + leaseMs, {
-        'attempts', tonumber(job.attempts) + 1, 'started_at', t, 'worker_id', workerId, 'lease_token', token,
-        'lease_expires_at', t + leaseMs, 'cancel_requested', 0,
+        'attempts', num(job.attempts, 0) + 1, 'started_at', t, 'worker_id', workerId, 'lease_token', token,
+        'lease_expires_at', t + leaseMs,
       })
       local gv = redis.call('HMGET', groupMetaKey(queue, owner, project), 'gid', 'vstart')
       local vstart = tonumber(gv[2])
