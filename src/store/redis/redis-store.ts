@@ -69,6 +69,9 @@ const failureCodes: Record<string, StoreFailureCode> = {
   quota_exhausted: 'quota_exhausted',
 };
 
+/** Jobs per admission script on one Redis: a batch of 100 holds Redis for a few ms at most. */
+const ADMIT_BATCH = 100;
+
 /** The lowest Redis (or Valkey) major version: the scripts use the `#!lua` shebang. */
 const MIN_REDIS_MAJOR = 7;
 
@@ -209,63 +212,127 @@ export class RedisStore implements JobStore {
 
   // ---- admission ------------------------------------------------------------------
 
-  admit(requests: AdmitRequest[]): Promise<Array<AdmitResult | { kind: 'error'; error: Error }>> {
-    // Concurrent: ioredis writes every item's call without waiting for the replies.
-    return Promise.all(
-      requests.map((request) =>
-        this.admitOne(request).catch((error: unknown) => ({
-          kind: 'error' as const,
-          error: error instanceof Error ? error : new Error(String(error)),
-        })),
-      ),
+  async admit(requests: AdmitRequest[]): Promise<Array<AdmitResult | { kind: 'error'; error: Error }>> {
+    const results: Array<AdmitResult | { kind: 'error'; error: Error }> = new Array(requests.length);
+    const caught = (error: unknown) => ({
+      kind: 'error' as const,
+      error: error instanceof Error ? error : new Error(String(error)),
+    });
+    // Request indexes per script call: on one Redis one call per (queue, owner), at most
+    // ADMIT_BATCH jobs (few calls, short ones); on a cluster each job takes its own steps.
+    const calls: number[][] = [];
+    const open = new Map<string, number[]>();
+    requests.forEach((request, index) => {
+      const { job } = request;
+      if (shardOfJobId(job.id) !== queueShard(job.queue)) {
+        const message = `Job id ${job.id} does not route to queue ${job.queue}: ids come from store.newJobId`;
+        results[index] = { kind: 'error', error: new JobgateError('JOBGATE_ERR_INTERNAL', message) };
+        return;
+      }
+      const key = `${job.queue}\n${job.owner}`;
+      let batch = open.get(key);
+      // A batch shares one limits object (one principal per engine call) and reset time.
+      const first = batch && requests[batch[0]!]!;
+      const fits =
+        first &&
+        batch!.length < ADMIT_BATCH &&
+        first.limits === request.limits &&
+        first.calendar.resetOffsetMs === request.calendar.resetOffsetMs;
+      if (this.redis instanceof Cluster || !batch || !fits) {
+        batch = [];
+        calls.push(batch);
+        open.set(key, batch);
+      }
+      batch.push(index);
+    });
+    // Concurrent: ioredis writes every call without waiting for the replies.
+    await Promise.all(
+      calls.map(async (indexes) => {
+        const items = indexes.map((index) => requests[index]!);
+        const replies = await (this.redis instanceof Cluster
+          ? this.admitAcrossSlots(items[0]!).then((one) => [one])
+          : this.admitInOneScript(items)
+        ).catch((error: unknown) => items.map(() => caught(error)));
+        indexes.forEach((index, k) => {
+          results[index] = replies[k]!;
+        });
+      }),
     );
+    return results;
   }
 
-  /**
-   * An admission spans two slots: the owner's (quota, idempotency: they span queues) and
-   * the queue's. reserve.lua charges the owner first, admit.lua then files the job, and
-   * unreserve.lua refunds the charge when the queue refuses. A crash between the two
-   * steps can over-count the owner's usage by one unanswered submit; it never loses an
-   * answered job, and an idempotent retry reuses the first charge and job id.
-   */
-  private async admitOne(request: AdmitRequest): Promise<AdmitResult | { kind: 'error'; error: Error }> {
-    const { job, limits, calendar, idempotency } = request;
-    if (shardOfJobId(job.id) !== queueShard(job.queue)) {
-      const message = `Job id ${job.id} does not route to queue ${job.queue}: ids come from store.newJobId`;
-      return { kind: 'error', error: new JobgateError('JOBGATE_ERR_INTERNAL', message) };
-    }
-    const tenant = this.keys.tenant(job.owner);
-    const iteration = job.parentId !== null ? 1 : 0;
-    const reserve = {
+  /** The tenant half of an admission: what reserveQuota (lua/includes/admission.lua) needs. */
+  private reserveArgs({ job, limits, calendar, idempotency }: AdmitRequest) {
+    return {
       jobId: job.id,
       queue: job.queue,
       runAt: job.runAt,
       delayMs: job.delayMs,
       dailyJobs: limits.dailyJobs,
-      iteration,
+      iteration: job.parentId !== null ? 1 : 0,
       calendar,
       idempotency,
     };
+  }
+
+  /** On one Redis a script may reach both slots: jobs of one queue and owner, both halves, one atomic call. */
+  private async admitInOneScript(
+    requests: AdmitRequest[],
+  ): Promise<Array<AdmitResult | { kind: 'error'; error: Error }>> {
+    const { job, limits, calendar } = requests[0]!;
+    const payloads = requests.map((request) => JSON.stringify(request.job.payload ?? null));
+    const shared = JSON.stringify({ queue: job.queue, owner: job.owner, limits, calendar });
+    const opt = (value: string | number | null | undefined) =>
+      value === null || value === undefined ? '' : value;
+    // Flat arguments, 14 per job, in reserve_admit.lua's order.
+    const args = requests.flatMap(({ job: j, idempotency: idem, calendar: c }, k) => [
+      j.id,
+      j.type,
+      j.priority,
+      j.maxAttempts,
+      opt(j.timeoutMs),
+      opt(j.runAt),
+      opt(j.delayMs),
+      opt(j.projectId),
+      opt(j.parentId),
+      payloads[k]!,
+      opt(idem?.key),
+      opt(idem?.fingerprint),
+      opt(idem?.ttlMs),
+      c.jitterMs,
+    ]);
+    const call = (
+      this.redis as unknown as Record<string, (...args: Array<string | number>) => Promise<unknown>>
+    ).reserveAdmit!;
+    const [, replies] = await Promise.all([
+      this.registerQueue(job.queue),
+      call.call(
+        this.redis,
+        this.keys.queueBase(job.queue),
+        this.keys.tenant(job.owner),
+        this.clockArg(),
+        shared,
+        ...args,
+      ) as Promise<Reply[]>,
+    ]);
+    return replies.map((reply, k) => this.admitted(requests[k]!, payloads[k]!, reply));
+  }
+
+  /**
+   * On a cluster an admission spans two slots: the owner's (quota, idempotency: they span
+   * queues) and the queue's. reserve.lua charges the owner first, admit.lua then files
+   * the job, and unreserve.lua refunds the charge when the queue refuses. A crash between
+   * the two steps can over-count the owner's usage by one unanswered submit; it never
+   * loses an answered job, and an idempotent retry reuses the first charge and job id.
+   */
+  private async admitAcrossSlots(
+    request: AdmitRequest,
+  ): Promise<AdmitResult | { kind: 'error'; error: Error }> {
+    const { job, limits, idempotency } = request;
+    const tenant = this.keys.tenant(job.owner);
+    const reserve = this.reserveArgs(request);
     const { payload, ...rest } = job;
     const payloadJson = JSON.stringify(payload ?? null);
-    if (!(this.redis instanceof Cluster)) {
-      // One Redis: a script may reach both slots, so both halves run as one atomic script.
-      const call = (
-        this.redis as unknown as Record<string, (...args: Array<string | number>) => Promise<unknown>>
-      ).reserveAdmit!;
-      const body = JSON.stringify({ reserve, job: { ...rest, payloadJson }, limits });
-      const [, reply] = await Promise.all([
-        this.registerQueue(job.queue),
-        call.call(
-          this.redis,
-          this.keys.queueBase(job.queue),
-          tenant,
-          this.clockArg(),
-          body,
-        ) as Promise<Reply>,
-      ]);
-      return this.admitted(request, payloadJson, reply);
-    }
     const [, reserved] = await Promise.all([
       this.registerQueue(job.queue),
       this.run('reserve', tenant, JSON.stringify(reserve)) as Promise<Reply>,
@@ -277,7 +344,7 @@ export class RedisStore implements JobStore {
     const body = JSON.stringify({ job: { ...rest, id, payloadJson }, limits, runAt, deferred });
     const reply = (await this.run('admit', this.keys.queueBase(job.queue), body)) as Reply;
     if (reply[0] === 'error' && !seen) {
-      await this.run('unreserve', tenant, String(id), Number(day), iteration, idempotency?.key ?? '');
+      await this.run('unreserve', tenant, String(id), Number(day), reserve.iteration, idempotency?.key ?? '');
     }
     if (reply[0] === 'created') reply[1] = deferred;
     return this.admitted(request, payloadJson, reply);

@@ -1,20 +1,48 @@
 --[[
   Both halves of an admission in one atomic script, for a single Redis (not a cluster),
-  where a script may touch the tenant's slot and the queue's shard together.
+  where a script may touch the tenant's slot and the queue's shard together; several jobs
+  of one queue and owner per call (a batch submit pays the script's fixed cost once).
   KEYS[1] the queue's shard, KEYS[2] the tenant's base.
-  ARGV[2]: JSON {reserve, job, limits} (see admission.lua). Returns admitJob's reply.
+  ARGV[2]: JSON {queue, owner, limits, calendar: {resetOffsetMs}}, shared by the batch.
+  Then 14 arguments per job ('' = none), flat so no per-job JSON is decoded: id, type,
+  priority, maxAttempts, timeoutMs, runAt, delayMs, projectId, parentId, payload JSON,
+  idempotency key, fingerprint, ttlMs, quota jitterMs. Returns admitJob's reply per job.
 ]]
 --@include admission
-local r = cjson.decode(ARGV[2])
 local T = KEYS[2]
-local res = reserveQuota(T, r.reserve)
-if res[1] == 'error' then return res end
-local seen = res[1] == 'seen'
-if seen then r.job.id = res[2] end
-local off = seen and 1 or 0
-local reply = admitJob({ job = r.job, limits = r.limits, runAt = res[2 + off], deferred = res[3 + off] })
-if reply[1] == 'error' and not seen then
-  unreserveQuota(T, r.job.id, res[4], r.reserve.iteration, nn(r.reserve.idempotency) and r.reserve.idempotency.key or '')
+local shared = cjson.decode(ARGV[2])
+local PER_JOB = 14
+local out = {}
+for a = 3, #ARGV, PER_JOB do
+  local function opt(k)
+    local v = ARGV[a + k]
+    if v == '' then return nil end
+    return v
+  end
+  local idem = nil
+  if opt(10) then idem = { key = ARGV[a + 10], fingerprint = ARGV[a + 11], ttlMs = tonumber(ARGV[a + 12]) } end
+  local job = {
+    id = ARGV[a], queue = shared.queue, owner = shared.owner, type = ARGV[a + 1], priority = tonumber(ARGV[a + 2]),
+    maxAttempts = tonumber(ARGV[a + 3]), timeoutMs = tonumber(opt(4)), runAt = tonumber(opt(5)),
+    delayMs = tonumber(opt(6)), projectId = opt(7), parentId = opt(8), payloadJson = ARGV[a + 9],
+  }
+  local iteration = 0
+  if job.parentId then iteration = 1 end
+  local res = reserveQuota(T, {
+    jobId = job.id, runAt = job.runAt, delayMs = job.delayMs, dailyJobs = shared.limits.dailyJobs,
+    iteration = iteration, idempotency = idem,
+    calendar = { resetOffsetMs = shared.calendar.resetOffsetMs, jitterMs = tonumber(ARGV[a + 13]) },
+  })
+  if res[1] == 'error' then
+    out[#out + 1] = res
+  else
+    local seen = res[1] == 'seen'
+    if seen then job.id = res[2] end
+    local off = seen and 1 or 0
+    local reply = admitJob({ job = job, limits = shared.limits, runAt = res[2 + off], deferred = res[3 + off] })
+    if reply[1] == 'error' and not seen then unreserveQuota(T, job.id, res[4], iteration, idem and idem.key or '') end
+    if reply[1] == 'created' then reply[2] = res[3 + off] end
+    out[#out + 1] = reply
+  end
 end
-if reply[1] == 'created' then reply[2] = res[3 + off] end
-return reply
+return out
