@@ -1,6 +1,7 @@
 /**
- * The `jobgate` CLI against a real `jobgate serve --demo` child process.
- * Needs dist/ (npm test builds it first).
+ * The `jobgate` CLI against a real `jobgate serve --demo` child process, once per store:
+ * the embedded SQLite file, a Redis and a one-node Redis Cluster (`--store`), so the
+ * demo walkthrough is the same on every backend. Needs dist/ (npm test builds it first).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/client/types.js';
+import { startRedis } from '../helpers/redis-server.js';
 import { tempDbFile } from '../helpers/test-server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -41,10 +43,10 @@ function killAll(): Promise<unknown> {
 }
 
 /** Starts `jobgate serve --demo` on a free port and resolves with its printed URL. */
-function startServer(db: string): Promise<string> {
+function startServer(db: string, store: string[]): Promise<string> {
   const child = spawn(
     process.execPath,
-    [bin, 'serve', '--demo', '--port', '0', '--db', db, '--log-level', 'warn'],
+    [bin, 'serve', '--demo', '--port', '0', '--db', db, '--log-level', 'warn', ...store],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv({ JOBGATE_ADMIN_KEY: adminKey }) },
   );
   children.add(child);
@@ -106,17 +108,32 @@ function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 20_00
 
 const withServer = (...args: string[]) => [...args, '--url', serverUrl, '--key', adminKey];
 
-beforeAll(async () => {
-  if (!existsSync(join(root, 'dist', 'cli', 'main.js')))
-    throw new Error('dist/cli/main.js is missing: run `npm run build` before the e2e tests');
-  serverUrl = await startServer(tempDbFile());
-});
+const stores: Array<{ name: string; start(): Promise<{ args: string[]; stop(): Promise<void> }> }> = [
+  { name: 'sqlite', start: async () => ({ args: [], stop: async () => {} }) },
+  ...[false, true].map((cluster) => ({
+    name: cluster ? 'redis cluster' : 'redis',
+    start: async () => {
+      const redis = await startRedis({ cluster });
+      return { args: ['--store', redis.url], stop: () => redis.stop() };
+    },
+  })),
+];
 
-afterAll(async () => {
-  await killAll();
-});
+describe.each(stores)('jobgate CLI on $name', (store) => {
+  let stopStore = async () => {};
+  beforeAll(async () => {
+    if (!existsSync(join(root, 'dist', 'cli', 'main.js')))
+      throw new Error('dist/cli/main.js is missing: run `npm run build` before the e2e tests');
+    const started = await store.start();
+    stopStore = started.stop;
+    serverUrl = await startServer(tempDbFile(), started.args);
+  });
 
-describe('jobgate CLI', () => {
+  afterAll(async () => {
+    await killAll();
+    await stopStore();
+  });
+
   let waitedJob: JobView;
 
   it('submit --wait follows a demo job with progress lines and prints the completed job', async () => {
