@@ -636,15 +636,22 @@ export class RedisStore implements JobStore {
     };
   }
 
+  /** One script call per shard: a submit's place in line reads its queue's counts in one command. */
   async counts(queue?: string): Promise<StatusCounts> {
     const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as StatusCounts;
-    const queues = queue === undefined ? await this.queues() : [queue];
-    const sizes = await Promise.all(
-      queues.flatMap((q) => JOB_STATUSES.map((status) => this.redis.zcard(this.keys.statusSet(q, status)))),
+    const byShard =
+      queue === undefined ? await this.shards() : new Map([[this.keys.queueBase(queue), [queue]]]);
+    const replies = await Promise.all(
+      [...byShard].map(
+        ([base, queues]) =>
+          this.run('queueCounts', base, JOB_STATUSES.join(','), ...queues) as Promise<number[]>,
+      ),
     );
-    sizes.forEach((n, i) => {
-      counts[JOB_STATUSES[i % JOB_STATUSES.length]!] += n;
-    });
+    for (const sizes of replies) {
+      sizes.forEach((n, i) => {
+        counts[JOB_STATUSES[i % JOB_STATUSES.length]!] += n;
+      });
+    }
     return counts;
   }
 
