@@ -381,7 +381,7 @@ describe('Redis store on a 3-node Redis Cluster', () => {
     const event: StoreEvent = { kind: 'probe', job: { ...job!, status: 'queued' }, at: Date.now() };
     const publisher = new Redis(other, '127.0.0.1');
     try {
-      await publisher.publish(channel, JSON.stringify(event));
+      await publisher.publish(channel, JSON.stringify([event]));
     } finally {
       publisher.disconnect();
     }

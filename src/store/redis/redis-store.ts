@@ -95,6 +95,8 @@ export class RedisStore implements JobStore {
   private readonly keys: RedisKeys;
   private readonly fairness: FairnessSettings;
   private readonly testClock: (() => number) | null;
+  /** Events waiting for this tick's PUBLISH (see publishEvent). */
+  private outbox: { events: StoreEvent[]; sent: Promise<void> } | null = null;
   /** Queues this process registered in the global queue set (the registry only grows). */
   private readonly knownQueues = new Set<string>();
 
@@ -748,8 +750,24 @@ export class RedisStore implements JobStore {
 
   // ---- events across servers ------------------------------------------------------
 
-  async publishEvent(event: StoreEvent): Promise<void> {
-    await this.redis.publish(this.keys.events, JSON.stringify(event));
+  /**
+   * Events of one tick go out as one message (a JSON array): a submit makes two events
+   * and a busy server many, and each PUBLISH is a socket write here and a message to
+   * parse on every subscribed server.
+   */
+  publishEvent(event: StoreEvent): Promise<void> {
+    if (!this.outbox) {
+      const outbox: { events: StoreEvent[]; sent: Promise<void> } = { events: [], sent: Promise.resolve() };
+      outbox.sent = new Promise<void>((resolve, reject) => {
+        process.nextTick(() => {
+          this.outbox = null;
+          this.redis.publish(this.keys.events, JSON.stringify(outbox.events)).then(() => resolve(), reject);
+        });
+      });
+      this.outbox = outbox;
+    }
+    this.outbox.events.push(event);
+    return this.outbox.sent;
   }
 
   /** Every event published by any server on this store, this one included. */
@@ -764,7 +782,9 @@ export class RedisStore implements JobStore {
       await subscriber.subscribe(this.keys.events);
     }
     const subscriber = this.subscriber;
-    const onMessage = (_channel: string, message: string) => listener(JSON.parse(message) as StoreEvent);
+    const onMessage = (_channel: string, message: string) => {
+      for (const event of JSON.parse(message) as StoreEvent[]) listener(event);
+    };
     subscriber.on('message', onMessage);
     return async () => {
       subscriber.off('message', onMessage);
