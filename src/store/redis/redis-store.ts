@@ -42,6 +42,7 @@ import type {
   WorkerState,
 } from '../store.js';
 import { type StoreFailureCode, storeFailure } from '../store-errors.js';
+import { CLUSTER_SCHEME, parseClusterUrl } from './cluster-url.js';
 import { type ScriptName, scripts } from './generated/scripts.js';
 import { toClaimedJob, toFields, toJob } from './redis-job.js';
 import { jobIdFor, queueShard, type RedisKeys, redisKeys, shardOfJobId } from './redis-keys.js';
@@ -75,18 +76,6 @@ const ADMIT_BATCH = 100;
 /** The lowest Redis (or Valkey) major version: the scripts use the `#!lua` shebang. */
 const MIN_REDIS_MAJOR = 7;
 
-function clusterNodes(url: string): Array<{ host: string; port: number }> {
-  return url
-    .replace(/^redis\+cluster:\/\//, '')
-    .split(/[,/]/)
-    .filter((part) => part.includes(':') || /^[\w.-]+$/.test(part))
-    .filter(Boolean)
-    .map((part) => {
-      const [host, port] = part.split(':');
-      return { host: host || '127.0.0.1', port: Number(port || 6379) };
-    });
-}
-
 export class RedisStore implements JobStore {
   readonly name = 'redis';
   readonly capabilities = { sharedEvents: true };
@@ -107,13 +96,15 @@ export class RedisStore implements JobStore {
       lazyConnect: true,
       // No auto-pipelining: it halved worker throughput in `bench/redis.ts` (batched
       // complete-and-claims wait for each other); ioredis writes concurrent calls without
-      // waiting for replies anyway.
+      // waiting for replies anyway (docs/BENCHMARKS.md).
+      enableAutoPipelining: false,
       // Reconnect quickly and forever: the server must recover by itself when Redis returns.
       retryStrategy: (times) => Math.min(100 * times, 1_000),
     };
-    this.redis = options.url.startsWith('redis+cluster://')
-      ? new Cluster(clusterNodes(options.url), {
-          redisOptions,
+    const cluster = options.url.startsWith(CLUSTER_SCHEME) ? parseClusterUrl(options.url) : null;
+    this.redis = cluster
+      ? new Cluster(cluster.nodes, {
+          redisOptions: { ...redisOptions, username: cluster.username, password: cluster.password },
           enableOfflineQueue: false,
           // ioredis' ready check is itself a command, which a client without an offline
           // queue refuses before it is ready; slots are loaded before 'ready' regardless.
