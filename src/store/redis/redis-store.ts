@@ -195,6 +195,9 @@ export class RedisStore implements JobStore {
 
   /** The registered queues grouped by shard: one script call per shard sweeps them all. */
   private async shards(): Promise<Map<string, string[]>> {
+    // Re-assert this process's queues first: a Redis that restarted without persistence
+    // lost the registry, and the sweeps must still find jobs admitted since.
+    if (this.knownQueues.size > 0) await this.redis.sadd(this.keys.queues, ...this.knownQueues);
     const byShard = new Map<string, string[]>();
     for (const queue of await this.queues()) {
       const base = this.keys.queueBase(queue);
