@@ -14,6 +14,8 @@ import {
   validateRetryPolicy,
 } from '../domain/retry-policy.js';
 import {
+  type AdmitView,
+  type DailyUsage,
   type JobStore,
   listLimitMax,
   type OwnerLimits,
@@ -65,6 +67,8 @@ export interface SubmitOutcome {
   job: Job;
   duplicate: boolean;
   deferredByQuota: boolean;
+  /** Place, running count and usage as of the admission, when the store read them in that step. */
+  view?: AdmitView;
 }
 
 export type BatchItemOutcome = SubmitOutcome | { error: JobgateError };
@@ -200,6 +204,7 @@ export class Engine {
       [input],
       principal,
       idempotencyKey ? [idempotencyKey] : undefined,
+      { view: true },
     );
     if (!outcome) throw new JobgateError('JOBGATE_ERR_INTERNAL');
     if ('error' in outcome) throw outcome.error;
@@ -211,6 +216,7 @@ export class Engine {
     inputs: SubmitInput[],
     principal: Principal,
     idempotencyKeys?: string[],
+    options: { view?: boolean } = {},
   ): Promise<BatchItemOutcome[]> {
     const limits = this.limitsFor(principal);
     const outcomes: Array<BatchItemOutcome | null> = inputs.map(() => null);
@@ -241,6 +247,7 @@ export class Engine {
             jitterMs: Math.floor(Math.random() * this.quota.jitterMs),
           },
           idempotency: key ? { key, fingerprint: fingerprint(input), ttlMs: this.idempotencyTtlMs } : null,
+          view: options.view ?? false,
         });
         positions.push(index);
       } catch (error) {
@@ -263,6 +270,7 @@ export class Engine {
         job: result.job,
         duplicate: result.kind === 'duplicate',
         deferredByQuota: result.kind === 'created' && result.deferredByQuota,
+        ...(result.view ? { view: result.view } : {}),
       };
     }
     return outcomes.map((outcome) => outcome ?? { error: new JobgateError('JOBGATE_ERR_INTERNAL') });
@@ -301,9 +309,10 @@ export class Engine {
   }
 
   /** Daily usage of the principal's owner against its tier. */
-  async usage(principal: Principal): Promise<Usage> {
+  async usage(principal: Principal, known?: DailyUsage): Promise<Usage> {
     const limits = this.limitsFor(principal);
-    const daily = await this.store.usage({ owner: principal.owner, resetOffsetMs: this.quota.resetOffsetMs });
+    const daily =
+      known ?? (await this.store.usage({ owner: principal.owner, resetOffsetMs: this.quota.resetOffsetMs }));
     return {
       jobsUsed: daily.jobsUsed,
       jobsRemaining: limits.dailyJobs === null ? null : Math.max(0, limits.dailyJobs - daily.jobsUsed),
@@ -313,17 +322,28 @@ export class Engine {
     };
   }
 
-  /** Place in line and estimated wait of a queued job; null for any other status. */
-  async placeInLine(job: Job): Promise<{ position: number; estimatedWait: WaitEstimate } | null> {
+  /**
+   * Place in line and estimated wait of a queued job; null for any other status. `known`
+   * is the place and running count its admission already read (see AdmitView).
+   */
+  async placeInLine(
+    job: Job,
+    known?: { position: number | null; running: number },
+  ): Promise<{ position: number; estimatedWait: WaitEstimate } | null> {
     if (job.status !== 'queued') return null;
-    const [position, counts] = await Promise.all([this.store.position(job.id), this.store.counts(job.queue)]);
+    const [position, running] = known
+      ? [known.position, known.running]
+      : await Promise.all([
+          this.store.position(job.id),
+          this.store.counts(job.queue).then((counts) => counts.running),
+        ]);
     if (position === null) return null;
     const estimatedWait = this.estimator.estimate(
       job.queue,
       job.type,
       position,
       this.capacityFor(job.queue),
-      counts.running,
+      running,
     );
     return { position, estimatedWait };
   }

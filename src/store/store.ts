@@ -66,11 +66,25 @@ export interface AdmitRequest {
   limits: OwnerLimits;
   calendar: QuotaCalendar;
   idempotency: { key: string; fingerprint: string; ttlMs: number } | null;
+  /** Ask for the AdmitView too (a single submit shows it); a store may ignore this. */
+  view?: boolean;
+}
+
+/**
+ * What a submit's answer shows next — the job's place, the queue's running count, the
+ * owner's usage today — read in the admission's own step by a store that can (saves
+ * three reads after it). Absent: the caller reads them itself.
+ */
+export interface AdmitView {
+  /** null when the job is not queued. */
+  position: number | null;
+  running: number;
+  usage: DailyUsage;
 }
 
 export type AdmitResult =
-  | { kind: 'created'; job: Job; deferredByQuota: boolean }
-  | { kind: 'duplicate'; job: Job };
+  | { kind: 'created'; job: Job; deferredByQuota: boolean; view?: AdmitView }
+  | { kind: 'duplicate'; job: Job; view?: AdmitView };
 
 export interface QueueSettings {
   queue: string;

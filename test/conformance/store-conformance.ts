@@ -98,6 +98,20 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     };
 
     describe('admit and read', () => {
+      it('answers the view a store reads in the admission step as the separate reads would', async () => {
+        await admitOk(store, request({ owner: 'bob' }));
+        const [running] = await store.claim({ queue: 'q', workerId: 'w', limit: 1, leaseMs: 60_000 });
+        expect(running).toBeDefined();
+        await admitOk(store, request({ owner: 'bob' }));
+        const result = await admitOk(store, { ...request(), view: true });
+        // Optional in the contract (SQLite reads afterwards); when given it must agree.
+        if (result.view) {
+          expect(result.view.position).toBe(await store.position(result.job.id));
+          expect(result.view.running).toBe((await store.counts('q')).running);
+          expect(result.view.usage).toEqual(await store.usage({ owner: 'alice', resetOffsetMs: 0 }));
+        }
+      });
+
       it('admits a job as queued and reads it back', async () => {
         const { job } = await admitOk(store, request({ payload: { hello: 'world' }, type: 'render' }));
         expect(job).toMatchObject({

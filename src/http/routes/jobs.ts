@@ -35,8 +35,16 @@ const IdempotencyHeaders = Type.Object({
 
 export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (app, { engine }) => {
   /** A single-job response: the job, the caller's usage, and its place in line when queued. */
-  const present = async (job: Job, principal: Principal, extras: JobExtras = {}) => {
-    const [usage, place] = await Promise.all([engine.usage(principal), engine.placeInLine(job)]);
+  const present = async (
+    job: Job,
+    principal: Principal,
+    extras: JobExtras = {},
+    view?: SubmitOutcome['view'],
+  ) => {
+    const [usage, place] = await Promise.all([
+      engine.usage(principal, view?.usage),
+      engine.placeInLine(job, view),
+    ]);
     return jobDto(job, {
       usage: usageDto(usage),
       position: place?.position ?? null,
@@ -71,7 +79,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
       );
       return reply
         .code(outcome.duplicate ? 200 : 202)
-        .send(await present(outcome.job, request.principal, outcomeExtras(outcome)));
+        .send(await present(outcome.job, request.principal, outcomeExtras(outcome), outcome.view));
     },
   );
 

@@ -21,6 +21,7 @@ import { DAY_MS, dayIndex, dayStart } from '../../domain/quota-calendar.js';
 import type {
   AdmitRequest,
   AdmitResult,
+  AdmitView,
   ApiKeyRecord,
   CancelResult,
   ClaimRequest,
@@ -280,7 +281,7 @@ export class RedisStore implements JobStore {
     const shared = JSON.stringify({ queue: job.queue, owner: job.owner, limits, calendar });
     const opt = (value: string | number | null | undefined) =>
       value === null || value === undefined ? '' : value;
-    // Flat arguments, 14 per job, in reserve_admit.lua's order.
+    // Flat arguments, 15 per job, in reserve_admit.lua's order.
     const args = requests.flatMap(({ job: j, idempotency: idem, calendar: c }, k) => [
       j.id,
       j.type,
@@ -296,6 +297,7 @@ export class RedisStore implements JobStore {
       opt(idem?.fingerprint),
       opt(idem?.ttlMs),
       c.jitterMs,
+      requests[k]!.view ? 1 : 0,
     ]);
     const call = (
       this.redis as unknown as Record<string, (...args: Array<string | number>) => Promise<unknown>>
@@ -352,14 +354,17 @@ export class RedisStore implements JobStore {
     payloadJson: string,
     reply: Reply,
   ): AdmitResult | { kind: 'error'; error: Error } {
-    if (reply[0] === 'duplicate') return { kind: 'duplicate', job: toJob(reply[2] as string[]) };
     if (reply[0] === 'error')
       return { kind: 'error', error: this.failure(reply, { queue: request.job.queue }) };
+    const view = reply[3] ? admitView(reply[3] as number[], request.calendar.resetOffsetMs) : undefined;
+    if (reply[0] === 'duplicate')
+      return { kind: 'duplicate', job: toJob(reply[2] as string[]), ...(view ? { view } : {}) };
     const decided = toFields(reply[2] as string[]);
     return {
       kind: 'created',
       job: admittedJob(request, decided.id!, payloadJson, decided),
       deferredByQuota: Number(reply[1]) === 1,
+      ...(view ? { view } : {}),
     };
   }
 
@@ -804,6 +809,20 @@ export class RedisStore implements JobStore {
     this.subscriber = null;
     this.redis.disconnect();
   }
+}
+
+/** reserve_admit.lua's view: {position or -1, running, today, jobs used, iterations used}. */
+function admitView([position, running, day, jobs, iterations]: number[], resetOffsetMs: number): AdmitView {
+  return {
+    position: Number(position) < 0 ? null : Number(position),
+    running: Number(running),
+    usage: {
+      day: Number(day),
+      jobsUsed: Number(jobs),
+      iterationsUsed: Number(iterations),
+      resetsAt: dayStart(Number(day), resetOffsetMs) + DAY_MS,
+    },
+  };
 }
 
 /** A list cursor: the (ord, id) of the last job served, as "<ord>.<id>" in base64url. */

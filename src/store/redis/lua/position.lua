@@ -1,30 +1,6 @@
 --[[
-  A queued job's estimated place in the fair claim order (see sqlite/queue-position.ts
-  for the method). ARGV[2] id. Returns the position, or -1 when the job is not queued.
+  A queued job's estimated place in the fair claim order. ARGV[2] id.
+  Returns the position, or -1 when the job is not queued.
 ]]
-local job = getJob(ARGV[2])
-if not job or job.status ~= 'queued' then return -1 end
-local queue, owner, project = job.queue, job.owner, job.project
-local gscore = (tonumber(job.eff) + 20) * SCORE_BASE + tonumber(job.seq)
-local ownAhead = redis.call('ZCOUNT', groupKey(queue, owner, project), '-inf', '(' .. gscore)
-local g = toTable(redis.call('HGETALL', groupMetaKey(queue, owner, project)))
-if not g.gid then return ownAhead + 1 end
-local myKey = tonumber(g.vstart) + ownAhead + tonumber(job.eff) * aging()
-local ahead = ownAhead
-local others = redis.call('ZRANGEBYSCORE', readyKey(queue), '-inf', myKey, 'WITHSCORES')
-for k = 1, #others, 2 do
-  local member, hk = others[k], tonumber(others[k + 1])
-  local gid = tonumber(string.sub(member, 1, 12))
-  if gid ~= tonumber(g.gid) then
-    local rest = string.sub(member, 14)
-    local sep = string.find(rest, '|', 1, true)
-    local turns = math.floor(myKey - hk)
-    if gid < tonumber(g.gid) then turns = turns + 1 end
-    if turns > 0 then
-      local n = redis.call('ZCARD', groupKey(queue, string.sub(rest, 1, sep - 1), string.sub(rest, sep + 1)))
-      ahead = ahead + math.min(turns, n)
-    end
-  end
-  if ahead >= 100000 then break end
-end
-return ahead + 1
+--@include position
+return queuePosition(ARGV[2])

@@ -4,14 +4,17 @@
   of one queue and owner per call (a batch submit pays the script's fixed cost once).
   KEYS[1] the queue's shard, KEYS[2] the tenant's base.
   ARGV[2]: JSON {queue, owner, limits, calendar: {resetOffsetMs}}, shared by the batch.
-  Then 14 arguments per job ('' = none), flat so no per-job JSON is decoded: id, type,
+  Then 15 arguments per job ('' = none), flat so no per-job JSON is decoded: id, type,
   priority, maxAttempts, timeoutMs, runAt, delayMs, projectId, parentId, payload JSON,
-  idempotency key, fingerprint, ttlMs, quota jitterMs. Returns admitJob's reply per job.
+  idempotency key, fingerprint, ttlMs, quota jitterMs, view 0|1. Returns admitJob's
+  reply per job; with view 1 a created or repeated job's reply ends with what the
+  caller shows next: {position or -1, running in the queue, today, jobs, iterations}.
 ]]
 --@include admission
+--@include position
 local T = KEYS[2]
 local shared = cjson.decode(ARGV[2])
-local PER_JOB = 14
+local PER_JOB = 15
 local out = {}
 for a = 3, #ARGV, PER_JOB do
   local function opt(k)
@@ -42,6 +45,13 @@ for a = 3, #ARGV, PER_JOB do
     local reply = admitJob({ job = job, limits = shared.limits, runAt = res[2 + off], deferred = res[3 + off] })
     if reply[1] == 'error' and not seen then unreserveQuota(T, job.id, res[4], iteration, idem and idem.key or '') end
     if reply[1] == 'created' then reply[2] = res[3 + off] end
+    if ARGV[a + 14] == '1' and reply[1] ~= 'error' then
+      -- Read here, in the same step, instead of three more calls after the submit.
+      local today = math.floor((now() - shared.calendar.resetOffsetMs) / DAY)
+      local used = redis.call('HMGET', T .. ':usage:' .. today, 'jobs', 'iterations')
+      reply[4] = { queuePosition(job.id), redis.call('ZCARD', statusKey(job.queue, 'running')), today,
+        num(used[1], 0), num(used[2], 0) }
+    end
     out[#out + 1] = reply
   end
 end
