@@ -199,12 +199,18 @@ export class Engine {
 
   // ---- submitting -----------------------------------------------------------------
 
-  async submit(input: SubmitInput, principal: Principal, idempotencyKey?: string): Promise<SubmitOutcome> {
+  /** `view`: also read the job's place and the owner's usage in the admission step, when the store can (an API answer shows them). */
+  async submit(
+    input: SubmitInput,
+    principal: Principal,
+    idempotencyKey?: string,
+    options: { view?: boolean } = {},
+  ): Promise<SubmitOutcome> {
     const [outcome] = await this.submitMany(
       [input],
       principal,
       idempotencyKey ? [idempotencyKey] : undefined,
-      { view: true },
+      options,
     );
     if (!outcome) throw new JobgateError('JOBGATE_ERR_INTERNAL');
     if ('error' in outcome) throw outcome.error;

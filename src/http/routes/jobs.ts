@@ -76,6 +76,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
         toSubmitInput(request.body),
         request.principal,
         request.headers['idempotency-key'],
+        { view: true },
       );
       return reply
         .code(outcome.duplicate ? 200 : 202)
