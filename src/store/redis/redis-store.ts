@@ -331,20 +331,23 @@ export class RedisStore implements JobStore {
     const reserve = this.reserveArgs(request);
     const { payload, ...rest } = job;
     const payloadJson = JSON.stringify(payload ?? null);
+    const view = request.view === true;
     const [, reserved] = await Promise.all([
       this.registerQueue(job.queue),
-      this.run('reserve', tenant, JSON.stringify(reserve)) as Promise<Reply>,
+      this.run('reserve', tenant, JSON.stringify({ ...reserve, view })) as Promise<Reply>,
     ]);
     if (reserved[0] === 'error')
       return { kind: 'error', error: this.failure(reserved, { queue: job.queue }) };
     const seen = reserved[0] === 'seen';
-    const [id, runAt, deferred, day] = seen ? reserved.slice(1) : [job.id, ...reserved.slice(1)];
-    const body = JSON.stringify({ job: { ...rest, id, payloadJson }, limits, runAt, deferred });
+    const [id, runAt, deferred, day, usage] = seen ? reserved.slice(1) : [job.id, ...reserved.slice(1)];
+    const body = JSON.stringify({ job: { ...rest, id, payloadJson }, limits, runAt, deferred, view });
     const reply = (await this.run('admit', this.keys.queueBase(job.queue), body)) as Reply;
     if (reply[0] === 'error' && !seen) {
       await this.run('unreserve', tenant, String(id), Number(day), reserve.iteration, idempotency?.key ?? '');
     }
     if (reply[0] === 'created') reply[1] = deferred;
+    // The view's two halves, each read in its own slot's step: {position, running} + {today, jobs, iterations}.
+    if (reply[3] && usage) reply[3] = [...(reply[3] as number[]), ...(usage as number[])];
     return this.admitted(request, payloadJson, reply);
   }
 

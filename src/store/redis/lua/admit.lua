@@ -1,7 +1,14 @@
 --[[
   Admit one job into its queue's shard, after reserve.lua charged the owner's quota in
   the tenant's own slot and decided when it runs (the cluster path; see admission.lua).
-  ARGV[2]: JSON {job, limits, runAt, deferred}
+  ARGV[2]: JSON {job, limits, runAt, deferred, view?}. With view, a created or repeated
+  job's reply ends with {position or -1, running in the queue}.
 ]]
 --@include admission
-return admitJob(cjson.decode(ARGV[2]))
+--@include position
+local r = cjson.decode(ARGV[2])
+local reply = admitJob(r)
+if r.view and reply[1] ~= 'error' then
+  reply[4] = { queuePosition(r.job.id), redis.call('ZCARD', statusKey(r.job.queue, 'running')) }
+end
+return reply
