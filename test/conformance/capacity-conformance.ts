@@ -291,6 +291,26 @@ export function capacityConformance(name: string, factory: StoreFactory): void {
       expect(await store.position(b1.job.id)).toBe(1);
     });
 
+    it('places jobs in a long backlog exactly, at its front, middle and back', async () => {
+      // 700 jobs of one owner and one of its jobs at a worse priority: counts far past any
+      // shortcut a store takes for the ends of a big group.
+      const ids: string[] = [];
+      for (let batch = 0; batch < 7; batch++) {
+        const results = await store.admit(Array.from({ length: 100 }, () => request({ owner: 'heavy' })));
+        for (const result of results) ids.push((result as { job: { id: string } }).job.id);
+      }
+      const low = await admitOk(store, request({ owner: 'heavy', priority: 9 }));
+      const light = await admitOk(store, request({ owner: 'light' }));
+      // light's turn comes right after heavy's first job (equal keys: the older group first).
+      expect(await store.position(ids[0]!)).toBe(1);
+      expect(await store.position(light.job.id)).toBe(2);
+      expect(await store.position(ids[350]!)).toBe(352);
+      expect(await store.position(ids[699]!)).toBe(701);
+      expect(await store.position(low.job.id)).toBe(702);
+      await claim();
+      expect(await store.position(ids[699]!)).toBe(700);
+    });
+
     it('stores API keys by prefix and revokes them', async () => {
       const record = {
         id: 'key_1',

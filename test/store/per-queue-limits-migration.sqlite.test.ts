@@ -99,7 +99,20 @@ describe('sqlite migration 0004: per-queue limits', () => {
       { queue: 'q', owner: 'v', project: '', running: 1 },
     ]);
     expect(inspect("SELECT name FROM sqlite_master WHERE name = 'job_groups_owner'")).toEqual([]);
-    expect(inspect('SELECT MAX(version) AS v FROM schema_migrations')).toEqual([{ v: 4 }]);
+    expect(inspect('SELECT MAX(version) AS v FROM schema_migrations')).toEqual([
+      { v: migrations.at(-1)!.version },
+    ]);
+  });
+
+  it('counts each group’s queued jobs from the upgraded data, then keeps the count (0005)', async () => {
+    expect(inspect('SELECT * FROM group_queued ORDER BY queue')).toEqual([
+      { queue: 'q', owner: 'u', project: '', n: 1 },
+      { queue: 'q2', owner: 'u', project: 'p', n: 1 },
+    ]);
+    const [claimed] = await store.claim({ queue: 'q2', workerId: 'w', limit: 1, leaseMs: 60_000 });
+    // u is at its limit in q, not in q2 (limits count per queue): the q2 job runs.
+    expect(claimed?.id).toBe('wait-q2-p');
+    expect(inspect("SELECT n FROM group_queued WHERE queue = 'q2'")).toEqual([{ n: 0 }]);
   });
 
   it('returns a group parked by another queue’s jobs to the ready set at its queue’s clock', () => {

@@ -238,4 +238,39 @@ UPDATE job_groups SET
           AND p.owner = job_groups.owner AND p.project = job_groups.project), 0) >= o.max_per_project)));
 `,
   },
+  {
+    version: 5,
+    name: '0005_group_queued_counts',
+    sql: `
+-- Queued jobs per fair-queue group, kept by triggers so that every status path counts
+-- alike: a job's place in line reads it in O(1) instead of counting its group's rows
+-- (SQLite has no ranked index; the count was linear in the group's backlog).
+CREATE TABLE group_queued (
+  queue TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  project TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (queue, owner, project)
+) WITHOUT ROWID;
+INSERT INTO group_queued (queue, owner, project, n)
+  SELECT queue, owner, project, COUNT(*) FROM jobs WHERE status = 'queued' GROUP BY queue, owner, project;
+
+CREATE TRIGGER jobs_queued_insert AFTER INSERT ON jobs WHEN NEW.status = 'queued' BEGIN
+  INSERT INTO group_queued (queue, owner, project, n) VALUES (NEW.queue, NEW.owner, NEW.project, 1)
+    ON CONFLICT (queue, owner, project) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER jobs_queued_delete AFTER DELETE ON jobs WHEN OLD.status = 'queued' BEGIN
+  UPDATE group_queued SET n = n - 1 WHERE queue = OLD.queue AND owner = OLD.owner AND project = OLD.project;
+END;
+CREATE TRIGGER jobs_queued_leave AFTER UPDATE OF status ON jobs
+  WHEN OLD.status = 'queued' AND NEW.status != 'queued' BEGIN
+  UPDATE group_queued SET n = n - 1 WHERE queue = OLD.queue AND owner = OLD.owner AND project = OLD.project;
+END;
+CREATE TRIGGER jobs_queued_enter AFTER UPDATE OF status ON jobs
+  WHEN NEW.status = 'queued' AND OLD.status != 'queued' BEGIN
+  INSERT INTO group_queued (queue, owner, project, n) VALUES (NEW.queue, NEW.owner, NEW.project, 1)
+    ON CONFLICT (queue, owner, project) DO UPDATE SET n = n + 1;
+END;
+`,
+  },
 ];

@@ -4,13 +4,78 @@
  * key `vstart + k + level × agingTurns`; every other group is dispatched once per turn
  * until its head key passes that, so it puts min(its turns, its queued jobs) ahead.
  * Parked groups (owner or project at its limit) are not counted: they wait for a slot.
- * Cost: a count over the jobs ahead in its own group (an index range, ~50 ns a row: 0.5 ms
- * at 10,000) plus O(groups ahead × min(turns, their backlog)), capped by `scanCap`.
+ * Cost: group sizes come from `group_queued` (kept by triggers, migration 0005); the jobs
+ * ahead in its own group are counted from the nearer end — directly, or as the group's
+ * size minus the jobs behind — so a fresh job at the back of a long backlog costs a few
+ * index probes, not a scan of the backlog. Only a job deep in the middle of a big group
+ * pays a range count. Then O(groups ahead), capped by `scanCap`.
  */
 import type Database from 'better-sqlite3';
 import { type FairnessSettings, headKey } from '../../domain/fair-share.js';
 
 const scanCap = 100_000;
+/** Rows one side's count may read before the other side is tried. */
+const sideCap = 64;
+
+type GroupJob = { queue: string; owner: string; project: string; eff_priority: number; seq: number };
+
+/** Jobs of the group that claim before `job` (better priority, or same and older), counted up to `limit`. */
+function countAhead(db: Database.Database, job: GroupJob, limit: number): number {
+  return (
+    db
+      .prepare<
+        [string, string, string, number, number, string, string, string, number, number, number],
+        { n: number }
+      >(
+        `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued'
+                   AND eff_priority < ? LIMIT ?))
+              + (SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued'
+                   AND eff_priority = ? AND seq < ? LIMIT ?)) AS n`,
+      )
+      .get(
+        job.queue,
+        job.owner,
+        job.project,
+        job.eff_priority,
+        limit,
+        job.queue,
+        job.owner,
+        job.project,
+        job.eff_priority,
+        job.seq,
+        limit,
+      )?.n ?? 0
+  );
+}
+
+/** Jobs of the group that claim after `job`, counted up to `limit`. */
+function countBehind(db: Database.Database, job: GroupJob, limit: number): number {
+  return (
+    db
+      .prepare<
+        [string, string, string, number, number, string, string, string, number, number, number],
+        { n: number }
+      >(
+        `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued'
+                   AND eff_priority > ? LIMIT ?))
+              + (SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued'
+                   AND eff_priority = ? AND seq > ? LIMIT ?)) AS n`,
+      )
+      .get(
+        job.queue,
+        job.owner,
+        job.project,
+        job.eff_priority,
+        limit,
+        job.queue,
+        job.owner,
+        job.project,
+        job.eff_priority,
+        job.seq,
+        limit,
+      )?.n ?? 0
+  );
+}
 
 export function queuePosition(db: Database.Database, id: string, fairness: FairnessSettings): number | null {
   const job = db
@@ -21,46 +86,33 @@ export function queuePosition(db: Database.Database, id: string, fairness: Fairn
     .get(id);
   if (job?.status !== 'queued') return null;
   const group = db
-    .prepare<[string, string, string], { gid: number; vstart: number }>(
-      'SELECT gid, vstart FROM job_groups WHERE queue = ? AND owner = ? AND project = ?',
+    .prepare<[string, string, string], { gid: number; vstart: number; n: number }>(
+      `SELECT g.gid, g.vstart, q.n FROM job_groups g JOIN group_queued q USING (queue, owner, project)
+       WHERE g.queue = ? AND g.owner = ? AND g.project = ?`,
     )
     .get(job.queue, job.owner, job.project);
-  // Two range counts on the group index (an OR of the two would scan the whole group).
-  const ownAhead =
-    db
-      .prepare<[string, string, string, number, string, string, string, number, number], { n: number }>(
-        `SELECT (SELECT COUNT(*) FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued' AND eff_priority < ?)
-              + (SELECT COUNT(*) FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued'
-                   AND eff_priority = ? AND seq < ?) AS n`,
-      )
-      .get(
-        job.queue,
-        job.owner,
-        job.project,
-        job.eff_priority,
-        job.queue,
-        job.owner,
-        job.project,
-        job.eff_priority,
-        job.seq,
-      )?.n ?? 0;
+  // A submit asks for the job it just added, usually at the back: try that end first.
+  const behind = group ? countBehind(db, job, sideCap) : sideCap;
+  let ownAhead: number;
+  if (group && behind < sideCap) ownAhead = group.n - 1 - behind;
+  else {
+    ownAhead = countAhead(db, job, sideCap);
+    if (ownAhead >= sideCap) ownAhead = countAhead(db, job, Number.MAX_SAFE_INTEGER);
+  }
   if (!group) return ownAhead + 1;
   const myKey = headKey(group.vstart + ownAhead, job.eff_priority, fairness);
   const others = db
-    .prepare<[string, number, number], { gid: number; owner: string; project: string; head_key: number }>(
-      'SELECT gid, owner, project, head_key FROM job_groups WHERE queue = ? AND ready = 1 AND gid != ? AND head_key <= ? ORDER BY head_key',
+    .prepare<[string, number, number], { gid: number; head_key: number; n: number }>(
+      `SELECT g.gid, g.head_key, q.n FROM job_groups g JOIN group_queued q USING (queue, owner, project)
+       WHERE g.queue = ? AND g.ready = 1 AND g.gid != ? AND g.head_key <= ? ORDER BY g.head_key`,
     )
     .all(job.queue, group.gid, myKey);
-  const backlog = db.prepare<[string, string, string, number], { n: number }>(
-    `SELECT COUNT(*) AS n FROM (SELECT 1 FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued' LIMIT ?)`,
-  );
   let ahead = ownAhead;
   for (const other of others) {
     if (ahead >= scanCap) break;
     // Equal keys go to the older group (lower gid), as in claim.
     const turns = Math.floor(myKey - other.head_key) + (other.gid < group.gid ? 1 : 0);
-    if (turns <= 0) continue;
-    ahead += backlog.get(job.queue, other.owner, other.project, turns)?.n ?? 0;
+    if (turns > 0) ahead += Math.min(turns, other.n);
   }
   return ahead + 1;
 }
