@@ -49,7 +49,11 @@ export const SubmitBody = Type.Object(
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 3600_000 })),
     projectId: Type.Optional(Name),
     parentId: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: 'A follow-up iteration of this job' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'A follow-up iteration of this job, which must be in the same queue',
+      }),
     ),
   },
   { additionalProperties: false },
