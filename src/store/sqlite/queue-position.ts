@@ -19,61 +19,24 @@ const sideCap = 64;
 
 type GroupJob = { queue: string; owner: string; project: string; eff_priority: number; seq: number };
 
-/** Jobs of the group that claim before `job` (better priority, or same and older), counted up to `limit`. */
-function countAhead(db: Database.Database, job: GroupJob, limit: number): number {
+/**
+ * Jobs of the group that claim before (`ahead`) or after (`behind`) `job`, counted up to
+ * `limit`: a better (worse) priority, or the same and older (newer). Two index ranges;
+ * an OR of them would scan the whole group.
+ */
+function countSide(db: Database.Database, job: GroupJob, side: 'ahead' | 'behind', limit: number): number {
+  // Fixed operators per side, never input: the SQL text stays one of two cached statements.
+  const [priority, order] = side === 'ahead' ? ['<', '<'] : ['>', '>'];
+  const range = (condition: string) =>
+    `(SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE queue = @queue AND owner = @owner AND project = @project
+       AND status = 'queued' AND ${condition} LIMIT @limit))`;
   return (
     db
-      .prepare<
-        [string, string, string, number, number, string, string, string, number, number, number],
-        { n: number }
-      >(
-        `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued'
-                   AND eff_priority < ? LIMIT ?))
-              + (SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued'
-                   AND eff_priority = ? AND seq < ? LIMIT ?)) AS n`,
+      .prepare<[GroupJob & { limit: number }], { n: number }>(
+        `SELECT ${range(`eff_priority ${priority} @eff_priority`)}
+              + ${range(`eff_priority = @eff_priority AND seq ${order} @seq`)} AS n`,
       )
-      .get(
-        job.queue,
-        job.owner,
-        job.project,
-        job.eff_priority,
-        limit,
-        job.queue,
-        job.owner,
-        job.project,
-        job.eff_priority,
-        job.seq,
-        limit,
-      )?.n ?? 0
-  );
-}
-
-/** Jobs of the group that claim after `job`, counted up to `limit`. */
-function countBehind(db: Database.Database, job: GroupJob, limit: number): number {
-  return (
-    db
-      .prepare<
-        [string, string, string, number, number, string, string, string, number, number, number],
-        { n: number }
-      >(
-        `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued'
-                   AND eff_priority > ? LIMIT ?))
-              + (SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE queue = ? AND owner = ? AND project = ? AND status = 'queued'
-                   AND eff_priority = ? AND seq > ? LIMIT ?)) AS n`,
-      )
-      .get(
-        job.queue,
-        job.owner,
-        job.project,
-        job.eff_priority,
-        limit,
-        job.queue,
-        job.owner,
-        job.project,
-        job.eff_priority,
-        job.seq,
-        limit,
-      )?.n ?? 0
+      .get({ ...job, limit })?.n ?? 0
   );
 }
 
@@ -92,12 +55,12 @@ export function queuePosition(db: Database.Database, id: string, fairness: Fairn
     )
     .get(job.queue, job.owner, job.project);
   // A submit asks for the job it just added, usually at the back: try that end first.
-  const behind = group ? countBehind(db, job, sideCap) : sideCap;
+  const behind = group ? countSide(db, job, 'behind', sideCap) : sideCap;
   let ownAhead: number;
   if (group && behind < sideCap) ownAhead = group.n - 1 - behind;
   else {
-    ownAhead = countAhead(db, job, sideCap);
-    if (ownAhead >= sideCap) ownAhead = countAhead(db, job, Number.MAX_SAFE_INTEGER);
+    ownAhead = countSide(db, job, 'ahead', sideCap);
+    if (ownAhead >= sideCap) ownAhead = countSide(db, job, 'ahead', Number.MAX_SAFE_INTEGER);
   }
   if (!group) return ownAhead + 1;
   const myKey = headKey(group.vstart + ownAhead, job.eff_priority, fairness);
