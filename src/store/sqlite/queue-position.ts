@@ -26,15 +26,15 @@ type GroupJob = { queue: string; owner: string; project: string; eff_priority: n
  */
 function countSide(db: Database.Database, job: GroupJob, side: 'ahead' | 'behind', limit: number): number {
   // Fixed operators per side, never input: the SQL text stays one of two cached statements.
-  const [priority, order] = side === 'ahead' ? ['<', '<'] : ['>', '>'];
+  const op = side === 'ahead' ? '<' : '>';
   const range = (condition: string) =>
     `(SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE queue = @queue AND owner = @owner AND project = @project
        AND status = 'queued' AND ${condition} LIMIT @limit))`;
   return (
     db
       .prepare<[GroupJob & { limit: number }], { n: number }>(
-        `SELECT ${range(`eff_priority ${priority} @eff_priority`)}
-              + ${range(`eff_priority = @eff_priority AND seq ${order} @seq`)} AS n`,
+        `SELECT ${range(`eff_priority ${op} @eff_priority`)}
+              + ${range(`eff_priority = @eff_priority AND seq ${op} @seq`)} AS n`,
       )
       .get({ ...job, limit })?.n ?? 0
   );
