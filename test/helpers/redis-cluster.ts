@@ -5,12 +5,12 @@
  * pub/sub across nodes are real. Fails loudly when the binary is missing (CI installs it,
  * .ci/run); nothing is skipped.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from './redis-server.js';
+import { assertBinary, freePort } from './redis-server.js';
 
 export const CLUSTER_SLOTS = 16_384;
 
@@ -41,16 +41,6 @@ interface Node {
   child: ChildProcess;
   output: string[];
   client: Redis;
-}
-
-function assertBinary(): void {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-  } catch {
-    throw new Error(
-      'redis-server is not on PATH: install it (apt-get install redis-server); Redis tests do not skip',
-    );
-  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

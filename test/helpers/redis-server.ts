@@ -31,7 +31,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function assertBinary(): void {
+export function assertBinary(): void {
   try {
     execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
   } catch {

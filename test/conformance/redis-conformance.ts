@@ -1,0 +1,38 @@
+/**
+ * The store and capacity suites against a real redis-server the file starts: a plain
+ * Redis, or a one-node Redis Cluster (see startRedis) where the scripts' #!lua shebang
+ * makes Redis refuse any script that touches keys of two slots.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
+import { RedisStore } from '../../src/store/redis/redis-store.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { capacityConformance } from './capacity-conformance.js';
+import { type StoreFactory, storeConformance } from './store-conformance.js';
+
+export function redisConformance(name: string, options: { cluster: boolean }): void {
+  let server: TestRedis;
+  beforeAll(async () => {
+    server = await startRedis(options);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  // Each test gets its own key prefix on one real server, and a fixed clock as the SQLite cases do.
+  const factory: StoreFactory = async () => {
+    let now = Date.UTC(2026, 0, 15, 12, 0, 0);
+    const store = new RedisStore({ url: server.url, prefix: `t-${randomUUID()}`, clock: () => now });
+    await store.connect();
+    return {
+      store,
+      advance: (ms: number) => {
+        now += ms;
+      },
+      close: () => store.close(),
+    };
+  };
+
+  storeConformance(name, factory);
+  capacityConformance(name, factory);
+}
