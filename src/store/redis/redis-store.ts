@@ -59,7 +59,7 @@ export interface RedisStoreOptions {
 }
 
 type Client = Redis | Cluster;
-type ScriptCaller = (base: string, clock: string, ...args: Array<string | number>) => Promise<unknown>;
+type ScriptCaller = (...keysThenArgs: Array<string | number>) => Promise<unknown>;
 type Reply = unknown[];
 
 const failureCodes: Record<string, StoreFailureCode> = {
@@ -153,10 +153,14 @@ export class RedisStore implements JobStore {
     return jobIdFor(queue);
   }
 
-  /** Runs a script in the slot named by `base`. */
-  private run(name: ScriptName, base: string, ...args: Array<string | number>): Promise<unknown> {
+  /** Runs a script in the slot named by `base` (reserveAdmit, on one Redis only, takes two). */
+  private run(
+    name: ScriptName,
+    base: string | [string, string],
+    ...args: Array<string | number>
+  ): Promise<unknown> {
     const call = (this.redis as unknown as Record<string, ScriptCaller>)[name]!;
-    return call.call(this.redis, base, this.clockArg(), ...args);
+    return call.call(this.redis, ...(typeof base === 'string' ? [base] : base), this.clockArg(), ...args);
   }
 
   /** The shard base of a job id; an id no Redis store issued cannot exist. */
@@ -196,9 +200,6 @@ export class RedisStore implements JobStore {
 
   /** The registered queues grouped by shard: one script call per shard sweeps them all. */
   private async shards(): Promise<Map<string, string[]>> {
-    // Re-assert this process's queues first: a Redis that restarted without persistence
-    // lost the registry, and the sweeps must still find jobs admitted since.
-    if (this.knownQueues.size > 0) await this.redis.sadd(this.keys.queues, ...this.knownQueues);
     const byShard = new Map<string, string[]>();
     for (const queue of await this.queues()) {
       const base = this.keys.queueBase(queue);
@@ -299,16 +300,11 @@ export class RedisStore implements JobStore {
       c.jitterMs,
       requests[k]!.view ? 1 : 0,
     ]);
-    const call = (
-      this.redis as unknown as Record<string, (...args: Array<string | number>) => Promise<unknown>>
-    ).reserveAdmit!;
     const [, replies] = await Promise.all([
       this.registerQueue(job.queue),
-      call.call(
-        this.redis,
-        this.keys.queueBase(job.queue),
-        this.keys.tenant(job.owner),
-        this.clockArg(),
+      this.run(
+        'reserveAdmit',
+        [this.keys.queueBase(job.queue), this.keys.tenant(job.owner)],
         shared,
         ...args,
       ) as Promise<Reply[]>,
@@ -556,6 +552,10 @@ export class RedisStore implements JobStore {
     limit: number,
     step: (base: string, queues: string[], left: number) => Promise<number>,
   ): Promise<void> {
+    // Re-assert this process's queues first: a Redis that restarted without persistence
+    // lost the registry, and the sweeps must still find jobs admitted since. (Reads that
+    // list or count across queues need not: they see what the sweeps restore.)
+    if (this.knownQueues.size > 0) await this.redis.sadd(this.keys.queues, ...this.knownQueues);
     let left = limit;
     for (const [base, queues] of await this.shards()) {
       if (left <= 0) break;
@@ -563,20 +563,19 @@ export class RedisStore implements JobStore {
     }
   }
 
-  async promoteDue({ limit }: { limit: number }): Promise<Job[]> {
-    const out: Job[] = [];
-    await this.sweep(limit, async (base, _queues, left) => {
-      const jobs = ((await this.run('promoteDue', base, left)) as string[][]).map(toJob);
-      out.push(...jobs);
-      return jobs.length;
-    });
-    return out;
+  promoteDue({ limit }: { limit: number }): Promise<Job[]> {
+    return this.sweepJobs('promoteDue', limit);
   }
 
-  async reapExpired({ limit }: { limit: number }): Promise<Job[]> {
+  reapExpired({ limit }: { limit: number }): Promise<Job[]> {
+    return this.sweepJobs('reapExpired', limit);
+  }
+
+  /** A per-shard script that moves up to `left` jobs and returns them, over every shard. */
+  private async sweepJobs(name: 'promoteDue' | 'reapExpired', limit: number): Promise<Job[]> {
     const out: Job[] = [];
     await this.sweep(limit, async (base, _queues, left) => {
-      const jobs = ((await this.run('reapExpired', base, left)) as string[][]).map(toJob);
+      const jobs = ((await this.run(name, base, left)) as string[][]).map(toJob);
       out.push(...jobs);
       return jobs.length;
     });
