@@ -9,6 +9,6 @@
 local r = cjson.decode(ARGV[2])
 local reply = admitJob(r)
 if r.view and reply[1] ~= 'error' then
-  reply[4] = { queuePosition(r.job.id), redis.call('ZCARD', statusKey(r.job.queue, 'running')) }
+  reply[4] = placeAndRunning(r.job.id, r.job.queue)
 end
 return reply

@@ -7,8 +7,6 @@
 local r = cjson.decode(ARGV[2])
 local reply = reserveQuota(P, r)
 if r.view and reply[1] ~= 'error' then
-  local today = math.floor((now() - r.calendar.resetOffsetMs) / DAY)
-  local used = redis.call('HMGET', P .. ':usage:' .. today, 'jobs', 'iterations')
-  reply[#reply + 1] = { today, num(used[1], 0), num(used[2], 0) }
+  reply[#reply + 1] = usageToday(P, r.calendar.resetOffsetMs)
 end
 return reply

@@ -47,10 +47,9 @@ for a = 3, #ARGV, PER_JOB do
     if reply[1] == 'created' then reply[2] = res[3 + off] end
     if ARGV[a + 14] == '1' and reply[1] ~= 'error' then
       -- Read here, in the same step, instead of three more calls after the submit.
-      local today = math.floor((now() - shared.calendar.resetOffsetMs) / DAY)
-      local used = redis.call('HMGET', T .. ':usage:' .. today, 'jobs', 'iterations')
-      reply[4] = { queuePosition(job.id), redis.call('ZCARD', statusKey(job.queue, 'running')), today,
-        num(used[1], 0), num(used[2], 0) }
+      local view = placeAndRunning(job.id, job.queue)
+      for _, v in ipairs(usageToday(T, shared.calendar.resetOffsetMs)) do view[#view + 1] = v end
+      reply[4] = view
     end
     out[#out + 1] = reply
   end

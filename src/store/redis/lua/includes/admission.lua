@@ -62,6 +62,14 @@ local function reserveQuota(T, r)
   return { 'ok', runAt, deferred, charged }
 end
 
+-- The owner's usage today, for a submit's answer (the tenant half of an AdmitView):
+-- {today, jobs, iterations}.
+local function usageToday(T, resetOffsetMs)
+  local today = math.floor((now() - resetOffsetMs) / DAY)
+  local used = redis.call('HMGET', T .. ':usage:' .. today, 'jobs', 'iterations')
+  return { today, num(used[1], 0), num(used[2], 0) }
+end
+
 -- Gives back what reserveQuota charged for job `jobId` (its queue refused it).
 local function unreserveQuota(T, jobId, day, iteration, idemKey)
   local uk = T .. ':usage:' .. day

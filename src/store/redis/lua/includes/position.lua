@@ -28,3 +28,9 @@ local function queuePosition(id)
   end
   return ahead + 1
 end
+
+-- A submitted job's place and its queue's running count, for a submit's answer (the queue
+-- half of an AdmitView): {position or -1, running}.
+local function placeAndRunning(id, queue)
+  return { queuePosition(id), redis.call('ZCARD', statusKey(queue, 'running')) }
+end
