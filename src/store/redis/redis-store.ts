@@ -1,7 +1,7 @@
 /**
- * The Redis backend: every state change is one Lua script (src/store/redis/lua/, loaded
- * once and called by SHA through ioredis' defineCommand), so it is atomic across any
- * number of servers. Time inside scripts is Redis' own `TIME`, so leases are judged by
+ * The Redis backend: every state change is one Lua script (src/store/redis/lua/, built
+ * into one function library that is loaded with FUNCTION LOAD and called with FCALL),
+ * so it is atomic across any number of servers. Time inside scripts is Redis' own `TIME`, so leases are judged by
  * one clock for all hosts. Keys are laid out by Redis Cluster slot (see redis-keys.ts):
  * a queue's keys share one hash tag, so every script stays inside one slot and the store
  * runs on a single Redis, on Redis Cluster and on Valkey alike.
@@ -44,7 +44,7 @@ import type {
 } from '../store.js';
 import { type StoreFailureCode, storeFailure } from '../store-errors.js';
 import { CLUSTER_SCHEME, parseClusterUrl } from './cluster-url.js';
-import { type ScriptName, scripts } from './generated/scripts.js';
+import { functions, library, type ScriptName } from './generated/scripts.js';
 import { toClaimedJob, toFields, toJob } from './redis-job.js';
 import { jobIdFor, queueShard, type RedisKeys, redisKeys, shardOfJobId } from './redis-keys.js';
 
@@ -59,7 +59,6 @@ export interface RedisStoreOptions {
 }
 
 type Client = Redis | Cluster;
-type ScriptCaller = (...keysThenArgs: Array<string | number>) => Promise<unknown>;
 type Reply = unknown[];
 
 const failureCodes: Record<string, StoreFailureCode> = {
@@ -89,6 +88,8 @@ export class RedisStore implements JobStore {
   private outbox: { events: StoreEvent[]; sent: Promise<void> } | null = null;
   /** Queues this process registered in the global queue set (the registry only grows). */
   private readonly knownQueues = new Set<string>();
+  /** The library load in progress, if any (see loadLibrary). */
+  private loading: Promise<void> | null = null;
 
   constructor(options: RedisStoreOptions) {
     const redisOptions: RedisOptions = {
@@ -119,8 +120,6 @@ export class RedisStore implements JobStore {
     this.keys = redisKeys(options.prefix);
     this.fairness = options.fairness ?? fairnessDefault;
     this.testClock = options.clock ?? null;
-    for (const [name, lua] of Object.entries(scripts))
-      this.redis.defineCommand(name, { numberOfKeys: name === 'reserveAdmit' ? 2 : 1, lua });
   }
 
   /** The scripts' first argument: the clock (Redis' own TIME, or the test clock) and the aging turns. */
@@ -140,6 +139,7 @@ export class RedisStore implements JobStore {
         `Jobgate needs Redis ${MIN_REDIS_MAJOR} or later (or Valkey); this server is ${version}`,
       );
     }
+    await this.loadLibrary();
   }
 
   /** The server's `maxmemory-policy`: anything but noeviction can silently drop jobs. */
@@ -153,14 +153,41 @@ export class RedisStore implements JobStore {
     return jobIdFor(queue);
   }
 
-  /** Runs a script in the slot named by `base` (reserveAdmit, on one Redis only, takes two). */
+  /**
+   * Runs a script (a function of the library, see scripts/build-lua.mjs) in the slot named
+   * by `base` (reserveAdmit, on one Redis only, takes two). A server that lost the library
+   * (restarted without persistence, a new cluster node) gets it again, and the call is retried.
+   */
   private run(
     name: ScriptName,
     base: string | [string, string],
     ...args: Array<string | number>
   ): Promise<unknown> {
-    const call = (this.redis as unknown as Record<string, ScriptCaller>)[name]!;
-    return call.call(this.redis, ...(typeof base === 'string' ? [base] : base), this.clockArg(), ...args);
+    const keys = typeof base === 'string' ? [base] : base;
+    const call = () => this.redis.fcall(functions[name], keys.length, ...keys, this.clockArg(), ...args);
+    return call().catch(async (error: unknown) => {
+      if (!(error instanceof Error && /function not found/i.test(error.message))) throw error;
+      await this.loadLibrary();
+      return call();
+    });
+  }
+
+  /** Loads the function library on every node that runs calls (each master of a cluster); concurrent callers share one load. */
+  private loadLibrary(): Promise<void> {
+    this.loading ??= (async () => {
+      const nodes = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
+      await Promise.all(
+        nodes.map((node) =>
+          node.call('FUNCTION', 'LOAD', library).catch((error: unknown) => {
+            // Loaded before, by this or another server of the same version.
+            if (!(error instanceof Error && /already exists/i.test(error.message))) throw error;
+          }),
+        ),
+      );
+    })().finally(() => {
+      this.loading = null;
+    });
+    return this.loading;
   }
 
   /** The shard base of a job id; an id no Redis store issued cannot exist. */

@@ -1,20 +1,28 @@
 --[[
-  Shared helpers, prepended to every script. KEYS[1] is the base of the one Redis Cluster
-  slot the script works in, e.g. "jg:{3fa2}" for a queue shard (see redis-keys.ts): every
-  key a script touches is built from it. A queue shard holds the jobs and indexes of the
-  queues whose name hashes to it; keys of several queues in one shard carry the queue
+  Shared helpers, loaded once with the function library (see scripts/build-lua.mjs).
+  Every function starts with begin(KEYS, ARGV). KEYS[1] is the base of the one Redis
+  Cluster slot the call works in, e.g. "jg:{3fa2}" for a queue shard (see redis-keys.ts):
+  every key a call touches is built from it. A queue shard holds the jobs and indexes of
+  the queues whose name hashes to it; keys of several queues in one shard carry the queue
   name after the tag. ARGV[1] is "<clock>;<agingTurns>": the clock is an offset in ms
   added to Redis' TIME ("0" outside tests) or "=<ms>" for a fixed time (tests only).
   Every other argument starts at ARGV[2].
 
   Job hashes mirror the SQLite `jobs` columns; a null is an absent field.
 ]]
-local P = KEYS[1]
-local CLOCK, AGING = string.match(ARGV[1], '^([^;]*);?(%d*)$')
+-- Per-call state, set by begin(): calls run one at a time, so library upvalues are safe.
+local P, CLOCK, AGING
+-- Read once per call: a call is atomic, so its time is one instant (TIME costs ~1 µs).
+local clockCache = nil
+
+local function begin(keys, argv)
+  P = keys[1]
+  CLOCK, AGING = string.match(argv[1], '^([^;]*);?(%d*)$')
+  clockCache = nil
+end
+
 local SCORE_BASE = 1e12 -- group score = (eff + 20) * SCORE_BASE + seq: priority, then FIFO
 
--- Read once per script: a script is atomic, so its time is one instant (TIME costs ~1 µs).
-local clockCache = nil
 local function clockUs()
   if not clockCache then
     if string.sub(CLOCK, 1, 1) == '=' then
