@@ -406,11 +406,13 @@ export class Engine {
     lease: Lease,
     result: unknown,
     next: { queue: string; workerId: string; limit: number },
+    known?: Job,
   ): Promise<{ job: Job; next: ClaimedJob[] }> {
     const outcome = await this.store.completeAndClaim({
       ...lease,
       result,
       next: { ...next, leaseMs: this.leaseMs },
+      ...(known ? { known } : {}),
     });
     this.events.publish('completed', outcome.job);
     for (const job of outcome.next) this.events.publish('running', job);

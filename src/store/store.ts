@@ -251,9 +251,13 @@ export interface JobStore {
   heartbeat(request: { leases: LeaseRef[]; leaseMs: number }): Promise<HeartbeatResult>;
   progress(request: LeaseRef & { progress: JobProgress }): Promise<Job>;
   complete(request: LeaseRef & { result: unknown }): Promise<Job>;
-  /** complete, then claim for the same worker, in one atomic step: a busy worker's loop costs one round trip per job. */
+  /**
+   * complete, then claim for the same worker, in one atomic step: a busy worker's loop
+   * costs one round trip per job. `known` is the job as its worker claimed it: a store
+   * may then read back only what the run and the completion changed.
+   */
   completeAndClaim(
-    request: LeaseRef & { result: unknown; next: ClaimRequest },
+    request: LeaseRef & { result: unknown; next: ClaimRequest; known?: Job },
   ): Promise<{ job: Job; next: ClaimedJob[] }>;
   /** retryDelayMs null = do not retry; else retried when attempts remain and error.retryable. */
   fail(request: LeaseRef & { error: JobError; retryDelayMs: number | null }): Promise<Job>;

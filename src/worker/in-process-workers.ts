@@ -18,8 +18,8 @@ export function engineBackend(engine: Engine): WorkerBackend {
     heartbeat: (leases) => engine.heartbeat(leases),
     progress: (lease, progress) => engine.progress(lease, progress),
     complete: (lease, result) => engine.complete(lease, result),
-    completeAndClaim: async (lease, result, next) =>
-      (await engine.completeAndClaim(lease, result, next)).next,
+    completeAndClaim: async (lease, result, next, job) =>
+      (await engine.completeAndClaim(lease, result, next, job)).next,
     fail: (lease, error, attempt) => engine.fail(lease, error, attempt),
     release: (lease) => engine.release(lease),
     // A freed slot on the queue can unblock capacity, so completions wake workers too.

@@ -244,11 +244,12 @@ export class QueueWorker extends EventEmitter {
     try {
       if (backend.completeAndClaim && !this.stopping) {
         // This job's slot goes straight to the next job: no separate claim round trip.
-        const next = await backend.completeAndClaim(lease, result, {
-          queue: this.queue,
-          workerId: this.workerId,
-          limit: 1,
-        });
+        const next = await backend.completeAndClaim(
+          lease,
+          result,
+          { queue: this.queue, workerId: this.workerId, limit: 1 },
+          job,
+        );
         for (const claimed of next) this.run(claimed);
       } else {
         await backend.complete(lease, result);

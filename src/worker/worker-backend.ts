@@ -15,11 +15,12 @@ export interface WorkerBackend {
   heartbeat(leases: WorkerLease[]): Promise<{ extended: string[]; lost: string[]; cancel: string[] }>;
   progress(lease: WorkerLease, progress: JobProgress): Promise<unknown>;
   complete(lease: WorkerLease, result: unknown): Promise<unknown>;
-  /** Optional: complete and lease the next jobs in one call; returns the new leases. */
+  /** Optional: complete and lease the next jobs in one call; returns the new leases. `job` is the job as claimed. */
   completeAndClaim?(
     lease: WorkerLease,
     result: unknown,
     next: { queue: string; workerId: string; limit: number },
+    job: ClaimedJob,
   ): Promise<ClaimedJob[]>;
   fail(lease: WorkerLease, error: JobError, attempt: number): Promise<unknown>;
   release(lease: WorkerLease): Promise<unknown>;

@@ -327,6 +327,39 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect((await store.counts('q')).queued).toBe(1);
       });
 
+      it('completing with the job as claimed returns the job exactly as a read does', async () => {
+        const cancelled = await admitOk(store, request({ payload: { n: 1 } }));
+        await admitOk(store, request({ payload: { n: 2 } }));
+        const first = await claimOne();
+        // The run changed it since the claim: progress, and a cancel request nobody acted on.
+        await store.progress({
+          id: first.id,
+          token: first.leaseToken,
+          progress: { percent: 40, stage: 'render', message: 'frame 4' },
+        });
+        await store.cancel({ id: cancelled.job.id });
+        const next = { queue: 'q', workerId: 'w1', limit: 1, leaseMs: 1_000 };
+        const { job, next: claimed } = await store.completeAndClaim({
+          id: first.id,
+          token: first.leaseToken,
+          result: { frames: [1, 2], at: new Date(0) },
+          next,
+          known: first,
+        });
+        expect(job).toEqual(await store.get(first.id));
+        expect(job).toMatchObject({
+          status: 'completed',
+          result: { frames: [1, 2], at: new Date(0).toISOString() },
+          progress: { percent: 100, stage: 'render', message: 'frame 4' },
+          cancelRequested: true,
+          workerId: null,
+        });
+        expect(job).not.toHaveProperty('leaseToken');
+        // The next claim in the same step is whole too.
+        const [second] = claimed;
+        expect(second).toEqual({ ...(await store.get(second!.id)), leaseToken: second!.leaseToken });
+      });
+
       it('release gives the job back without spending the attempt', async () => {
         await admitOk(store, request());
         const job = await claimOne();

@@ -8,8 +8,11 @@ export function toFields(flat: string[]): Record<string, string> {
   return fields;
 }
 
-const int = (value: string | undefined) => (value === undefined ? null : Number(value));
-const json = (value: string | undefined) => (value === undefined ? null : (JSON.parse(value) as unknown));
+// Optional fields are absent or '' when unset: the scripts blank a finished job's lease
+// and a new attempt's last error in the same write as the status, instead of a delete.
+const int = (value: string | undefined) => (value === undefined || value === '' ? null : Number(value));
+const json = (value: string | undefined) =>
+  value === undefined || value === '' ? null : (JSON.parse(value) as unknown);
 
 export function toJob(flat: string[]): Job {
   return fieldsToJob(toFields(flat));
@@ -38,7 +41,7 @@ function fieldsToJob(f: Record<string, string>): Job {
     runAt: Number(f.run_at),
     startedAt: int(f.started_at),
     finishedAt: int(f.finished_at),
-    workerId: f.worker_id ?? null,
+    workerId: f.worker_id || null,
     leaseExpiresAt: int(f.lease_expires_at),
     cancelRequested: f.cancel_requested === '1',
   };
@@ -47,4 +50,25 @@ function fieldsToJob(f: Record<string, string>): Job {
 export function toClaimedJob(flat: string[]): ClaimedJob {
   const fields = toFields(flat);
   return { ...fieldsToJob(fields), leaseToken: fields.lease_token! };
+}
+
+/**
+ * A job completed by complete_and_claim.lua in brief: the job as its worker claimed it,
+ * the stored result, and what the script read back (finished_at; ps, pm and
+ * cancel_requested when set: the run may have changed them since the claim).
+ */
+export function completedJob(known: Job, flat: string[], resultJson: string): Job {
+  const f = toFields(flat);
+  // `known` may be a ClaimedJob: its lease token is no part of a finished job.
+  const { leaseToken: _token, ...job } = known as Job & { leaseToken?: string };
+  return {
+    ...job,
+    status: 'completed',
+    result: JSON.parse(resultJson) as unknown,
+    progress: { percent: 100, stage: f.ps ?? null, message: f.pm ?? null },
+    finishedAt: Number(f.finished_at),
+    workerId: null,
+    leaseExpiresAt: null,
+    cancelRequested: f.cancel_requested === '1',
+  };
 }

@@ -45,7 +45,7 @@ import type {
 import { type StoreFailureCode, storeFailure } from '../store-errors.js';
 import { CLUSTER_SCHEME, parseClusterUrl } from './cluster-url.js';
 import { functions, library, type ScriptName } from './generated/scripts.js';
-import { toClaimedJob, toFields, toJob } from './redis-job.js';
+import { completedJob, toClaimedJob, toFields, toJob } from './redis-job.js';
 import { jobIdFor, queueShard, type RedisKeys, redisKeys, shardOfJobId } from './redis-keys.js';
 
 export interface RedisStoreOptions {
@@ -514,7 +514,7 @@ export class RedisStore implements JobStore {
   }
 
   async completeAndClaim(
-    request: LeaseRef & { result: unknown; next: ClaimRequest },
+    request: LeaseRef & { result: unknown; next: ClaimRequest; known?: Job },
   ): Promise<{ job: Job; next: ClaimedJob[] }> {
     const { queue, workerId, limit, leaseMs } = request.next;
     const base = this.jobBase(request.id, { op: 'complete' });
@@ -535,10 +535,14 @@ export class RedisStore implements JobStore {
       workerId,
       limit,
       leaseMs,
+      request.known ? 1 : 0,
       ...tokens,
     )) as Reply;
     if (reply[0] === 'error') throw this.failure(reply, { id: request.id, op: 'complete' });
-    return { job: toJob(reply[1] as string[]), next: (reply[2] as string[][]).map(toClaimedJob) };
+    const job = request.known
+      ? completedJob(request.known, reply[1] as string[], result)
+      : toJob(reply[1] as string[]);
+    return { job, next: (reply[2] as string[][]).map(toClaimedJob) };
   }
 
   fail(request: LeaseRef & { error: JobError; retryDelayMs: number | null }): Promise<Job> {

@@ -1,13 +1,44 @@
 --[[
   Complete under a lease, then lease the next jobs for the same worker, in one step.
   ARGV[2] id, ARGV[3] token, ARGV[4] result JSON, ARGV[5] queue, ARGV[6] workerId,
-  ARGV[7] limit, ARGV[8] leaseMs, ARGV[9..] one fresh token per job
-  Returns {'ok', job, next jobs} or {'error', code}.
+  ARGV[7] limit, ARGV[8] leaseMs, ARGV[9] brief 0|1, ARGV[10..] one fresh token per job
+  Returns {'ok', job, next jobs} or {'error', code}. Brief (the caller holds the job
+  as claimed): the job is only what its run may have changed since the claim, besides
+  what the completion wrote, as flat pairs: finished_at, and ps, pm, cancel_requested
+  when set.
 ]]
-local job, err = holdsLease(ARGV[2], ARGV[3])
-if not job then return { 'error', err } end
+local id, token, brief = ARGV[2], ARGV[3], ARGV[9] == '1'
+local job
+if brief then
+  local v = redis.call('HMGET', jobKey(id), 'status', 'lease_token', 'queue', 'owner', 'project', 'ord', 'ps', 'pm',
+    'cancel_requested')
+  if not v[1] then return { 'error', 'not_found' } end
+  if v[1] ~= 'running' or v[2] ~= token then return { 'error', 'lease_lost' } end
+  job = { id = id, status = v[1], queue = v[3], owner = v[4], project = v[5], ord = v[6] }
+  job.changed = {}
+  for k, field in ipairs({ 'ps', 'pm', 'cancel_requested' }) do
+    if v[6 + k] then
+      job.changed[#job.changed + 1] = field
+      job.changed[#job.changed + 1] = v[6 + k]
+    end
+  end
+else
+  local err
+  job, err = holdsLease(id, token)
+  if not job then return { 'error', err } end
+end
 local t = now()
+-- The freed slot's count change goes out with the claim's own write of the queue's counters.
+heldRunning = {}
 finish(job, 'completed', { 'result', ARGV[4], 'pp', 100 }, t)
 local tokens = {}
-for k = 9, #ARGV do tokens[#tokens + 1] = ARGV[k] end
-return { 'ok', flat(job), claimJobs(ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), tokens, t) }
+for k = 10, #ARGV do tokens[#tokens + 1] = ARGV[k] end
+local next = claimJobs(ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), tokens, t)
+flushHeldRunning()
+if brief then
+  local changed = job.changed
+  changed[#changed + 1] = 'finished_at'
+  changed[#changed + 1] = job.finished_at
+  return { 'ok', changed, next }
+end
+return { 'ok', flat(job), next }

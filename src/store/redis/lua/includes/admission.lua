@@ -48,11 +48,11 @@ local function reserveQuota(T, r)
     end
   end
   local uk = T .. ':usage:' .. charged
-  if redis.call('HINCRBY', uk, 'jobs', 1) == 1 then
+  if redis.call('HINCRBY', uk, 'jobs', '1') == 1 then
     -- Kept until two days after the day it counts, so quota never resets early.
-    redis.call('PEXPIRE', uk, math.max(1, (charged + 3) * DAY + cal.resetOffsetMs - t))
+    redis.call('PEXPIRE', uk, I(math.max(1, (charged + 3) * DAY + cal.resetOffsetMs - t)))
   end
-  if r.iteration == 1 then redis.call('HINCRBY', uk, 'iterations', 1) end
+  if r.iteration == 1 then redis.call('HINCRBY', uk, 'iterations', '1') end
   if ik then
     redis.call('DEL', ik)
     redis.call('HSET', ik, 'fp', idem.fingerprint, 'job', r.jobId, 'exp', t + idem.ttlMs, 'run_at', runAt,
@@ -119,8 +119,9 @@ local function admitJob(r)
     end
   end
 
-  redis.call('HSET', ownerKey(j.queue, j.owner), 'max_running', nn(L.maxConcurrentPerUser) or -1,
-    'max_per_project', nn(L.maxConcurrentPerProject) or -1)
+  redis.call('HSET', ownerKey(j.queue, j.owner), 'max_running', I(nn(L.maxConcurrentPerUser) or -1),
+    'max_per_project', I(nn(L.maxConcurrentPerProject) or -1))
+  ownerRows[ownerKey(j.queue, j.owner)] = nil
 
   local status = 'queued'
   if needsConfirmation then status = 'awaiting_confirmation' elseif runAt > t then status = 'scheduled' end
@@ -128,7 +129,7 @@ local function admitJob(r)
   -- Creation order comparable across shards (lists merge by it): microseconds, kept strictly
   -- increasing within the shard (a script's clock is one instant; jobs of one batch differ).
   local ord = math.max(clockUs(), num(redis.call('GET', P .. ':ord'), 0) + 1)
-  redis.call('SET', P .. ':ord', ord)
+  redis.call('SET', P .. ':ord', I(ord))
   local project = nn(j.projectId) or ''
   local eff = j.priority - L.priorityBoost
   local fields = {
@@ -143,13 +144,16 @@ local function admitJob(r)
   if parentId then table.insert(fields, 'parent_id'); table.insert(fields, parentId) end
   if rootId then table.insert(fields, 'root_id'); table.insert(fields, rootId) end
   if allowance then table.insert(fields, 'allowance'); table.insert(fields, allowance) end
+  for k = 2, #fields, 2 do
+    if type(fields[k]) == 'number' then fields[k] = I(fields[k]) end
+  end
   redis.call('HSET', jobKey(j.id), unpack(fields))
-  redis.call('ZADD', ownerJobsKey(j.queue, j.owner), ord, j.id)
+  redis.call('ZADD', ownerJobsKey(j.queue, j.owner), I(ord), j.id)
   local job = { id = j.id, queue = j.queue, owner = j.owner, project = project, seq = seq, ord = ord, eff = eff }
   setStatus(job, status, runAt)
   if status == 'queued' then
     -- A job behind an existing head changes nothing in the ready set.
-    local head = redis.call('ZRANGE', groupKey(j.queue, j.owner, project), 0, 0)[1]
+    local head = redis.call('ZRANGE', groupKey(j.queue, j.owner, project), '0', '0')[1]
     if head == j.id or redis.call('EXISTS', groupMetaKey(j.queue, j.owner, project)) == 0 then
       refileGroup(j.queue, j.owner, project)
     end

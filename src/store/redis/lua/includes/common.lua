@@ -14,11 +14,18 @@
 local P, CLOCK, AGING
 -- Read once per call: a call is atomic, so its time is one instant (TIME costs ~1 µs).
 local clockCache = nil
+-- Owner rows read or written in this call, by owner key: {project, row} (see ownerRow).
+local ownerRows = {}
+-- Queue running-count changes held back in this call, by queue, when the caller asked
+-- for it (complete_and_claim.lua): the claim that follows writes them with its own.
+local heldRunning = nil
 
 local function begin(keys, argv)
   P = keys[1]
   CLOCK, AGING = string.match(argv[1], '^([^;]*);?(%d*)$')
   clockCache = nil
+  ownerRows = {}
+  heldRunning = nil
 end
 
 local SCORE_BASE = 1e12 -- group score = (eff + 20) * SCORE_BASE + seq: priority, then FIFO
@@ -36,6 +43,12 @@ local function clockUs()
 end
 
 local function now() return math.floor(clockUs() / 1000) end
+
+-- An integer as a command argument. Redis 7.0 formats a Lua number argument with
+-- "%.17g" (and tostring uses "%.14g"): a multi-precision float print that cost a tenth
+-- of a complete-and-claim's instructions. "%d" is an integer print. Every number the
+-- scripts store (times, counters, scores) is an integer.
+local function I(n) return string.format('%d', n) end
 
 -- Queue names hold no "|", so "<queue>|<rest>" never collides across queues of a shard.
 local function jobKey(id) return P .. ':job:' .. id end
@@ -86,17 +99,22 @@ local function setStatus(job, to, score, extra)
     if from == 'running' then redis.call('ZREM', P .. ':leases', id) end
     if TERMINAL[from] then redis.call('ZREM', finishedKey(queue), id) end
   end
-  redis.call('ZADD', statusKey(queue, to), job.ord, id)
+  local ord = job.ord
+  if type(ord) == 'number' then ord = I(ord) end
+  redis.call('ZADD', statusKey(queue, to), ord, id)
   if to == 'queued' then
-    redis.call('ZADD', groupKey(queue, job.owner, job.project), (tonumber(job.eff) + 20) * SCORE_BASE + tonumber(job.seq), id)
+    redis.call('ZADD', groupKey(queue, job.owner, job.project), I((tonumber(job.eff) + 20) * SCORE_BASE + tonumber(job.seq)), id)
   elseif to == 'scheduled' then
-    redis.call('ZADD', P .. ':sched', score, id)
+    redis.call('ZADD', P .. ':sched', I(score), id)
   elseif to == 'running' then
-    redis.call('ZADD', P .. ':leases', score, id)
+    redis.call('ZADD', P .. ':leases', I(score), id)
   elseif TERMINAL[to] then
-    redis.call('ZADD', finishedKey(queue), score, id)
+    redis.call('ZADD', finishedKey(queue), I(score), id)
   end
   if extra then
+    for k = 2, #extra, 2 do
+      if type(extra[k]) == 'number' then extra[k] = I(extra[k]) end
+    end
     redis.call('HSET', jobKey(id), 'status', to, unpack(extra))
     for k = 1, #extra, 2 do job[extra[k]] = extra[k + 1] end
   else
@@ -110,16 +128,28 @@ local function flat(job)
   local out = {}
   for k, v in pairs(job) do
     out[#out + 1] = k
-    out[#out + 1] = tostring(v)
+    if type(v) == 'number' then out[#out + 1] = I(v) else out[#out + 1] = v end
   end
   return out
 end
 
 local function aging() return num(AGING, 10) end
 
+-- An owner's running count, limits and one project's running count. Kept for the call,
+-- so a completion and the claim after it read the row once. A caller that changes the
+-- row saves it (saveOwnerRow); a write of the limits (admission) forgets it.
 local function ownerRow(queue, owner, project)
-  local v = redis.call('HMGET', ownerKey(queue, owner), 'running', 'max_running', 'max_per_project', 'p|' .. project)
-  return { running = num(v[1], 0), max_running = v[2], max_per_project = v[3], prun = num(v[4], 0) }
+  local key = ownerKey(queue, owner)
+  local known = ownerRows[key]
+  if known and known.project == project then return known end
+  local v = redis.call('HMGET', key, 'running', 'max_running', 'max_per_project', 'p|' .. project)
+  known = { project = project, running = num(v[1], 0), max_running = v[2], max_per_project = v[3], prun = num(v[4], 0) }
+  ownerRows[key] = known
+  return known
+end
+
+local function saveOwnerRow(queue, owner, project, own)
+  redis.call('HSET', ownerKey(queue, owner), 'running', I(own.running), 'p|' .. project, I(own.prun))
 end
 
 -- Owner limits are stored as numbers, -1 meaning unlimited.
@@ -149,7 +179,7 @@ end
 -- its head ({id, score}, or {} when empty). Returns whether it is ready.
 local function refileGroup(queue, owner, project, known)
   local meta = groupMetaKey(queue, owner, project)
-  local head = known and known.head or redis.call('ZRANGE', groupKey(queue, owner, project), 0, 0, 'WITHSCORES')
+  local head = known and known.head or redis.call('ZRANGE', groupKey(queue, owner, project), '0', '0', 'WITHSCORES')
   local g = known
   if not g then
     local gv = redis.call('HMGET', meta, 'gid', 'vstart')
@@ -166,7 +196,7 @@ local function refileGroup(queue, owner, project, known)
   if not g.gid then
     g.gid = redis.call('INCR', P .. ':gid')
     g.vstart = vtime(queue)
-    redis.call('HSET', meta, 'gid', g.gid, 'vstart', g.vstart)
+    redis.call('HSET', meta, 'gid', I(g.gid), 'vstart', I(g.vstart))
     redis.call('SADD', ownerGroupsKey(queue, owner), project)
   end
   -- The head's effective priority is in its group score: (eff + 20) * SCORE_BASE + seq.
@@ -175,10 +205,10 @@ local function refileGroup(queue, owner, project, known)
   local member = readyMember(g.gid, owner, project)
   local ready = groupReady(g.own or ownerRow(queue, owner, project), project)
   if ready then
-    redis.call('HSET', meta, 'vstart', g.vstart, 'hk', hk, 'ready', 1)
-    redis.call('ZADD', readyKey(queue), hk, member)
+    redis.call('HSET', meta, 'vstart', I(g.vstart), 'hk', I(hk), 'ready', '1')
+    redis.call('ZADD', readyKey(queue), I(hk), member)
   else
-    redis.call('HSET', meta, 'vstart', g.vstart, 'hk', hk, 'ready', 0)
+    redis.call('HSET', meta, 'vstart', I(g.vstart), 'hk', I(hk), 'ready', '0')
     redis.call('ZREM', readyKey(queue), member)
   end
   return ready
@@ -198,8 +228,8 @@ local function unparkOwner(queue, owner, own)
         hk = hk + (vt - vstart)
         vstart = vt
       end
-      redis.call('HSET', meta, 'vstart', vstart, 'hk', hk, 'ready', 1)
-      redis.call('ZADD', readyKey(queue), hk, readyMember(g.gid, owner, project))
+      redis.call('HSET', meta, 'vstart', I(vstart), 'hk', I(hk), 'ready', '1')
+      redis.call('ZADD', readyKey(queue), I(hk), readyMember(g.gid, owner, project))
     end
   end
 end
@@ -213,7 +243,7 @@ local function parkIfAtLimit(queue, owner, project, own)
       local meta = groupMetaKey(queue, owner, p)
       local gid = redis.call('HGET', meta, 'gid')
       if gid then
-        redis.call('HSET', meta, 'ready', 0)
+        redis.call('HSET', meta, 'ready', '0')
         redis.call('ZREM', readyKey(queue), readyMember(gid, owner, p))
       end
     end
@@ -221,22 +251,44 @@ local function parkIfAtLimit(queue, owner, project, own)
 end
 
 local function decrFloor(key, field)
-  local v = redis.call('HINCRBY', key, field, -1)
-  if v < 0 then redis.call('HSET', key, field, 0) end
+  local v = redis.call('HINCRBY', key, field, '-1')
+  if v < 0 then redis.call('HSET', key, field, '0') end
 end
 
 -- A running job left `running`: clear its lease, free its slots, wake parked groups.
-local function releaseLease(job)
-  redis.call('HDEL', jobKey(job.id), 'worker_id', 'lease_token', 'lease_expires_at')
+-- With `fields` (the caller's HSET of the job), the lease fields are blanked there
+-- instead of deleted in a call of their own; readers take '' for none.
+local function releaseLease(job, fields)
+  if fields then
+    for _, field in ipairs({ 'worker_id', 'lease_token', 'lease_expires_at' }) do
+      fields[#fields + 1] = field
+      fields[#fields + 1] = ''
+    end
+  else
+    redis.call('HDEL', jobKey(job.id), 'worker_id', 'lease_token', 'lease_expires_at')
+  end
   job.worker_id, job.lease_token, job.lease_expires_at = nil, nil, nil
   local queue, owner, project = job.queue, job.owner, job.project
   local own = ownerRow(queue, owner, project)
   -- Parked groups exist only while the owner or this project was at its limit.
   local wasAtLimit = ownerAtLimit(own) or projectAtLimit(own, project)
-  decrFloor(queueKey(queue), 'running')
+  if heldRunning then
+    heldRunning[queue] = (heldRunning[queue] or 0) - 1
+  else
+    decrFloor(queueKey(queue), 'running')
+  end
   own.running, own.prun = math.max(own.running - 1, 0), math.max(own.prun - 1, 0)
-  redis.call('HSET', ownerKey(queue, owner), 'running', own.running, 'p|' .. project, own.prun)
+  saveOwnerRow(queue, owner, project, own)
   if wasAtLimit then unparkOwner(queue, owner, own) end
+end
+
+-- Writes running-count changes that no claim took (see heldRunning).
+local function flushHeldRunning()
+  for queue, delta in pairs(heldRunning or {}) do
+    local v = redis.call('HINCRBY', queueKey(queue), 'running', I(delta))
+    if v < 0 then redis.call('HSET', queueKey(queue), 'running', '0') end
+  end
+  heldRunning = nil
 end
 
 local function enqueue(job)
@@ -247,7 +299,7 @@ end
 -- Ends a job: `fields` is a flat list of extra HSET pairs (result, error, progress).
 local function finish(job, status, fields, t)
   local was = job.status
-  if was == 'running' then releaseLease(job) end
+  if was == 'running' then releaseLease(job, fields) end
   fields[#fields + 1] = 'finished_at'
   fields[#fields + 1] = t
   setStatus(job, status, t, fields)
@@ -283,19 +335,25 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
   local out = {}
   local qk = queueKey(queue)
   local meta = redis.call('HMGET', qk, 'paused', 'max_workers', 'running', 'vtime')
-  if meta[1] == '1' then return out end
-  local running, vt = num(meta[3], 0), num(meta[4], 0)
+  -- A completion earlier in this call freed a slot: its count change is written here.
+  local held = heldRunning and heldRunning[queue] or 0
+  if heldRunning then heldRunning[queue] = nil end
+  local running, vt = math.max(num(meta[3], 0) + held, 0), num(meta[4], 0)
+  if meta[1] == '1' then
+    if held ~= 0 then redis.call('HSET', qk, 'running', I(running)) end
+    return out
+  end
   local capacity = limit
   if meta[2] then capacity = math.min(limit, tonumber(meta[2]) - running) end
   local i = 0
   while i < capacity do
-    local member = redis.call('ZRANGE', readyKey(queue), 0, 0)[1]
+    local member = redis.call('ZRANGE', readyKey(queue), '0', '0')[1]
     if not member then break end
     local rest = string.sub(member, 14)
     local sep = string.find(rest, '|', 1, true)
     local owner, project = string.sub(rest, 1, sep - 1), string.sub(rest, sep + 1)
     -- The head and the one behind it: after the claim the second is the group's new head.
-    local heads = redis.call('ZRANGE', groupKey(queue, owner, project), 0, 1, 'WITHSCORES')
+    local heads = redis.call('ZRANGE', groupKey(queue, owner, project), '0', '1', 'WITHSCORES')
     local id = heads[1]
     if not id then
       -- Unreachable while the invariant holds; heal rather than spin.
@@ -303,24 +361,40 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
       redis.call('DEL', groupMetaKey(queue, owner, project))
     else
       i = i + 1
-      local job = getJob(id)
-      local token = tokens[i]
-      -- A new attempt starts clean: no last error, no cancel request (absent = none).
-      if job.error or job.cancel_requested then
-        redis.call('HDEL', jobKey(id), 'error', 'cancel_requested')
-        job.error, job.cancel_requested = nil, nil
+      -- The hash as read is the reply, with this claim's writes appended: the reader
+      -- takes a field's last value. Saves turning 20 fields into a table and back.
+      local reply = redis.call('HGETALL', jobKey(id))
+      local job = { id = id, queue = queue, owner = owner, project = project }
+      local attempts, stale = 0, false
+      for k = 1, #reply, 2 do
+        local field = reply[k]
+        if field == 'status' then job.status = reply[k + 1]
+        elseif field == 'ord' then job.ord = reply[k + 1]
+        elseif field == 'attempts' then attempts = tonumber(reply[k + 1])
+        elseif field == 'error' or field == 'cancel_requested' then stale = true end
       end
-      setStatus(job, 'running', t + leaseMs, {
-        'attempts', num(job.attempts, 0) + 1, 'started_at', t, 'worker_id', workerId, 'lease_token', token,
+      local fields = {
+        'attempts', attempts + 1, 'started_at', t, 'worker_id', workerId, 'lease_token', tokens[i],
         'lease_expires_at', t + leaseMs,
-      })
+      }
+      -- A new attempt starts clean: no last error, no cancel request ('' = none).
+      if stale then
+        for _, field in ipairs({ 'error', 'cancel_requested' }) do
+          fields[#fields + 1] = field
+          fields[#fields + 1] = ''
+        end
+      end
+      setStatus(job, 'running', t + leaseMs, fields)
+      reply[#reply + 1] = 'status'
+      reply[#reply + 1] = 'running'
+      for k = 1, #fields do reply[#reply + 1] = fields[k] end
       local gv = redis.call('HMGET', groupMetaKey(queue, owner, project), 'gid', 'vstart')
       local vstart = tonumber(gv[2])
       running = running + 1
       if vstart + 1 > vt then vt = vstart + 1 end
       local own = ownerRow(queue, owner, project)
       own.running, own.prun = own.running + 1, own.prun + 1
-      redis.call('HSET', ownerKey(queue, owner), 'running', own.running, 'p|' .. project, own.prun)
+      saveOwnerRow(queue, owner, project, own)
       -- One turn on: the group goes behind every other group of its priority.
       local head = {}
       if heads[3] then head = { heads[3], heads[4] } end
@@ -328,9 +402,9 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
       if not refileGroup(queue, owner, project, { gid = gv[1], vstart = vstart + 1, own = own, head = head }) then
         parkIfAtLimit(queue, owner, project, own)
       end
-      out[#out + 1] = flat(job)
+      out[#out + 1] = reply
     end
   end
-  if i > 0 then redis.call('HSET', qk, 'running', running, 'vtime', vt) end
+  if i > 0 or held ~= 0 then redis.call('HSET', qk, 'running', I(running), 'vtime', I(vt)) end
   return out
 end
