@@ -37,7 +37,7 @@ interface Row {
 }
 
 /** Tenant limits on, as a paying tier would have them; roomy enough not to throttle the bench. */
-const limits: OwnerLimits = {
+export const limits: OwnerLimits = {
   priorityBoost: 1,
   maxConcurrentPerUser: 1_000,
   maxConcurrentPerProject: null,
@@ -45,9 +45,9 @@ const limits: OwnerLimits = {
   iterationDepth: 10,
   iterationBatch: 10,
 };
-const tenant: Principal = { owner: 'bench-tenant', role: 'tenant', tier: 'pro', keyId: null };
+export const tenant: Principal = { owner: 'bench-tenant', role: 'tenant', tier: 'pro', keyId: null };
 
-async function jobgate(url: string) {
+export async function jobgate(url: string) {
   const store = new RedisStore({ url, prefix: 'bench' });
   await store.connect();
   const engine = new Engine({ store, limitsFor: () => limits });
@@ -63,7 +63,7 @@ async function jobgate(url: string) {
   };
 }
 
-function bullmq(url: string) {
+export function bullmq(url: string) {
   const { port } = new URL(url);
   const connection = { host: '127.0.0.1', port: Number(port), maxRetriesPerRequest: null };
   const queue = new Queue('bench', { connection });
@@ -84,7 +84,11 @@ function bullmq(url: string) {
 }
 
 /** Runs `count` calls of `fn` with `inFlight` at a time; returns jobs per second. */
-async function inFlight(count: number, width: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+export async function inFlight(
+  count: number,
+  width: number,
+  fn: (i: number) => Promise<unknown>,
+): Promise<number> {
   let next = 0;
   const start = performance.now();
   await Promise.all(
@@ -95,13 +99,17 @@ async function inFlight(count: number, width: number, fn: (i: number) => Promise
   return count / ((performance.now() - start) / 1000);
 }
 
-async function chunks(count: number, size: number, fn: (n: number) => Promise<unknown>): Promise<number> {
+export async function chunks(
+  count: number,
+  size: number,
+  fn: (n: number) => Promise<unknown>,
+): Promise<number> {
   const start = performance.now();
   for (let done = 0; done < count; done += size) await fn(Math.min(size, count - done));
   return count / ((performance.now() - start) / 1000);
 }
 
-function until(check: () => boolean): Promise<void> {
+export function until(check: () => boolean): Promise<void> {
   return new Promise((resolve) => {
     const timer = setInterval(() => {
       if (check()) {
@@ -112,7 +120,7 @@ function until(check: () => boolean): Promise<void> {
   });
 }
 
-const input = (n: number) => ({ queue: 'bench', payload: { n } });
+export const input = (n: number) => ({ queue: 'bench', payload: { n } });
 
 /** One round of the throughput and latency rows, each side on a flushed server. */
 async function measureRound(server: { url: string }, admin: Redis): Promise<Row[]> {

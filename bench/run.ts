@@ -13,6 +13,7 @@ const benches: Record<string, () => Promise<BenchModule>> = {
   fairness: () => import('./fairness.js'),
   wait: () => import('./wait-estimate.js'),
   redis: () => import('./redis.js'),
+  'redis-cost': () => import('./redis-cost.js'),
   http: () => import('./http.js'),
 };
 

@@ -14,6 +14,8 @@ export interface TestRedis {
   port: number;
   url: string;
   dir: string;
+  /** The running server's process id (the wrapper's, when it runs under one). */
+  pid(): number | undefined;
   stop(): Promise<void>;
   start(): Promise<void>;
 }
@@ -47,7 +49,12 @@ export function assertBinary(): void {
  * mode Redis refuses any key a script touches outside the slot of its KEYS[1].
  */
 export async function startRedis(
-  options: { appendonly?: boolean; cluster?: boolean } = {},
+  options: {
+    appendonly?: boolean;
+    cluster?: boolean;
+    /** Runs the server under a command, e.g. valgrind (bench/redis-cost.ts). */
+    wrapper?: string[];
+  } = {},
 ): Promise<TestRedis> {
   assertBinary();
   const port = await freePort();
@@ -82,15 +89,18 @@ export async function startRedis(
     port,
     url: options.cluster ? `redis+cluster://127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     dir,
+    pid: () => child?.pid,
     async start() {
-      child = spawn('redis-server', args, { stdio: 'ignore' });
+      const [command, ...prefix] = [...(options.wrapper ?? []), 'redis-server'];
+      child = spawn(command!, [...prefix, ...args], { stdio: 'ignore' });
       const client = new Redis(port, '127.0.0.1', {
         lazyConnect: true,
         retryStrategy: () => 50,
         maxRetriesPerRequest: null,
       });
       client.on('error', () => {});
-      const deadline = Date.now() + 10_000;
+      // A server under valgrind takes seconds to start.
+      const deadline = Date.now() + (options.wrapper ? 60_000 : 10_000);
       for (;;) {
         try {
           await client.connect().catch(() => {});
