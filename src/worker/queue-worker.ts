@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isJobgateError } from '../domain/errors.js';
 import type { ClaimedJob, JobError } from '../domain/job.js';
-import { type AbortReason, type JobHandler, UnrecoverableError } from './handler.js';
+import { type AbortReason, type HandlerContext, type JobHandler, UnrecoverableError } from './handler.js';
 import type { WorkerBackend, WorkerLease } from './worker-backend.js';
 
 export interface QueueWorkerOptions {
@@ -31,10 +31,45 @@ export interface QueueWorkerOptions {
   subscribeCancels?: (callback: (jobId: string) => void) => () => void;
 }
 
+/**
+ * One attempt's abort state. Its AbortController is made only when the handler reads
+ * `ctx.signal`: many handlers never do, and a controller, its signal and the abort event
+ * at the end of every attempt were a few percent of a busy worker's CPU.
+ */
+class AttemptAbort {
+  reason: AbortReason | null = null;
+  /** Rejects with the reason on abort: raced against the handler. */
+  readonly raced: Promise<never>;
+  private controller: AbortController | null = null;
+  private rejectRace!: (reason: AbortReason) => void;
+
+  constructor() {
+    this.raced = new Promise<never>((_, reject) => {
+      this.rejectRace = reject;
+    });
+    this.raced.catch(() => {});
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: AbortReason): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.rejectRace(reason);
+    this.controller?.abort(reason);
+  }
+}
+
 interface ActiveJob {
   job: ClaimedJob;
   lease: WorkerLease;
-  controller: AbortController;
+  attempt: AttemptAbort;
   done: Promise<void>;
 }
 
@@ -87,7 +122,7 @@ export class QueueWorker extends EventEmitter {
     if (backend.onWork) this.unsubscribers.push(backend.onWork(this.queue, () => this.wake()));
     if (this.options.subscribeCancels) {
       this.unsubscribers.push(
-        this.options.subscribeCancels((jobId) => this.active.get(jobId)?.controller.abort('cancelled')),
+        this.options.subscribeCancels((jobId) => this.active.get(jobId)?.attempt.abort('cancelled')),
       );
     }
     const heartbeatMs = this.options.heartbeatMs ?? Math.max(50, Math.floor(backend.leaseMs / 3));
@@ -110,7 +145,7 @@ export class QueueWorker extends EventEmitter {
     });
     await Promise.race([all(), graceOver]);
     clearTimeout(timer);
-    for (const entry of this.active.values()) entry.controller.abort('shutdown' satisfies AbortReason);
+    for (const entry of this.active.values()) entry.attempt.abort('shutdown');
     await all();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = null;
@@ -122,6 +157,8 @@ export class QueueWorker extends EventEmitter {
   /** Cuts an idle wait short: work may be waiting. */
   wake(): void {
     this.woken = true;
+    // With every slot busy the loop has nothing to do: the next settle wakes it again.
+    if (!this.stopping && this.active.size >= this.concurrency) return;
     this.wakeUp?.();
   }
 
@@ -163,9 +200,8 @@ export class QueueWorker extends EventEmitter {
   }
 
   private run(job: ClaimedJob): void {
-    const controller = new AbortController();
     const lease = { id: job.id, token: job.leaseToken };
-    const entry: ActiveJob = { job, lease, controller, done: Promise.resolve() };
+    const entry: ActiveJob = { job, lease, attempt: new AttemptAbort(), done: Promise.resolve() };
     this.active.set(job.id, entry);
     entry.done = this.execute(entry).finally(() => {
       this.active.delete(job.id);
@@ -174,27 +210,21 @@ export class QueueWorker extends EventEmitter {
     });
   }
 
-  private async execute({ job, lease, controller }: ActiveJob): Promise<void> {
+  private async execute({ job, lease, attempt }: ActiveJob): Promise<void> {
     const { backend, handler } = this.options;
-    const { signal } = controller;
-    const timer = job.timeoutMs
-      ? setTimeout(() => controller.abort('timeout' satisfies AbortReason), job.timeoutMs)
-      : null;
-    const aborted = new Promise<never>((_, reject) => {
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    });
-    aborted.catch(() => {});
-    const ctx = {
-      signal,
+    const timer = job.timeoutMs ? setTimeout(() => attempt.abort('timeout'), job.timeoutMs) : null;
+    const ctx: HandlerContext = {
+      get signal() {
+        return attempt.signal;
+      },
       attempt: job.attempts,
       progress: async (percent: number, stage?: string, message?: string) => {
-        if (signal.aborted) return;
+        if (attempt.reason) return;
         try {
           const clamped = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
           await backend.progress(lease, { percent: clamped, stage: stage ?? null, message: message ?? null });
         } catch (error) {
-          if (isJobgateError(error) && error.code === 'JOBGATE_ERR_LEASE_LOST')
-            controller.abort('lease_lost');
+          if (isJobgateError(error) && error.code === 'JOBGATE_ERR_LEASE_LOST') attempt.abort('lease_lost');
           else throw error;
         }
       },
@@ -204,13 +234,13 @@ export class QueueWorker extends EventEmitter {
       try {
         outcome = {
           ok: true,
-          result: await Promise.race([Promise.resolve().then(() => handler(job, ctx)), aborted]),
+          result: await Promise.race([Promise.resolve().then(() => handler(job, ctx)), attempt.raced]),
         };
       } catch (error) {
         outcome = { ok: false, error };
       }
       if (timer) clearTimeout(timer);
-      const reason = signal.aborted ? (signal.reason as AbortReason) : null;
+      const reason = attempt.reason;
       if (reason === 'lease_lost') return;
       if (reason === 'shutdown') {
         await backend.release(lease);
@@ -234,7 +264,8 @@ export class QueueWorker extends EventEmitter {
       this.emit('error', error);
     } finally {
       if (timer) clearTimeout(timer);
-      if (!signal.aborted) controller.abort('shutdown');
+      // Work the handler left behind learns the attempt is over.
+      attempt.abort('shutdown');
     }
   }
 
@@ -269,8 +300,8 @@ export class QueueWorker extends EventEmitter {
     const leases = [...this.active.values()].map((entry) => entry.lease);
     try {
       const { lost, cancel } = await this.options.backend.heartbeat(leases);
-      for (const id of cancel) this.active.get(id)?.controller.abort('cancelled' satisfies AbortReason);
-      for (const id of lost) this.active.get(id)?.controller.abort('lease_lost' satisfies AbortReason);
+      for (const id of cancel) this.active.get(id)?.attempt.abort('cancelled');
+      for (const id of lost) this.active.get(id)?.attempt.abort('lease_lost');
     } catch (error) {
       this.emit('error', error);
     }
