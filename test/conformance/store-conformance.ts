@@ -483,6 +483,35 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         await expectCode(store.list({ limit: 10, cursor: '!!' }), 'JOBGATE_ERR_BAD_REQUEST');
       });
 
+      it('pages running jobs newest first, whatever their leases, among the other states', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 6; i++) ids.push((await admitOk(store, request({ payload: i }))).job.id);
+        const claimed = await store.claim({ queue: 'q', workerId: 'w', limit: 4, leaseMs: 1_000 });
+        await h.advance(10);
+        // Extending the oldest jobs' leases reorders the leases, not the list.
+        await store.heartbeat({
+          leases: claimed.slice(0, 2).map((j) => ({ id: j.id, token: j.leaseToken })),
+          leaseMs: 5_000,
+        });
+        await store.complete({ id: claimed[3]!.id, token: claimed[3]!.leaseToken, result: null });
+        const pages = async (filter: { status?: 'running' }) => {
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await store.list({ queue: 'q', limit: 2, cursor, ...filter });
+            seen.push(...page.items.map((j) => j.id));
+            cursor = page.nextCursor ?? undefined;
+          } while (cursor);
+          return seen;
+        };
+        expect(await pages({ status: 'running' })).toEqual(ids.slice(0, 3).reverse());
+        expect(await pages({})).toEqual([...ids].reverse());
+        // The leases still expire in their own order: only the one not extended is reaped.
+        await h.advance(2_000);
+        expect((await store.reapExpired({ limit: 10 })).map((j) => j.id)).toEqual([ids[2]]);
+        expect((await store.counts('q')).running).toBe(2);
+      });
+
       it('counts jobs per state and lists queues', async () => {
         await admitOk(store, request());
         await admitOk(store, request({ delayMs: 1000 }));

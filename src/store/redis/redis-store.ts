@@ -605,8 +605,10 @@ export class RedisStore implements JobStore {
   /** A per-shard script that moves up to `left` jobs and returns them, over every shard. */
   private async sweepJobs(name: 'promoteDue' | 'reapExpired', limit: number): Promise<Job[]> {
     const out: Job[] = [];
-    await this.sweep(limit, async (base, _queues, left) => {
-      const jobs = ((await this.run(name, base, left)) as string[][]).map(toJob);
+    await this.sweep(limit, async (base, queues, left) => {
+      // Leases are kept per queue (the queue's running set); scheduled jobs per shard.
+      const args = name === 'reapExpired' ? [left, ...queues] : [left];
+      const jobs = ((await this.run(name, base, ...args)) as string[][]).map(toJob);
       out.push(...jobs);
       return jobs.length;
     });

@@ -2,8 +2,9 @@
   List one shard's jobs newest first. ARGV[2] JSON {queues, status?, type?, owner?, limit,
   cursor?: {ord (a string: Lua's tostring would round it), id}}: for each of the shard's
   queues it scans the most selective index (a status set, the owner's jobs, or all status
-  sets), all scored by `ord`. The caller merges shards by (ord, id)
-  descending, so the cursor resumes after (ord, id) in that order.
+  sets), all scored by `ord` but the running set (scored by lease expiry: its jobs, as
+  many as the queue's worker slots, are read and sorted by ord here). The caller merges
+  shards by (ord, id) descending, so the cursor resumes after (ord, id) in that order.
   Returns at most limit + 1 entries per index: {ord, job} pairs.
 ]]
 local f = cjson.decode(ARGV[2])
@@ -21,29 +22,61 @@ for _, queue in ipairs(f.queues) do
     for _, st in ipairs(STATUSES) do indexes[#indexes + 1] = statusKey(queue, st) end
   end
 end
-for _, index in ipairs(indexes) do
+-- Serves a job if it comes after the cursor in (ord, id) descending order and passes the filters.
+local function take(ord, id, job)
+  if cursor then
+    local o, c = tonumber(ord), tonumber(cursor.ord)
+    if o > c or (o == c and id >= cursor.id) then return false end
+  end
+  if job and (not status or job.status == status) and (not jtype or job.type == jtype)
+    and (not owner or job.owner == owner) then
+    out[#out + 1] = { ord, flat(job) }
+    return true
+  end
+  return false
+end
+
+-- An index scored by ord, newest first from the cursor on.
+local function scanByOrd(index)
   local max = '+inf'
   if cursor then max = cursor.ord end
   local matched, scanned = 0, 0
   while matched < want and scanned < 20000 do
-    local ids = redis.call('ZREVRANGEBYSCORE', index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, 200)
+    local ids = redis.call('ZREVRANGEBYSCORE', index, max, '-inf', 'WITHSCORES', 'LIMIT', '0', '200')
     if #ids == 0 then break end
     for k = 1, #ids, 2 do
       local id, ord = ids[k], ids[k + 1]
       max = '(' .. ord
       scanned = scanned + 1
-      -- Equal ords come in descending id order; those at or above the cursor's id were served.
-      local after = not cursor or tonumber(ord) < tonumber(cursor.ord) or id < cursor.id
-      if after then
-        local job = getJob(id)
-        if job and (not status or job.status == status) and (not jtype or job.type == jtype)
-          and (not owner or job.owner == owner) then
-          out[#out + 1] = { ord, flat(job) }
-          matched = matched + 1
-          if matched >= want then break end
-        end
+      if take(ord, id, getJob(id)) then
+        matched = matched + 1
+        if matched >= want then return end
       end
     end
   end
+end
+
+-- The running set is scored by lease expiry (see setStatus): its jobs are read and sorted.
+local function scanRunning(index)
+  local rows = {}
+  for _, id in ipairs(redis.call('ZRANGE', index, '0', '-1')) do
+    local job = getJob(id)
+    if job then rows[#rows + 1] = { tonumber(job.ord), id, job } end
+  end
+  table.sort(rows, function(a, b)
+    if a[1] ~= b[1] then return a[1] > b[1] end
+    return a[2] > b[2]
+  end)
+  local matched = 0
+  for _, row in ipairs(rows) do
+    if matched >= want then return end
+    if take(row[3].ord, row[2], row[3]) then matched = matched + 1 end
+  end
+end
+
+local running = {}
+for _, queue in ipairs(f.queues) do running[statusKey(queue, 'running')] = true end
+for _, index in ipairs(indexes) do
+  if running[index] then scanRunning(index) else scanByOrd(index) end
 end
 return out

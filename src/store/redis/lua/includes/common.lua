@@ -87,8 +87,12 @@ local TERMINAL = { completed = true, failed = true, cancelled = true }
 
 --[[ Moves a job to `to`, keeping every index in step: the per-queue status sets (whose
      ZCARDs are the status counts; scored by `ord`, the cross-queue creation order lists
-     merge by), the group's queued set, the shard's scheduled and lease sets, the
-     finished set. The caller sets the other fields and re-files the group afterwards. ]]
+     merge by), the group's queued set, the shard's scheduled set, the finished set. The
+     caller sets the other fields and re-files the group afterwards.
+     The `running` set is also the queue's lease set: scored by the lease's expiry,
+     negated, so a new lease (the latest) goes to the front of a set of up to 128 jobs
+     (a listpack, scanned from the front) instead of behind every other. `score` is the
+     expiry for running, the due time for scheduled, the finish time for the end states. ]]
 local function setStatus(job, to, score, extra)
   local from = job.status
   local id, queue = job.id, job.queue
@@ -96,18 +100,19 @@ local function setStatus(job, to, score, extra)
     redis.call('ZREM', statusKey(queue, from), id)
     if from == 'queued' then redis.call('ZREM', groupKey(queue, job.owner, job.project), id) end
     if from == 'scheduled' then redis.call('ZREM', P .. ':sched', id) end
-    if from == 'running' then redis.call('ZREM', P .. ':leases', id) end
     if TERMINAL[from] then redis.call('ZREM', finishedKey(queue), id) end
   end
-  local ord = job.ord
-  if type(ord) == 'number' then ord = I(ord) end
-  redis.call('ZADD', statusKey(queue, to), ord, id)
+  if to == 'running' then
+    redis.call('ZADD', statusKey(queue, to), I(-score), id)
+  else
+    local ord = job.ord
+    if type(ord) == 'number' then ord = I(ord) end
+    redis.call('ZADD', statusKey(queue, to), ord, id)
+  end
   if to == 'queued' then
     redis.call('ZADD', groupKey(queue, job.owner, job.project), I((tonumber(job.eff) + 20) * SCORE_BASE + tonumber(job.seq)), id)
   elseif to == 'scheduled' then
     redis.call('ZADD', P .. ':sched', I(score), id)
-  elseif to == 'running' then
-    redis.call('ZADD', P .. ':leases', I(score), id)
   elseif TERMINAL[to] then
     redis.call('ZADD', finishedKey(queue), I(score), id)
   end
@@ -321,7 +326,7 @@ end
 local function removeJob(job)
   local id, queue = job.id, job.queue
   for _, key in ipairs({
-    statusKey(queue, job.status), P .. ':sched', P .. ':leases', finishedKey(queue),
+    statusKey(queue, job.status), P .. ':sched', finishedKey(queue),
     ownerJobsKey(queue, job.owner), groupKey(queue, job.owner, job.project),
   }) do
     redis.call('ZREM', key, id)
