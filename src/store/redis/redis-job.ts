@@ -8,8 +8,9 @@ export function toFields(flat: string[]): Record<string, string> {
   return fields;
 }
 
-// Optional fields are absent or '' when unset: the scripts blank a finished job's lease
-// and a new attempt's last error in the same write as the status, instead of a delete.
+// Optional fields are absent or '' when unset: the scripts blank a new attempt's last
+// error in the same write as the status, instead of a delete. A job's lease fields
+// count only while it runs (the scripts leave them behind when it stops).
 const int = (value: string | undefined) => (value === undefined || value === '' ? null : Number(value));
 const json = (value: string | undefined) =>
   value === undefined || value === '' ? null : (JSON.parse(value) as unknown);
@@ -19,6 +20,7 @@ export function toJob(flat: string[]): Job {
 }
 
 function fieldsToJob(f: Record<string, string>): Job {
+  const running = f.status === 'running';
   return {
     id: f.id!,
     queue: f.queue!,
@@ -41,8 +43,8 @@ function fieldsToJob(f: Record<string, string>): Job {
     runAt: Number(f.run_at),
     startedAt: int(f.started_at),
     finishedAt: int(f.finished_at),
-    workerId: f.worker_id || null,
-    leaseExpiresAt: int(f.lease_expires_at),
+    workerId: running ? f.worker_id || null : null,
+    leaseExpiresAt: running ? int(f.lease_expires_at) : null,
     cancelRequested: f.cancel_requested === '1',
   };
 }

@@ -16,8 +16,9 @@ local P, CLOCK, AGING
 local clockCache = nil
 -- Owner rows read or written in this call, by owner key: {project, row} (see ownerRow).
 local ownerRows = {}
--- Queue running-count changes held back in this call, by queue, when the caller asked
--- for it (complete_and_claim.lua): the claim that follows writes them with its own.
+-- Writes held back in this call when the caller asked for it (complete_and_claim.lua):
+-- queue running-count changes by queue, which the claim that follows writes with its
+-- own, and owner rows (marked dirty), written once at the end (see flushHeld).
 local heldRunning = nil
 
 local function begin(keys, argv)
@@ -143,18 +144,30 @@ local function aging() return num(AGING, 10) end
 -- An owner's running count, limits and one project's running count. Kept for the call,
 -- so a completion and the claim after it read the row once. A caller that changes the
 -- row saves it (saveOwnerRow); a write of the limits (admission) forgets it.
+local function writeOwnerRow(key, own)
+  redis.call('HSET', key, 'running', I(own.running), 'p|' .. own.project, I(own.prun))
+  own.dirty = nil
+end
+
 local function ownerRow(queue, owner, project)
   local key = ownerKey(queue, owner)
   local known = ownerRows[key]
   if known and known.project == project then return known end
+  -- The row kept is one project's: a held write of another goes out before it is replaced.
+  if known and known.dirty then writeOwnerRow(key, known) end
   local v = redis.call('HMGET', key, 'running', 'max_running', 'max_per_project', 'p|' .. project)
   known = { project = project, running = num(v[1], 0), max_running = v[2], max_per_project = v[3], prun = num(v[4], 0) }
   ownerRows[key] = known
   return known
 end
 
+-- `own` is the row ownerRow returned for (queue, owner, project), changed by the caller.
 local function saveOwnerRow(queue, owner, project, own)
-  redis.call('HSET', ownerKey(queue, owner), 'running', I(own.running), 'p|' .. project, I(own.prun))
+  if heldRunning then
+    own.dirty = true
+  else
+    writeOwnerRow(ownerKey(queue, owner), own)
+  end
 end
 
 -- Owner limits are stored as numbers, -1 meaning unlimited.
@@ -260,18 +273,10 @@ local function decrFloor(key, field)
   if v < 0 then redis.call('HSET', key, field, '0') end
 end
 
--- A running job left `running`: clear its lease, free its slots, wake parked groups.
--- With `fields` (the caller's HSET of the job), the lease fields are blanked there
--- instead of deleted in a call of their own; readers take '' for none.
-local function releaseLease(job, fields)
-  if fields then
-    for _, field in ipairs({ 'worker_id', 'lease_token', 'lease_expires_at' }) do
-      fields[#fields + 1] = field
-      fields[#fields + 1] = ''
-    end
-  else
-    redis.call('HDEL', jobKey(job.id), 'worker_id', 'lease_token', 'lease_expires_at')
-  end
+-- A running job left `running`: free its slots, wake parked groups. Its lease fields
+-- stay in the hash, dead: every reader takes them only from a running job (the status
+-- is what fences a lease), which saves rewriting three fields on every finish.
+local function releaseLease(job)
   job.worker_id, job.lease_token, job.lease_expires_at = nil, nil, nil
   local queue, owner, project = job.queue, job.owner, job.project
   local own = ownerRow(queue, owner, project)
@@ -287,8 +292,11 @@ local function releaseLease(job, fields)
   if wasAtLimit then unparkOwner(queue, owner, own) end
 end
 
--- Writes running-count changes that no claim took (see heldRunning).
-local function flushHeldRunning()
+-- Writes what was held back (see heldRunning): owner rows, and running-count changes no claim took.
+local function flushHeld()
+  for key, own in pairs(ownerRows) do
+    if own.dirty then writeOwnerRow(key, own) end
+  end
   for queue, delta in pairs(heldRunning or {}) do
     local v = redis.call('HINCRBY', queueKey(queue), 'running', I(delta))
     if v < 0 then redis.call('HSET', queueKey(queue), 'running', '0') end
@@ -304,7 +312,7 @@ end
 -- Ends a job: `fields` is a flat list of extra HSET pairs (result, error, progress).
 local function finish(job, status, fields, t)
   local was = job.status
-  if was == 'running' then releaseLease(job, fields) end
+  if was == 'running' then releaseLease(job) end
   fields[#fields + 1] = 'finished_at'
   fields[#fields + 1] = t
   setStatus(job, status, t, fields)
