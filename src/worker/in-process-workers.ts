@@ -4,7 +4,12 @@
  * Woken by the engine's events, so an idle worker picks up a new job at once.
  */
 import type { Engine } from '../engine/engine.js';
-import { noWorkers, type WorkerCounts, type WorkerDirectory } from '../engine/worker-directory.js';
+import {
+  emptyWorkerDirectory,
+  noWorkers,
+  type WorkerCounts,
+  type WorkerDirectory,
+} from '../engine/worker-directory.js';
 import type { JobHandler } from './handler.js';
 import { QueueWorker } from './queue-worker.js';
 import type { WorkerBackend } from './worker-backend.js';
@@ -43,8 +48,10 @@ export class InProcessWorkers implements WorkerDirectory {
   private readonly workers: QueueWorker[] = [];
   private started = false;
 
+  /** Becomes the engine's worker directory unless it has one (a server composes its own). */
   constructor(engine: Engine) {
     this.engine = engine;
+    if (engine.workers === emptyWorkerDirectory) engine.setWorkerDirectory(this);
   }
 
   register(queue: string, handler: JobHandler, options: RegisterOptions = {}): QueueWorker {
