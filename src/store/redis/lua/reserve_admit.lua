@@ -42,7 +42,9 @@ for a = 3, #ARGV, PER_JOB do
     local seen = res[1] == 'seen'
     if seen then job.id = res[2] end
     local off = seen and 1 or 0
-    local reply = admitJob({ job = job, limits = shared.limits, runAt = res[2 + off], deferred = res[3 + off] })
+    local reply = admitJob({
+      job = job, limits = shared.limits, runAt = res[2 + off], deferred = res[3 + off], fresh = not seen,
+    })
     if reply[1] == 'error' and not seen then unreserveQuota(T, job.id, res[4], iteration, idem and idem.key or '') end
     if reply[1] == 'created' then reply[2] = res[3 + off] end
     if ARGV[a + 14] == '1' and reply[1] ~= 'error' then

@@ -84,7 +84,8 @@ local function unreserveQuota(T, jobId, day, iteration, idemKey)
 end
 
 --[[ Files a job in its queue's shard (base P) once its quota is charged.
-     r: {job, limits, runAt, deferred} (job.payloadJson is the payload, already JSON)
+     r: {job, limits, runAt, deferred, fresh?} (job.payloadJson is the payload, already
+     JSON; fresh: the quota was charged for this id in the same call, so it cannot exist)
      Returns {'created', 0, decided} | {'duplicate', 0, job} | {'error', code, detail} ]]
 local function admitJob(r)
   local j, L, runAt = r.job, r.limits, r.runAt
@@ -93,7 +94,7 @@ local function admitJob(r)
   if r.deferred ~= 1 and nn(j.delayMs) then runAt = math.max(runAt, t + j.delayMs) end
 
   -- An idempotent retry whose first attempt got this far already.
-  if redis.call('EXISTS', jobKey(j.id)) == 1 then return { 'duplicate', 0, jobReply(j.id) } end
+  if not r.fresh and redis.call('EXISTS', jobKey(j.id)) == 1 then return { 'duplicate', 0, jobReply(j.id) } end
 
   local qk = queueKey(j.queue)
   local maxQueued = redis.call('HGET', qk, 'max_queued')
