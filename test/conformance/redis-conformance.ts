@@ -1,7 +1,7 @@
 /**
  * The store and capacity suites against a real redis-server the file starts: a plain
- * Redis, or a one-node Redis Cluster (see startRedis) where the scripts' #!lua shebang
- * makes Redis refuse any script that touches keys of two slots.
+ * Redis, or a one-node Redis Cluster (see startRedis) where Redis refuses any function
+ * (our scripts) that touches keys of two slots.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';

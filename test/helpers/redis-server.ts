@@ -45,8 +45,8 @@ export function assertBinary(): void {
 
 /**
  * `cluster: true` starts a one-node Redis Cluster that owns all 16,384 slots. One node is
- * enough to prove the key layout: the scripts carry the `#!lua` shebang, so in cluster
- * mode Redis refuses any key a script touches outside the slot of its KEYS[1].
+ * enough to prove the key layout: the scripts are Redis functions, and in cluster mode
+ * Redis refuses any key a function touches outside the slot of its declared keys.
  */
 export async function startRedis(
   options: {

@@ -73,7 +73,7 @@ const failureCodes: Record<string, StoreFailureCode> = {
 /** Jobs per admission script on one Redis: a batch of 100 holds Redis for a few ms at most. */
 const ADMIT_BATCH = 100;
 
-/** The lowest Redis (or Valkey) major version: the scripts use the `#!lua` shebang. */
+/** The lowest Redis (or Valkey) major version: the scripts are a function library (Redis 7). */
 const MIN_REDIS_MAJOR = 7;
 
 export class RedisStore implements JobStore {
