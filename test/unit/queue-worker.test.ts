@@ -82,6 +82,21 @@ describe('in-process worker runtime', () => {
     expect(aborted).toBe('cancelled');
   });
 
+  it("gives a signal first read after the attempt ended already aborted, with the attempt's reason", async () => {
+    // The signal is made when first read: a late reader must see what an early one saw.
+    const contexts: HandlerContext[] = [];
+    workers.register('q', (_job, ctx: HandlerContext) => {
+      contexts.push(ctx);
+      return 'done';
+    });
+    workers.start();
+    const id = await submit('q');
+    await waitFor(async () => (await status(id)) === 'completed');
+    await waitFor(() => contexts.length === 1 && workers.list()[0]!.running === 0);
+    expect(contexts[0]!.signal.aborted).toBe(true);
+    expect(contexts[0]!.signal.reason).toBe('shutdown');
+  });
+
   it('fails an attempt on timeout even when the handler ignores its signal', async () => {
     workers.register('q', () => new Promise(() => {}));
     workers.start();

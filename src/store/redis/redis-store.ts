@@ -1,10 +1,11 @@
 /**
  * The Redis backend: every state change is one Lua script (src/store/redis/lua/, built
  * into one function library that is loaded with FUNCTION LOAD and called with FCALL),
- * so it is atomic across any number of servers. Time inside scripts is Redis' own `TIME`, so leases are judged by
- * one clock for all hosts. Keys are laid out by Redis Cluster slot (see redis-keys.ts):
- * a queue's keys share one hash tag, so every script stays inside one slot and the store
- * runs on a single Redis, on Redis Cluster and on Valkey alike.
+ * so it is atomic across any number of servers. Time inside scripts is Redis' own
+ * `TIME`, so leases are judged by one clock for all hosts. Keys are laid out by Redis
+ * Cluster slot (see redis-keys.ts): a queue's keys share one hash tag, so every script
+ * stays inside one slot and the store runs on a single Redis, on Redis Cluster and on
+ * Valkey alike.
  *
  * Outages: the client does not queue commands while disconnected
  * (`enableOfflineQueue: false`), so a call fails at once with a connection error that

@@ -14,7 +14,7 @@
 local P, CLOCK, AGING
 -- Read once per call: a call is atomic, so its time is one instant (TIME costs ~1 µs).
 local clockCache = nil
--- Owner rows read or written in this call, by owner key: {project, row} (see ownerRow).
+-- Owner rows read in this call, by owner key: one project's row each (see ownerRow).
 local ownerRows = {}
 -- Writes held back in this call when the caller asked for it (complete_and_claim.lua):
 -- queue running-count changes by queue, which the claim that follows writes with its
@@ -268,8 +268,9 @@ local function parkIfAtLimit(queue, owner, project, own)
   end
 end
 
-local function decrFloor(key, field)
-  local v = redis.call('HINCRBY', key, field, '-1')
+-- Adds `delta` to a counter that must not go below zero.
+local function addFloor(key, field, delta)
+  local v = redis.call('HINCRBY', key, field, I(delta))
   if v < 0 then redis.call('HSET', key, field, '0') end
 end
 
@@ -285,7 +286,7 @@ local function releaseLease(job)
   if heldRunning then
     heldRunning[queue] = (heldRunning[queue] or 0) - 1
   else
-    decrFloor(queueKey(queue), 'running')
+    addFloor(queueKey(queue), 'running', -1)
   end
   own.running, own.prun = math.max(own.running - 1, 0), math.max(own.prun - 1, 0)
   saveOwnerRow(queue, owner, project, own)
@@ -297,10 +298,7 @@ local function flushHeld()
   for key, own in pairs(ownerRows) do
     if own.dirty then writeOwnerRow(key, own) end
   end
-  for queue, delta in pairs(heldRunning or {}) do
-    local v = redis.call('HINCRBY', queueKey(queue), 'running', I(delta))
-    if v < 0 then redis.call('HSET', queueKey(queue), 'running', '0') end
-  end
+  for queue, delta in pairs(heldRunning or {}) do addFloor(queueKey(queue), 'running', delta) end
   heldRunning = nil
 end
 
