@@ -36,7 +36,7 @@ local function reserveQuota(T, r)
     local runDay = math.max(today, math.floor((runAt - cal.resetOffsetMs) / DAY))
     charged = nil
     for day = runDay, runDay + 366 do
-      if num(redis.call('HGET', T .. ':usage:' .. day, 'jobs'), 0) < daily then
+      if num(redis.call('HGET', T .. ':usage:' .. I(day), 'jobs'), 0) < daily then
         charged = day
         break
       end
@@ -47,7 +47,7 @@ local function reserveQuota(T, r)
       runAt = charged * DAY + cal.resetOffsetMs + cal.jitterMs
     end
   end
-  local uk = T .. ':usage:' .. charged
+  local uk = T .. ':usage:' .. I(charged)
   if redis.call('HINCRBY', uk, 'jobs', '1') == 1 then
     -- Kept until two days after the day it counts, so quota never resets early.
     redis.call('PEXPIRE', uk, I(math.max(1, (charged + 3) * DAY + cal.resetOffsetMs - t)))
@@ -66,13 +66,13 @@ end
 -- {today, jobs, iterations}.
 local function usageToday(T, resetOffsetMs)
   local today = math.floor((now() - resetOffsetMs) / DAY)
-  local used = redis.call('HMGET', T .. ':usage:' .. today, 'jobs', 'iterations')
+  local used = redis.call('HMGET', T .. ':usage:' .. I(today), 'jobs', 'iterations')
   return { today, num(used[1], 0), num(used[2], 0) }
 end
 
 -- Gives back what reserveQuota charged for job `jobId` (its queue refused it).
 local function unreserveQuota(T, jobId, day, iteration, idemKey)
-  local uk = T .. ':usage:' .. day
+  local uk = T .. ':usage:' .. I(day)
   if redis.call('EXISTS', uk) == 1 then
     if redis.call('HINCRBY', uk, 'jobs', -1) < 0 then redis.call('HSET', uk, 'jobs', 0) end
     if iteration == 1 and redis.call('HINCRBY', uk, 'iterations', -1) < 0 then redis.call('HSET', uk, 'iterations', 0) end
