@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { assertBinary, freePort } from './redis-server.js';
+import { assertBinary, freePort, serverArgs } from './redis-server.js';
 
 export const CLUSTER_SLOTS = 16_384;
 
@@ -58,33 +58,10 @@ function tail(node: Node): string {
 
 function startNode(port: number, busPort: number): Node {
   const dir = mkdtempSync(join(tmpdir(), 'jobgate-redis-cluster-'));
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--maxmemory-policy',
-      'noeviction',
-      '--cluster-enabled',
-      'yes',
-      '--cluster-config-file',
-      join(dir, 'nodes.conf'),
-      '--cluster-announce-ip',
-      '127.0.0.1',
-      // The bus port would be port + 10000, which nobody checked is free.
-      '--cluster-port',
-      String(busPort),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  // The bus port would be port + 10000, which nobody checked is free.
+  const child = spawn('redis-server', serverArgs({ port, dir, cluster: { busPort } }), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   const keep = (chunk: Buffer) => {
     output.push(chunk.toString());

@@ -44,22 +44,17 @@ export function assertBinary(): void {
 }
 
 /**
- * `cluster: true` starts a one-node Redis Cluster that owns all 16,384 slots. One node is
- * enough to prove the key layout: the scripts are Redis functions, and in cluster mode
- * Redis refuses any key a function touches outside the slot of its declared keys.
+ * A test server's command line: loopback, no RDB snapshots, noeviction, its own dir;
+ * AOF (fsync always) when asked; cluster mode when asked, with its bus port when given
+ * (otherwise port + 10000).
  */
-export async function startRedis(
-  options: {
-    appendonly?: boolean;
-    cluster?: boolean;
-    /** Runs the server under a command, e.g. valgrind (bench/redis-cost.ts). */
-    wrapper?: string[];
-  } = {},
-): Promise<TestRedis> {
-  assertBinary();
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'jobgate-redis-'));
-  let child: ChildProcess | null = null;
+export function serverArgs(options: {
+  port: number;
+  dir: string;
+  appendonly?: boolean;
+  cluster?: { busPort?: number };
+}): string[] {
+  const { port, dir } = options;
   const args = [
     '--port',
     String(port),
@@ -76,7 +71,7 @@ export async function startRedis(
     '--maxmemory-policy',
     'noeviction',
   ];
-  if (options.cluster)
+  if (options.cluster) {
     args.push(
       '--cluster-enabled',
       'yes',
@@ -85,6 +80,34 @@ export async function startRedis(
       '--cluster-announce-ip',
       '127.0.0.1',
     );
+    if (options.cluster.busPort !== undefined) args.push('--cluster-port', String(options.cluster.busPort));
+  }
+  return args;
+}
+
+/**
+ * `cluster: true` starts a one-node Redis Cluster that owns all 16,384 slots. One node is
+ * enough to prove the key layout: the scripts are Redis functions, and in cluster mode
+ * Redis refuses any key a function touches outside the slot of its declared keys.
+ */
+export async function startRedis(
+  options: {
+    appendonly?: boolean;
+    cluster?: boolean;
+    /** Runs the server under a command, e.g. valgrind (bench/redis-cost.ts). */
+    wrapper?: string[];
+  } = {},
+): Promise<TestRedis> {
+  assertBinary();
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'jobgate-redis-'));
+  let child: ChildProcess | null = null;
+  const args = serverArgs({
+    port,
+    dir,
+    appendonly: options.appendonly,
+    cluster: options.cluster ? {} : undefined,
+  });
   const redis: TestRedis = {
     port,
     url: options.cluster ? `redis+cluster://127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
