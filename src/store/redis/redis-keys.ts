@@ -61,11 +61,12 @@ export function redisKeys(prefix = 'jg'): RedisKeys {
   const global = `${prefix}:{g}`;
   const shard = (s: string) => `${prefix}:{q:${s}}`;
   const queueBase = (queue: string) => shard(queueShard(queue));
+  const tenant = (owner: string) => `${prefix}:{t:${owner}}`;
   return {
     global,
     shard,
     queueBase,
-    tenant: (owner) => `${prefix}:{t:${owner}}`,
+    tenant,
     bucket: (key) => `${prefix}:{r:${key}}`,
     queues: `${global}:queues`,
     apiKeys: `${global}:keys`,
@@ -78,6 +79,6 @@ export function redisKeys(prefix = 'jg'): RedisKeys {
     statusSet: (queue, status) => `${queueBase(queue)}:qs:${queue}|${status}`,
     queue: (queue) => `${queueBase(queue)}:q:${queue}`,
     finished: (queue) => `${queueBase(queue)}:fin:${queue}`,
-    usage: (owner, day) => `${prefix}:{t:${owner}}:usage:${day}`,
+    usage: (owner, day) => `${tenant(owner)}:usage:${day}`,
   };
 }

@@ -226,13 +226,11 @@ export class RedisStore implements JobStore {
     this.knownQueues.add(queue);
   }
 
-  /** The registered queues grouped by shard: one script call per shard sweeps them all. */
-  private async shards(): Promise<Map<string, string[]>> {
+  /** The registered queues (or just `only`) grouped by shard: one script call per shard visits them all. */
+  private async shards(only?: string): Promise<Map<string, string[]>> {
     const byShard = new Map<string, string[]>();
-    for (const queue of await this.queues()) {
-      const base = this.keys.queueBase(queue);
-      byShard.set(base, [...(byShard.get(base) ?? []), queue]);
-    }
+    for (const queue of only === undefined ? await this.queues() : [only])
+      addTo(byShard, this.keys.queueBase(queue), queue);
     return byShard;
   }
 
@@ -479,7 +477,7 @@ export class RedisStore implements JobStore {
     for (const lease of leases) {
       const shard = shardOfJobId(lease.id);
       if (shard === null) result.lost.push(lease.id);
-      else byShard.set(shard, [...(byShard.get(shard) ?? []), lease]);
+      else addTo(byShard, shard, lease);
     }
     const replies = await Promise.all(
       [...byShard].map(
@@ -644,9 +642,7 @@ export class RedisStore implements JobStore {
   /** Newest first across shards: each shard lists its best limit + 1, merged by (ord, id). */
   async list(filter: ListFilter): Promise<JobPage> {
     const cursor = filter.cursor ? decodeCursor(filter.cursor) : null;
-    const byShard = filter.queue
-      ? new Map([[this.keys.queueBase(filter.queue), [filter.queue]]])
-      : await this.shards();
+    const byShard = await this.shards(filter.queue || undefined);
     const { cursor: _raw, queue: _queue, ...rest } = filter;
     const replies = await Promise.all(
       [...byShard].map(
@@ -676,8 +672,7 @@ export class RedisStore implements JobStore {
   /** One script call per shard: a submit's place in line reads its queue's counts in one command. */
   async counts(queue?: string): Promise<StatusCounts> {
     const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as StatusCounts;
-    const byShard =
-      queue === undefined ? await this.shards() : new Map([[this.keys.queueBase(queue), [queue]]]);
+    const byShard = await this.shards(queue);
     const replies = await Promise.all(
       [...byShard].map(
         ([base, queues]) =>
@@ -845,6 +840,13 @@ export class RedisStore implements JobStore {
     this.subscriber = null;
     this.redis.disconnect();
   }
+}
+
+/** Appends `value` to the list under `key`. */
+function addTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 /** reserve_admit.lua's view: {position or -1, running, today, jobs used, iterations used}. */
