@@ -61,6 +61,16 @@ export interface RedisStoreOptions {
 
 type Client = Redis | Cluster;
 type Reply = unknown[];
+type AdmitOutcome = AdmitResult | { kind: 'error'; error: Error };
+
+function failed(error: unknown): AdmitOutcome {
+  return { kind: 'error', error: error instanceof Error ? error : new Error(String(error)) };
+}
+
+/** Admissions with equal terms may share a script call: one queue, one owner, the same limits and reset time. */
+function admitTerms({ job, limits: l, calendar }: AdmitRequest): string {
+  return `${job.queue}\n${job.owner}\n${l.priorityBoost}|${l.maxConcurrentPerUser}|${l.maxConcurrentPerProject}|${l.dailyJobs}|${l.iterationDepth}|${calendar.resetOffsetMs}`;
+}
 
 const failureCodes: Record<string, StoreFailureCode> = {
   not_found: 'not_found',
@@ -73,6 +83,8 @@ const failureCodes: Record<string, StoreFailureCode> = {
 
 /** Jobs per admission script on one Redis: a batch of 100 holds Redis for a few ms at most. */
 const ADMIT_BATCH = 100;
+/** Jobs per call when submits made in one tick are sent together (see admit): a few calls, so Redis and this process overlap. */
+const HELD_BATCH = 16;
 
 /** The lowest Redis (or Valkey) major version: the scripts are a function library (Redis 7). */
 const MIN_REDIS_MAJOR = 7;
@@ -91,6 +103,12 @@ export class RedisStore implements JobStore {
   private readonly knownQueues = new Set<string>();
   /** The library load in progress, if any (see loadLibrary). */
   private loading: Promise<void> | null = null;
+  /** Admission calls awaiting their reply (see admit). */
+  private admitsInFlight = 0;
+  /** Admissions held for the end of this tick, to go out as one call. */
+  private heldCount = 0;
+  private heldAdmits: Array<{ requests: AdmitRequest[]; resolve: (results: AdmitOutcome[]) => void }> | null =
+    null;
 
   constructor(options: RedisStoreOptions) {
     const redisOptions: RedisOptions = {
@@ -236,14 +254,58 @@ export class RedisStore implements JobStore {
 
   // ---- admission ------------------------------------------------------------------
 
-  async admit(requests: AdmitRequest[]): Promise<Array<AdmitResult | { kind: 'error'; error: Error }>> {
-    const results: Array<AdmitResult | { kind: 'error'; error: Error }> = new Array(requests.length);
-    const caught = (error: unknown) => ({
-      kind: 'error' as const,
-      error: error instanceof Error ? error : new Error(String(error)),
+  /**
+   * Admits now when no admission is on the wire (an idle system: the fastest answer).
+   * Under load, the submits of one tick go out together at its end: a script call has a
+   * fixed cost (its arguments, its setup, the counters it reads once), which concurrent
+   * single submits would otherwise each pay. Each job is still admitted on its own,
+   * atomically; only the call is shared. Measured in docs/BENCHMARKS.md.
+   */
+  admit(requests: AdmitRequest[]): Promise<AdmitOutcome[]> {
+    if (this.admitsInFlight === 0 || this.redis instanceof Cluster) return this.admitNow(requests);
+    return new Promise((resolve) => {
+      if (!this.heldAdmits) {
+        this.heldAdmits = [];
+        this.heldCount = 0;
+        // After every promise continuation of this tick: the submits they make join in.
+        process.nextTick(() => this.releaseHeldAdmits());
+      }
+      this.heldAdmits.push({ requests, resolve });
+      this.heldCount += requests.length;
+      // A full call goes out at once, so Redis works on it while this process makes the next.
+      if (this.heldCount >= HELD_BATCH) this.releaseHeldAdmits();
     });
-    // Request indexes per script call: on one Redis one call per (queue, owner), at most
-    // ADMIT_BATCH jobs (few calls, short ones); on a cluster each job takes its own steps.
+  }
+
+  private releaseHeldAdmits(): void {
+    if (!this.heldAdmits) return;
+    const held = this.heldAdmits;
+    this.heldAdmits = null;
+    const requests = held.flatMap((entry) => entry.requests);
+    void this.admitNow(requests, HELD_BATCH)
+      .catch((error: unknown) => requests.map(() => failed(error)))
+      .then((results) => {
+        let at = 0;
+        for (const entry of held) {
+          entry.resolve(results.slice(at, at + entry.requests.length));
+          at += entry.requests.length;
+        }
+      });
+  }
+
+  private async admitNow(requests: AdmitRequest[], batchSize = ADMIT_BATCH): Promise<AdmitOutcome[]> {
+    this.admitsInFlight++;
+    try {
+      return await this.admitCalls(requests, batchSize);
+    } finally {
+      this.admitsInFlight--;
+    }
+  }
+
+  private async admitCalls(requests: AdmitRequest[], batchSize: number): Promise<AdmitOutcome[]> {
+    const results: AdmitOutcome[] = new Array(requests.length);
+    // Request indexes per script call: on one Redis one call per (queue, owner, terms), at
+    // most batchSize jobs (few calls, short ones); on a cluster each job takes its own steps.
     const calls: number[][] = [];
     const open = new Map<string, number[]>();
     requests.forEach((request, index) => {
@@ -253,16 +315,9 @@ export class RedisStore implements JobStore {
         results[index] = { kind: 'error', error: new JobgateError('JOBGATE_ERR_INTERNAL', message) };
         return;
       }
-      const key = `${job.queue}\n${job.owner}`;
+      const key = admitTerms(request);
       let batch = open.get(key);
-      // A batch shares one limits object (one principal per engine call) and reset time.
-      const first = batch && requests[batch[0]!]!;
-      const fits =
-        first &&
-        batch!.length < ADMIT_BATCH &&
-        first.limits === request.limits &&
-        first.calendar.resetOffsetMs === request.calendar.resetOffsetMs;
-      if (this.redis instanceof Cluster || !batch || !fits) {
+      if (this.redis instanceof Cluster || !batch || batch.length >= batchSize) {
         batch = [];
         calls.push(batch);
         open.set(key, batch);
@@ -276,7 +331,7 @@ export class RedisStore implements JobStore {
         const replies = await (this.redis instanceof Cluster
           ? this.admitAcrossSlots(items[0]!).then((one) => [one])
           : this.admitInOneScript(items)
-        ).catch((error: unknown) => items.map(() => caught(error)));
+        ).catch((error: unknown) => items.map(() => failed(error)));
         indexes.forEach((index, k) => {
           results[index] = replies[k]!;
         });
@@ -305,9 +360,19 @@ export class RedisStore implements JobStore {
   ): Promise<Array<AdmitResult | { kind: 'error'; error: Error }>> {
     const { job, limits, calendar } = requests[0]!;
     const payloads = requests.map((request) => JSON.stringify(request.job.payload ?? null));
-    const shared = JSON.stringify({ queue: job.queue, owner: job.owner, limits, calendar });
     const opt = (value: string | number | null | undefined) =>
       value === null || value === undefined ? '' : value;
+    // What the batch shares, flat, in reserve_admit.lua's order.
+    const shared = [
+      job.queue,
+      job.owner,
+      limits.priorityBoost,
+      opt(limits.maxConcurrentPerUser),
+      opt(limits.maxConcurrentPerProject),
+      opt(limits.dailyJobs),
+      opt(limits.iterationDepth),
+      calendar.resetOffsetMs,
+    ];
     // Flat arguments, 15 per job, in reserve_admit.lua's order.
     const args = requests.flatMap(({ job: j, idempotency: idem, calendar: c }, k) => [
       j.id,
@@ -331,7 +396,7 @@ export class RedisStore implements JobStore {
       this.run(
         'reserveAdmit',
         [this.keys.queueBase(job.queue), this.keys.tenant(job.owner)],
-        shared,
+        ...shared,
         ...args,
       ) as Promise<Reply[]>,
     ]);

@@ -7,7 +7,9 @@
 --@include admission
 --@include position
 local r = cjson.decode(ARGV[2])
+startAdmissions()
 local reply = admitJob(r)
+endAdmissions()
 if r.view and reply[1] ~= 'error' then
   reply[4] = placeAndRunning(r.job.id, r.job.queue)
 end

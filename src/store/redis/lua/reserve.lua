@@ -5,7 +5,9 @@
 ]]
 --@include admission
 local r = cjson.decode(ARGV[2])
+startAdmissions()
 local reply = reserveQuota(P, r)
+endAdmissions()
 if r.view and reply[1] ~= 'error' then
   reply[#reply + 1] = usageToday(P, r.calendar.resetOffsetMs)
 end

@@ -3,38 +3,44 @@
   where a script may touch the tenant's slot and the queue's shard together; several jobs
   of one queue and owner per call (a batch submit pays the script's fixed cost once).
   KEYS[1] the queue's shard, KEYS[2] the tenant's base.
-  ARGV[2]: JSON {queue, owner, limits, calendar: {resetOffsetMs}}, shared by the batch.
-  Then 15 arguments per job ('' = none), flat so no per-job JSON is decoded: id, type,
-  priority, maxAttempts, timeoutMs, runAt, delayMs, projectId, parentId, payload JSON,
-  idempotency key, fingerprint, ttlMs, quota jitterMs, view 0|1. Returns admitJob's
-  reply per job; with view 1 a created or repeated job's reply ends with what the
-  caller shows next: {position or -1, running in the queue, today, jobs, iterations}.
+  Shared by the batch, flat ('' = none): ARGV[2] queue, ARGV[3] owner, ARGV[4] priority
+  boost, ARGV[5] maxConcurrentPerUser, ARGV[6] maxConcurrentPerProject, ARGV[7] dailyJobs,
+  ARGV[8] iterationDepth, ARGV[9] the quota day's reset offset in ms.
+  Then 15 arguments per job, flat so no JSON is decoded: id, type, priority, maxAttempts,
+  timeoutMs, runAt, delayMs, projectId, parentId, payload JSON, idempotency key,
+  fingerprint, ttlMs, quota jitterMs, view 0|1. Returns admitJob's reply per job; with
+  view 1 a created or repeated job's reply ends with what the caller shows next:
+  {position or -1, running in the queue, today, jobs, iterations}.
 ]]
 --@include admission
 --@include position
 local T = KEYS[2]
-local shared = cjson.decode(ARGV[2])
-local PER_JOB = 15
+local queue, owner = ARGV[2], ARGV[3]
+local function opt(a) if a == '' then return nil end return a end
+local limits = {
+  priorityBoost = tonumber(ARGV[4]), maxConcurrentPerUser = tonumber(opt(ARGV[5])),
+  maxConcurrentPerProject = tonumber(opt(ARGV[6])), dailyJobs = tonumber(opt(ARGV[7])),
+  iterationDepth = tonumber(opt(ARGV[8])),
+}
+local resetOffsetMs = tonumber(ARGV[9])
+local FIRST, PER_JOB = 10, 15
 local out = {}
-for a = 3, #ARGV, PER_JOB do
-  local function opt(k)
-    local v = ARGV[a + k]
-    if v == '' then return nil end
-    return v
-  end
+startAdmissions()
+for a = FIRST, #ARGV, PER_JOB do
   local idem = nil
-  if opt(10) then idem = { key = ARGV[a + 10], fingerprint = ARGV[a + 11], ttlMs = tonumber(ARGV[a + 12]) } end
+  if ARGV[a + 10] ~= '' then idem = { key = ARGV[a + 10], fingerprint = ARGV[a + 11], ttlMs = tonumber(ARGV[a + 12]) } end
   local job = {
-    id = ARGV[a], queue = shared.queue, owner = shared.owner, type = ARGV[a + 1], priority = tonumber(ARGV[a + 2]),
-    maxAttempts = tonumber(ARGV[a + 3]), timeoutMs = tonumber(opt(4)), runAt = tonumber(opt(5)),
-    delayMs = tonumber(opt(6)), projectId = opt(7), parentId = opt(8), payloadJson = ARGV[a + 9],
+    id = ARGV[a], queue = queue, owner = owner, type = ARGV[a + 1], priority = tonumber(ARGV[a + 2]),
+    priorityS = ARGV[a + 2], maxAttemptsS = ARGV[a + 3], timeoutMs = tonumber(opt(ARGV[a + 4])),
+    runAt = tonumber(opt(ARGV[a + 5])), delayMs = tonumber(opt(ARGV[a + 6])), projectId = opt(ARGV[a + 7]),
+    parentId = opt(ARGV[a + 8]), payloadJson = ARGV[a + 9],
   }
   local iteration = 0
   if job.parentId then iteration = 1 end
   local res = reserveQuota(T, {
-    jobId = job.id, runAt = job.runAt, delayMs = job.delayMs, dailyJobs = shared.limits.dailyJobs,
+    jobId = job.id, runAt = job.runAt, delayMs = job.delayMs, dailyJobs = limits.dailyJobs,
     iteration = iteration, idempotency = idem,
-    calendar = { resetOffsetMs = shared.calendar.resetOffsetMs, jitterMs = tonumber(ARGV[a + 13]) },
+    calendar = { resetOffsetMs = resetOffsetMs, jitterMs = tonumber(ARGV[a + 13]) },
   })
   if res[1] == 'error' then
     out[#out + 1] = res
@@ -43,17 +49,18 @@ for a = 3, #ARGV, PER_JOB do
     if seen then job.id = res[2] end
     local off = seen and 1 or 0
     local reply = admitJob({
-      job = job, limits = shared.limits, runAt = res[2 + off], deferred = res[3 + off], fresh = not seen,
+      job = job, limits = limits, runAt = res[2 + off], deferred = res[3 + off], fresh = not seen,
     })
     if reply[1] == 'error' and not seen then unreserveQuota(T, job.id, res[4], iteration, idem and idem.key or '') end
     if reply[1] == 'created' then reply[2] = res[3 + off] end
     if ARGV[a + 14] == '1' and reply[1] ~= 'error' then
       -- Read here, in the same step, instead of three more calls after the submit.
       local view = placeAndRunning(job.id, job.queue)
-      for _, v in ipairs(usageToday(T, shared.calendar.resetOffsetMs)) do view[#view + 1] = v end
+      for _, v in ipairs(usageToday(T, resetOffsetMs)) do view[#view + 1] = v end
       reply[4] = view
     end
     out[#out + 1] = reply
   end
 end
+endAdmissions()
 return out

@@ -8,6 +8,45 @@
 local DAY = 86400000
 local function nn(v) if v == cjson.null then return nil end return v end
 
+--[[ What one admission call learns once for all its jobs (a batch is of one queue and
+     owner): the shard's sequence and creation-order counters (written back once, by
+     endAdmissions), usage counts by day, the group heads filed, each queue's max_queued,
+     whether the owner's limits were written. Every script that admits calls
+     startAdmissions first and endAdmissions last. ]]
+local adm = nil
+local function startAdmissions()
+  adm = { usage = {}, limitsSet = {}, heads = {}, maxQueued = {} }
+end
+
+-- The next job's {seq, ord}: ord is the creation order comparable across shards (lists
+-- merge by it): microseconds, strictly increasing within the shard (a call's clock is one
+-- instant; the jobs of a batch still differ).
+local function nextSeqOrd()
+  if not adm.seq then
+    local v = redis.call('MGET', P .. ':seq', P .. ':ord')
+    adm.seq, adm.ord = num(v[1], 0), num(v[2], 0)
+  end
+  adm.seq = adm.seq + 1
+  adm.ord = math.max(clockUs(), adm.ord + 1)
+  adm.dirty = true
+  return adm.seq, adm.ord
+end
+
+local function endAdmissions()
+  if adm and adm.dirty then redis.call('MSET', P .. ':seq', I(adm.seq), P .. ':ord', I(adm.ord)) end
+  adm = nil
+end
+
+-- Jobs counted against the owner's quota on `day` (kept for the call: a batch reads it once).
+local function usedOn(T, day)
+  local used = adm.usage[day]
+  if not used then
+    used = num(redis.call('HGET', T .. ':usage:' .. I(day), 'jobs'), 0)
+    adm.usage[day] = used
+  end
+  return used
+end
+
 --[[ r: {jobId, queue, runAt?, delayMs?, dailyJobs?, iteration 0|1, calendar, idempotency?}
      Returns {'ok', runAt, deferred 0|1, chargedDay}
            | {'seen', jobId, runAt, deferred, chargedDay} (same key and body: no new charge)
@@ -36,7 +75,7 @@ local function reserveQuota(T, r)
     local runDay = math.max(today, math.floor((runAt - cal.resetOffsetMs) / DAY))
     charged = nil
     for day = runDay, runDay + 366 do
-      if num(redis.call('HGET', T .. ':usage:' .. I(day), 'jobs'), 0) < daily then
+      if usedOn(T, day) < daily then
         charged = day
         break
       end
@@ -48,7 +87,9 @@ local function reserveQuota(T, r)
     end
   end
   local uk = T .. ':usage:' .. I(charged)
-  if redis.call('HINCRBY', uk, 'jobs', '1') == 1 then
+  local used = redis.call('HINCRBY', uk, 'jobs', '1')
+  adm.usage[charged] = used
+  if used == 1 then
     -- Kept until two days after the day it counts, so quota never resets early.
     redis.call('PEXPIRE', uk, I(math.max(1, (charged + 3) * DAY + cal.resetOffsetMs - t)))
   end
@@ -73,6 +114,7 @@ end
 -- Gives back what reserveQuota charged for job `jobId` (its queue refused it).
 local function unreserveQuota(T, jobId, day, iteration, idemKey)
   local uk = T .. ':usage:' .. I(day)
+  if adm then adm.usage[day] = nil end
   if redis.call('EXISTS', uk) == 1 then
     if redis.call('HINCRBY', uk, 'jobs', -1) < 0 then redis.call('HSET', uk, 'jobs', 0) end
     if iteration == 1 and redis.call('HINCRBY', uk, 'iterations', -1) < 0 then redis.call('HSET', uk, 'iterations', 0) end
@@ -96,8 +138,11 @@ local function admitJob(r)
   -- An idempotent retry whose first attempt got this far already.
   if not r.fresh and redis.call('EXISTS', jobKey(j.id)) == 1 then return { 'duplicate', 0, jobReply(j.id) } end
 
-  local qk = queueKey(j.queue)
-  local maxQueued = redis.call('HGET', qk, 'max_queued')
+  local maxQueued = adm.maxQueued[j.queue]
+  if maxQueued == nil then
+    maxQueued = redis.call('HGET', queueKey(j.queue), 'max_queued')
+    adm.maxQueued[j.queue] = maxQueued
+  end
   if maxQueued then
     local waiting = redis.call('ZCARD', statusKey(j.queue, 'queued')) + redis.call('ZCARD', statusKey(j.queue, 'scheduled'))
       + redis.call('ZCARD', statusKey(j.queue, 'awaiting_confirmation'))
@@ -120,43 +165,53 @@ local function admitJob(r)
     end
   end
 
-  redis.call('HSET', ownerKey(j.queue, j.owner), 'max_running', I(nn(L.maxConcurrentPerUser) or -1),
-    'max_per_project', I(nn(L.maxConcurrentPerProject) or -1))
-  ownerRows[ownerKey(j.queue, j.owner)] = nil
+  local ok = ownerKey(j.queue, j.owner)
+  if not adm.limitsSet[ok] then
+    redis.call('HSET', ok, 'max_running', I(nn(L.maxConcurrentPerUser) or -1),
+      'max_per_project', I(nn(L.maxConcurrentPerProject) or -1))
+    ownerRows[ok] = nil
+    adm.limitsSet[ok] = true
+  end
 
   local status = 'queued'
   if needsConfirmation then status = 'awaiting_confirmation' elseif runAt > t then status = 'scheduled' end
-  local seq = redis.call('INCR', P .. ':seq')
-  -- Creation order comparable across shards (lists merge by it): microseconds, kept strictly
-  -- increasing within the shard (a script's clock is one instant; jobs of one batch differ).
-  local ord = math.max(clockUs(), num(redis.call('GET', P .. ':ord'), 0) + 1)
-  redis.call('SET', P .. ':ord', I(ord))
+  local seq, ord = nextSeqOrd()
+  local ordS = I(ord)
   local project = nn(j.projectId) or ''
   local eff = j.priority - L.priorityBoost
+  local tS = I(t)
+  local runAtS = tS
+  if runAt ~= t then runAtS = I(runAt) end
+  -- The fields the scripts look up most come first: a small hash is a list searched from
+  -- the front. Zero-valued counters and flags (attempts, progress, depth, grants, cancel)
+  -- stay absent: every read defaults them. The payload, read only whole, goes last.
   local fields = {
-    'seq', seq, 'ord', ord, 'id', j.id, 'queue', j.queue, 'type', j.type, 'priority', j.priority,
-    'eff', eff, 'payload', j.payloadJson, 'max_attempts', j.maxAttempts,
-    'owner', j.owner, 'project', project, 'created_at', t, 'run_at', runAt,
+    'status', status, 'ord', ordS, 'queue', j.queue, 'owner', j.owner, 'project', project, 'seq', I(seq),
+    'eff', I(eff), 'id', j.id, 'type', j.type, 'priority', j.priorityS or I(j.priority),
+    'max_attempts', j.maxAttemptsS or I(j.maxAttempts), 'created_at', tS, 'run_at', runAtS,
   }
-  -- Zero-valued counters and flags (attempts, progress, depth, grants, cancel) stay absent:
-  -- every read defaults them, and a smaller hash is cheaper to read in every script.
-  if depth > 0 then table.insert(fields, 'depth'); table.insert(fields, depth) end
-  if nn(j.timeoutMs) then table.insert(fields, 'timeout_ms'); table.insert(fields, j.timeoutMs) end
+  if depth > 0 then table.insert(fields, 'depth'); table.insert(fields, I(depth)) end
+  if nn(j.timeoutMs) then table.insert(fields, 'timeout_ms'); table.insert(fields, I(j.timeoutMs)) end
   if parentId then table.insert(fields, 'parent_id'); table.insert(fields, parentId) end
   if rootId then table.insert(fields, 'root_id'); table.insert(fields, rootId) end
-  if allowance then table.insert(fields, 'allowance'); table.insert(fields, allowance) end
-  for k = 2, #fields, 2 do
-    if type(fields[k]) == 'number' then fields[k] = I(fields[k]) end
-  end
+  if allowance then table.insert(fields, 'allowance'); table.insert(fields, I(allowance)) end
+  table.insert(fields, 'payload'); table.insert(fields, j.payloadJson)
   redis.call('HSET', jobKey(j.id), unpack(fields))
-  redis.call('ZADD', ownerJobsKey(j.queue, j.owner), I(ord), j.id)
-  local job = { id = j.id, queue = j.queue, owner = j.owner, project = project, seq = seq, ord = ord, eff = eff }
-  setStatus(job, status, runAt)
+  redis.call('ZADD', ownerJobsKey(j.queue, j.owner), ordS, j.id)
+  local job = { id = j.id, queue = j.queue, owner = j.owner, project = project, seq = seq, ord = ordS, eff = eff }
+  fileStatus(job, status, runAt)
   if status == 'queued' then
-    -- A job behind an existing head changes nothing in the ready set.
-    local head = redis.call('ZRANGE', groupKey(j.queue, j.owner, project), '0', '0')[1]
-    if head == j.id or redis.call('EXISTS', groupMetaKey(j.queue, j.owner, project)) == 0 then
-      refileGroup(j.queue, j.owner, project)
+    -- A job behind the group's head changes nothing in the ready set; the head a batch
+    -- filed is remembered, so its later jobs skip the look.
+    local gk = groupKey(j.queue, j.owner, project)
+    local score = (eff + 20) * SCORE_BASE + seq
+    local known = adm.heads[gk]
+    if not known or score < known then
+      local head = redis.call('ZRANGE', gk, '0', '0', 'WITHSCORES')
+      if head[1] == j.id or redis.call('EXISTS', groupMetaKey(j.queue, j.owner, project)) == 0 then
+        refileGroup(j.queue, j.owner, project, nil)
+      end
+      adm.heads[gk] = tonumber(head[2])
     end
   end
   -- The caller built the rest of the job; only what this script decided goes back.

@@ -94,15 +94,10 @@ local TERMINAL = { completed = true, failed = true, cancelled = true }
      negated, so a new lease (the latest) goes to the front of a set of up to 128 jobs
      (a listpack, scanned from the front) instead of behind every other. `score` is the
      expiry for running, the due time for scheduled, the finish time for the end states. ]]
-local function setStatus(job, to, score, extra)
-  local from = job.status
+-- Files job `id` under status `to` in the indexes (setStatus's second half; a new job
+-- is filed straight away, its status written with its other fields).
+local function fileStatus(job, to, score)
   local id, queue = job.id, job.queue
-  if from then
-    redis.call('ZREM', statusKey(queue, from), id)
-    if from == 'queued' then redis.call('ZREM', groupKey(queue, job.owner, job.project), id) end
-    if from == 'scheduled' then redis.call('ZREM', P .. ':sched', id) end
-    if TERMINAL[from] then redis.call('ZREM', finishedKey(queue), id) end
-  end
   if to == 'running' then
     redis.call('ZADD', statusKey(queue, to), I(-score), id)
   else
@@ -117,6 +112,18 @@ local function setStatus(job, to, score, extra)
   elseif TERMINAL[to] then
     redis.call('ZADD', finishedKey(queue), I(score), id)
   end
+end
+
+local function setStatus(job, to, score, extra)
+  local from = job.status
+  local id, queue = job.id, job.queue
+  if from then
+    redis.call('ZREM', statusKey(queue, from), id)
+    if from == 'queued' then redis.call('ZREM', groupKey(queue, job.owner, job.project), id) end
+    if from == 'scheduled' then redis.call('ZREM', P .. ':sched', id) end
+    if TERMINAL[from] then redis.call('ZREM', finishedKey(queue), id) end
+  end
+  fileStatus(job, to, score)
   if extra then
     for k = 2, #extra, 2 do
       if type(extra[k]) == 'number' then extra[k] = I(extra[k]) end
