@@ -153,10 +153,14 @@ export async function run(): Promise<void> {
     return Number(totals[1]);
   };
   const results: Array<{ name: string; jobgate: number; bullmq: number }> = [];
+  // BENCH_ROWS=<text>: only the rows whose name contains it; BENCH_JOBGATE_ONLY=1 skips
+  // BullMQ's side (its counts do not change while a script is being tuned).
+  const only = process.env.BENCH_ROWS;
+  const jobgateOnly = process.env.BENCH_JOBGATE_ONLY === '1';
   try {
-    for (const row of rows) {
+    for (const row of rows.filter((r) => !only || r.name.includes(only))) {
       const jg = (await count(row.jobgate)) / jobs / 1_000;
-      const bq = (await count(row.bullmq)) / jobs / 1_000;
+      const bq = jobgateOnly ? Number.NaN : (await count(row.bullmq)) / jobs / 1_000;
       results.push({ name: row.name, jobgate: jg, bullmq: bq });
     }
   } finally {

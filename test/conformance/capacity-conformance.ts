@@ -201,6 +201,25 @@ export function capacityConformance(name: string, factory: StoreFactory): void {
       expect(claimedLowAt).toBeLessThanOrEqual(9 * 10 + 1);
     });
 
+    it('gives two backlogged groups of different priority turns by their start tags', async () => {
+      // Four levels apart at agingTurns 10: the higher group runs about 40 turns ahead,
+      // then the two alternate. A group's tag must advance one turn per claim, no more.
+      for (let i = 0; i < 60; i++) {
+        await admitOk(store, request({ owner: 'hi', priority: 1 }));
+        await admitOk(store, request({ owner: 'lo', priority: 5 }));
+      }
+      const owners: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const [job] = await claim();
+        owners.push(job!.owner);
+        await finish(job!);
+      }
+      expect(owners.slice(0, 40).every((owner) => owner === 'hi')).toBe(true);
+      const lo = owners.slice(40).filter((owner) => owner === 'lo').length;
+      expect(lo).toBeGreaterThanOrEqual(8);
+      expect(lo).toBeLessThanOrEqual(11);
+    });
+
     describe('daily quota', () => {
       const quota = limited({ dailyJobs: 5 });
       const calendar = { resetOffsetMs: 0, jitterMs: 1_234 };

@@ -199,20 +199,38 @@ local function readyMember(gid, owner, project)
   return string.format('%012d', tonumber(gid)) .. '|' .. owner .. '|' .. project
 end
 
+--[[ A group's metadata hash holds gid, ready ('1' while in the ready set), heff (the head
+     priority its key was computed with) and, while parked, vstart and hk. A ready group's
+     start tag lives in its ready-set score alone, hk = vstart + heff * aging: a claim moves
+     it there without touching the hash (two calls fewer per claim), so the hash's vstart
+     is stale while the group is ready. g: the hash's fields. ]]
+local function groupStart(queue, owner, project, g)
+  -- heff absent: a group filed before heff existed, whose vstart was kept current.
+  if g.ready == '1' and g.heff then
+    local hk = redis.call('ZSCORE', readyKey(queue), readyMember(g.gid, owner, project))
+    if hk then return tonumber(hk) - tonumber(g.heff) * aging() end
+  end
+  return tonumber(g.vstart)
+end
+
+local function readGroup(queue, owner, project)
+  local gv = redis.call('HMGET', groupMetaKey(queue, owner, project), 'gid', 'vstart', 'ready', 'heff', 'hk')
+  local g = { gid = gv[1], vstart = gv[2], ready = gv[3], heff = gv[4], hk = gv[5] }
+  if g.gid then g.vstart = groupStart(queue, owner, project, g) end
+  return g
+end
+
 -- Puts a group's head back into the ready set after its queued jobs changed. `known`
--- ({gid, vstart, own?, head?}) saves re-reading the group's metadata, its owner row and
--- its head ({id, score}, or {} when empty). Returns whether it is ready.
+-- ({gid, vstart, ready, heff, member?, own?, head?}, from a claim) saves re-reading the
+-- group's metadata, its owner row and its head ({id, score}, or {} when empty). Returns
+-- whether it is ready.
 local function refileGroup(queue, owner, project, known)
   local meta = groupMetaKey(queue, owner, project)
   local head = known and known.head or redis.call('ZRANGE', groupKey(queue, owner, project), '0', '0', 'WITHSCORES')
-  local g = known
-  if not g then
-    local gv = redis.call('HMGET', meta, 'gid', 'vstart')
-    g = { gid = gv[1], vstart = gv[2] }
-  end
+  local g = known or readGroup(queue, owner, project)
   if not head[1] then
     if g.gid then
-      redis.call('ZREM', readyKey(queue), readyMember(g.gid, owner, project))
+      redis.call('ZREM', readyKey(queue), g.member or readyMember(g.gid, owner, project))
       redis.call('DEL', meta)
       redis.call('SREM', ownerGroupsKey(queue, owner), project)
     end
@@ -221,19 +239,21 @@ local function refileGroup(queue, owner, project, known)
   if not g.gid then
     g.gid = redis.call('INCR', P .. ':gid')
     g.vstart = vtime(queue)
-    redis.call('HSET', meta, 'gid', I(g.gid), 'vstart', I(g.vstart))
     redis.call('SADD', ownerGroupsKey(queue, owner), project)
   end
   -- The head's effective priority is in its group score: (eff + 20) * SCORE_BASE + seq.
   local eff = math.floor(tonumber(head[2]) / SCORE_BASE) - 20
-  local hk = tonumber(g.vstart) + eff * aging()
-  local member = readyMember(g.gid, owner, project)
+  local hkS = I(g.vstart + eff * aging())
+  local member = g.member or readyMember(g.gid, owner, project)
   local ready = groupReady(g.own or ownerRow(queue, owner, project), project)
   if ready then
-    redis.call('HSET', meta, 'vstart', I(g.vstart), 'hk', I(hk), 'ready', '1')
-    redis.call('ZADD', readyKey(queue), I(hk), member)
+    -- Still ready, same head priority (a claim's usual case): only the score moves.
+    if g.ready ~= '1' or tonumber(g.heff) ~= eff then
+      redis.call('HSET', meta, 'gid', I(g.gid), 'heff', I(eff), 'ready', '1')
+    end
+    redis.call('ZADD', readyKey(queue), hkS, member)
   else
-    redis.call('HSET', meta, 'vstart', I(g.vstart), 'hk', I(hk), 'ready', '0')
+    redis.call('HSET', meta, 'gid', I(g.gid), 'heff', I(eff), 'ready', '0', 'vstart', I(g.vstart), 'hk', hkS)
     redis.call('ZREM', readyKey(queue), member)
   end
   return ready
@@ -253,23 +273,30 @@ local function unparkOwner(queue, owner, own)
         hk = hk + (vt - vstart)
         vstart = vt
       end
-      redis.call('HSET', meta, 'vstart', I(vstart), 'hk', I(hk), 'ready', '1')
+      redis.call('HSET', meta, 'ready', '1', 'vstart', I(vstart), 'hk', I(hk))
       redis.call('ZADD', readyKey(queue), I(hk), readyMember(g.gid, owner, project))
     end
   end
 end
 
--- `own` is the owner row for `project`, as the caller just wrote it.
+-- `own` is the owner row for `project`, as the caller just wrote it. A group leaving the
+-- ready set keeps its start tag in its hash (see groupStart).
 local function parkIfAtLimit(queue, owner, project, own)
   local all = ownerAtLimit(own)
   if not all and not projectAtLimit(own, project) then return end
   for _, p in ipairs(redis.call('SMEMBERS', ownerGroupsKey(queue, owner))) do
     if all or p == project then
-      local meta = groupMetaKey(queue, owner, p)
-      local gid = redis.call('HGET', meta, 'gid')
-      if gid then
-        redis.call('HSET', meta, 'ready', '0')
-        redis.call('ZREM', readyKey(queue), readyMember(gid, owner, p))
+      local g = readGroup(queue, owner, p)
+      if g.gid and g.ready == '1' then
+        local member = readyMember(g.gid, owner, p)
+        local hk = redis.call('ZSCORE', readyKey(queue), member)
+        local fields = { 'ready', '0', 'vstart', I(g.vstart) }
+        if hk then
+          fields[5] = 'hk'
+          fields[6] = I(tonumber(hk))
+        end
+        redis.call('HSET', groupMetaKey(queue, owner, p), unpack(fields))
+        redis.call('ZREM', readyKey(queue), member)
       end
     end
   end
@@ -365,7 +392,8 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
   if meta[2] then capacity = math.min(limit, tonumber(meta[2]) - running) end
   local i = 0
   while i < capacity do
-    local member = redis.call('ZRANGE', readyKey(queue), '0', '0')[1]
+    local first = redis.call('ZRANGE', readyKey(queue), '0', '0', 'WITHSCORES')
+    local member = first[1]
     if not member then break end
     local rest = string.sub(member, 14)
     local sep = string.find(rest, '|', 1, true)
@@ -406,8 +434,10 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
       reply[#reply + 1] = 'status'
       reply[#reply + 1] = 'running'
       for k = 1, #fields do reply[#reply + 1] = fields[k] end
-      local gv = redis.call('HMGET', groupMetaKey(queue, owner, project), 'gid', 'vstart')
-      local vstart = tonumber(gv[2])
+      -- The group's start tag, from its ready-set score: the claimed job was the head its
+      -- key was computed with (every change of head refiles the group).
+      local heff = math.floor(tonumber(heads[2]) / SCORE_BASE) - 20
+      local vstart = tonumber(first[2]) - heff * aging()
       running = running + 1
       if vstart + 1 > vt then vt = vstart + 1 end
       local own = ownerRow(queue, owner, project)
@@ -417,7 +447,9 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
       local head = {}
       if heads[3] then head = { heads[3], heads[4] } end
       -- A group that is still ready proves its owner and project are below their limits.
-      if not refileGroup(queue, owner, project, { gid = gv[1], vstart = vstart + 1, own = own, head = head }) then
+      local known = { gid = string.sub(member, 1, 12), member = member, vstart = vstart + 1, ready = '1', heff = heff }
+      known.own, known.head = own, head
+      if not refileGroup(queue, owner, project, known) then
         parkIfAtLimit(queue, owner, project, own)
       end
       out[#out + 1] = reply

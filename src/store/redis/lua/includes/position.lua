@@ -6,7 +6,7 @@ local function queuePosition(id)
   local queue, owner, project = job.queue, job.owner, job.project
   local gscore = (tonumber(job.eff) + 20) * SCORE_BASE + tonumber(job.seq)
   local ownAhead = redis.call('ZCOUNT', groupKey(queue, owner, project), '-inf', '(' .. gscore)
-  local g = toTable(redis.call('HGETALL', groupMetaKey(queue, owner, project)))
+  local g = readGroup(queue, owner, project)
   if not g.gid then return ownAhead + 1 end
   local myKey = tonumber(g.vstart) + ownAhead + tonumber(job.eff) * aging()
   local ahead = ownAhead
