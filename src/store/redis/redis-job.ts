@@ -49,9 +49,20 @@ function fieldsToJob(f: Record<string, string>): Job {
   };
 }
 
-export function toClaimedJob(flat: string[]): ClaimedJob {
+/** What a claimer knows of its lease: the claim's reply leaves these out (see claimJobs in common.lua). */
+export interface LeaseTerms {
+  workerId: string;
+  leaseMs: number;
+}
+
+/** A job leased by claimJobs: the hash as read, then the claim's attempts and started_at (and blanked error/cancel). */
+export function toClaimedJob(flat: string[], lease: LeaseTerms, token: string): ClaimedJob {
   const fields = toFields(flat);
-  return { ...fieldsToJob(fields), leaseToken: fields.lease_token! };
+  fields.status = 'running';
+  fields.worker_id = lease.workerId;
+  fields.lease_token = token;
+  fields.lease_expires_at = String(Number(fields.started_at) + lease.leaseMs);
+  return { ...fieldsToJob(fields), leaseToken: token };
 }
 
 /**

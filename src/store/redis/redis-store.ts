@@ -528,12 +528,12 @@ export class RedisStore implements JobStore {
 
   // ---- leasing --------------------------------------------------------------------
 
-  async claim({ queue, workerId, limit, leaseMs }: ClaimRequest): Promise<ClaimedJob[]> {
+  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    const { queue, workerId, limit, leaseMs } = request;
     const tokens = Array.from({ length: limit }, () => randomUUID());
     const base = this.keys.queueBase(queue);
-    return ((await this.run('claim', base, queue, workerId, limit, leaseMs, ...tokens)) as string[][]).map(
-      toClaimedJob,
-    );
+    const jobs = (await this.run('claim', base, queue, workerId, limit, leaseMs, ...tokens)) as string[][];
+    return jobs.map((flat, i) => toClaimedJob(flat, request, tokens[i]!));
   }
 
   async heartbeat({ leases, leaseMs }: { leases: LeaseRef[]; leaseMs: number }): Promise<HeartbeatResult> {
@@ -606,7 +606,8 @@ export class RedisStore implements JobStore {
     const job = request.known
       ? completedJob(request.known, reply[1] as string[], result)
       : toJob(reply[1] as string[]);
-    return { job, next: (reply[2] as string[][]).map(toClaimedJob) };
+    const next = (reply[2] as string[][]).map((flat, i) => toClaimedJob(flat, request.next, tokens[i]!));
+    return { job, next };
   }
 
   fail(request: LeaseRef & { error: JobError; retryDelayMs: number | null }): Promise<Job> {

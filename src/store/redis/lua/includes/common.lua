@@ -50,6 +50,11 @@ local function now() return math.floor(clockUs() / 1000) end
 -- of a complete-and-claim's instructions. "%d" is an integer print. Every number the
 -- scripts store (times, counters, scores) is an integer.
 local function I(n) return string.format('%d', n) end
+-- A score or time that may already be a string (callers that use one number twice print it once).
+local function S(n)
+  if type(n) == 'string' then return n end
+  return I(n)
+end
 
 -- Queue names hold no "|", so "<queue>|<rest>" never collides across queues of a shard.
 local function jobKey(id) return P .. ':job:' .. id end
@@ -99,7 +104,9 @@ local TERMINAL = { completed = true, failed = true, cancelled = true }
 local function fileStatus(job, to, score)
   local id, queue = job.id, job.queue
   if to == 'running' then
-    redis.call('ZADD', statusKey(queue, to), I(-score), id)
+    -- score: the lease's expiry (or its negation already printed, from a claim).
+    if type(score) == 'number' then score = I(-score) end
+    redis.call('ZADD', statusKey(queue, to), score, id)
   else
     local ord = job.ord
     if type(ord) == 'number' then ord = I(ord) end
@@ -108,9 +115,9 @@ local function fileStatus(job, to, score)
   if to == 'queued' then
     redis.call('ZADD', groupKey(queue, job.owner, job.project), I((tonumber(job.eff) + 20) * SCORE_BASE + tonumber(job.seq)), id)
   elseif to == 'scheduled' then
-    redis.call('ZADD', P .. ':sched', I(score), id)
+    redis.call('ZADD', P .. ':sched', S(score), id)
   elseif TERMINAL[to] then
-    redis.call('ZADD', finishedKey(queue), I(score), id)
+    redis.call('ZADD', finishedKey(queue), S(score), id)
   end
 end
 
@@ -345,9 +352,10 @@ end
 local function finish(job, status, fields, t)
   local was = job.status
   if was == 'running' then releaseLease(job) end
+  local tS = I(t)
   fields[#fields + 1] = 'finished_at'
-  fields[#fields + 1] = t
-  setStatus(job, status, t, fields)
+  fields[#fields + 1] = tS
+  setStatus(job, status, tS, fields)
   if was == 'queued' then refileGroup(job.queue, job.owner, job.project) end
 end
 
@@ -390,6 +398,7 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
   end
   local capacity = limit
   if meta[2] then capacity = math.min(limit, tonumber(meta[2]) - running) end
+  local tS, expS = I(t), I(t + leaseMs)
   local i = 0
   while i < capacity do
     local first = redis.call('ZRANGE', readyKey(queue), '0', '0', 'WITHSCORES')
@@ -420,8 +429,8 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
         elseif field == 'error' or field == 'cancel_requested' then stale = true end
       end
       local fields = {
-        'attempts', attempts + 1, 'started_at', t, 'worker_id', workerId, 'lease_token', tokens[i],
-        'lease_expires_at', t + leaseMs,
+        'attempts', I(attempts + 1), 'started_at', tS, 'worker_id', workerId, 'lease_token', tokens[i],
+        'lease_expires_at', expS,
       }
       -- A new attempt starts clean: no last error, no cancel request ('' = none).
       if stale then
@@ -430,10 +439,11 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
           fields[#fields + 1] = ''
         end
       end
-      setStatus(job, 'running', t + leaseMs, fields)
-      reply[#reply + 1] = 'status'
-      reply[#reply + 1] = 'running'
-      for k = 1, #fields do reply[#reply + 1] = fields[k] end
+      setStatus(job, 'running', '-' .. expS, fields)
+      -- The reply appends only what the caller cannot know: it knows the status, its
+      -- worker id, the token it sent for this place in line and its lease length.
+      for k = 1, 4 do reply[#reply + 1] = fields[k] end
+      for k = 11, #fields do reply[#reply + 1] = fields[k] end
       -- The group's start tag, from its ready-set score: the claimed job was the head its
       -- key was computed with (every change of head refiles the group).
       local heff = math.floor(tonumber(heads[2]) / SCORE_BASE) - 20
