@@ -1,5 +1,25 @@
 import type { ClaimedJob, Job, JobError } from '../../domain/job.js';
 import type { JobStatus } from '../../domain/job-states.js';
+import type { NewJob } from '../store.js';
+
+/**
+ * A job hash keeps the fields the scripts read or write one by one, and the rest in one
+ * `body` field: a JSON array [createdAt, id, type, priority, payload, timeoutMs, parentId].
+ * The script that admits a job writes `[<createdAt>,"<id>",` and then this part.
+ */
+export function bodyRest(
+  job: Pick<NewJob, 'type' | 'priority' | 'timeoutMs' | 'parentId'>,
+  payloadJson: string,
+) {
+  return `${JSON.stringify(job.type)},${job.priority},${payloadJson},${job.timeoutMs ?? 'null'},${JSON.stringify(job.parentId)}`;
+}
+
+type PackedBody = [number, string, string, number, unknown, number | null, string | null];
+
+/** created_at from a packed body without parsing the payload: it is the first number. */
+export function packedCreatedAt(body: string): number {
+  return Number.parseInt(body.slice(1), 10);
+}
 
 /** A job hash as HGETALL returns it (flat [field, value, …]); absent fields are null, or 0 for counters. */
 export function toFields(flat: string[]): Record<string, string> {
@@ -21,25 +41,26 @@ export function toJob(flat: string[]): Job {
 
 function fieldsToJob(f: Record<string, string>): Job {
   const running = f.status === 'running';
+  const [createdAt, id, type, priority, payload, timeoutMs, parentId] = JSON.parse(f.body!) as PackedBody;
   return {
-    id: f.id!,
+    id,
     queue: f.queue!,
-    type: f.type!,
+    type,
     status: f.status as JobStatus,
-    priority: Number(f.priority),
-    payload: json(f.payload),
+    priority,
+    payload,
     result: json(f.result),
     error: json(f.error) as JobError | null,
     attempts: Number(f.attempts ?? 0),
     maxAttempts: Number(f.max_attempts),
-    timeoutMs: int(f.timeout_ms),
+    timeoutMs,
     progress: { percent: Number(f.pp ?? 0), stage: f.ps ?? null, message: f.pm ?? null },
     owner: f.owner!,
     projectId: f.project ? f.project : null,
-    parentId: f.parent_id ?? null,
+    parentId,
     depth: Number(f.depth ?? 0),
     iterationAllowance: int(f.allowance),
-    createdAt: Number(f.created_at),
+    createdAt,
     runAt: Number(f.run_at),
     startedAt: int(f.started_at),
     finishedAt: int(f.finished_at),

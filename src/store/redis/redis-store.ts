@@ -46,7 +46,7 @@ import type {
 import { type StoreFailureCode, storeFailure } from '../store-errors.js';
 import { CLUSTER_SCHEME, parseClusterUrl } from './cluster-url.js';
 import { functions, library, type ScriptName } from './generated/scripts.js';
-import { completedJob, toClaimedJob, toFields, toJob } from './redis-job.js';
+import { bodyRest, completedJob, packedCreatedAt, toClaimedJob, toFields, toJob } from './redis-job.js';
 import { jobIdFor, queueShard, type RedisKeys, redisKeys, shardOfJobId } from './redis-keys.js';
 
 export interface RedisStoreOptions {
@@ -373,18 +373,16 @@ export class RedisStore implements JobStore {
       opt(limits.iterationDepth),
       calendar.resetOffsetMs,
     ];
-    // Flat arguments, 15 per job, in reserve_admit.lua's order.
+    // Flat arguments, 13 per job, in reserve_admit.lua's order.
     const args = requests.flatMap(({ job: j, idempotency: idem, calendar: c }, k) => [
       j.id,
-      j.type,
       j.priority,
       j.maxAttempts,
-      opt(j.timeoutMs),
       opt(j.runAt),
       opt(j.delayMs),
       opt(j.projectId),
       opt(j.parentId),
-      payloads[k]!,
+      bodyRest(j, payloads[k]!),
       opt(idem?.key),
       opt(idem?.fingerprint),
       opt(idem?.ttlMs),
@@ -427,7 +425,13 @@ export class RedisStore implements JobStore {
       return { kind: 'error', error: this.failure(reserved, { queue: job.queue }) };
     const seen = reserved[0] === 'seen';
     const [id, runAt, deferred, day, usage] = seen ? reserved.slice(1) : [job.id, ...reserved.slice(1)];
-    const body = JSON.stringify({ job: { ...rest, id, payloadJson }, limits, runAt, deferred, view });
+    const body = JSON.stringify({
+      job: { ...rest, id, bodyRest: bodyRest(job, payloadJson) },
+      limits,
+      runAt,
+      deferred,
+      view,
+    });
     const reply = (await this.run('admit', this.keys.queueBase(job.queue), body)) as Reply;
     if (reply[0] === 'error' && !seen) {
       await this.run('unreserve', tenant, String(id), Number(day), reserve.iteration, idempotency?.key ?? '');
@@ -509,16 +513,14 @@ export class RedisStore implements JobStore {
       limit,
     );
     const rows = await Promise.all(
-      ids.map((id) =>
-        this.redis.hmget(this.keys.job(id)!, 'status', 'created_at', 'started_at', 'finished_at'),
-      ),
+      ids.map((id) => this.redis.hmget(this.keys.job(id)!, 'status', 'body', 'started_at', 'finished_at')),
     );
-    return rows.flatMap(([status, createdAt, startedAt, finishedAt]) => {
-      if (!status || !finishedAt) return [];
+    return rows.flatMap(([status, body, startedAt, finishedAt]) => {
+      if (!status || !body || !finishedAt) return [];
       return [
         {
           status: status as FinishedSample['status'],
-          createdAt: Number(createdAt),
+          createdAt: packedCreatedAt(body),
           startedAt: startedAt === null || startedAt === undefined ? null : Number(startedAt),
           finishedAt: Number(finishedAt),
         },

@@ -8,7 +8,8 @@
   added to Redis' TIME ("0" outside tests) or "=<ms>" for a fixed time (tests only).
   Every other argument starts at ARGV[2].
 
-  Job hashes mirror the SQLite `jobs` columns; a null is an absent field.
+  Job hashes hold the SQLite `jobs` columns the scripts read or write, one field each (a
+  null is an absent field), and the rest packed in `body` (see admitJob).
 ]]
 -- Per-call state, set by begin(): calls run one at a time, so library upvalues are safe.
 local P, CLOCK, AGING
@@ -29,7 +30,7 @@ local function begin(keys, argv)
   heldRunning = nil
 end
 
-local SCORE_BASE = 1e12 -- group score = (eff + 20) * SCORE_BASE + seq: priority, then FIFO
+local SCORE_BASE = 1e12 -- group score (a job's `gs`) = (eff + 20) * SCORE_BASE + seq: priority, then FIFO
 
 local function clockUs()
   if not clockCache then
@@ -81,7 +82,9 @@ end
 local function getJob(id)
   local flat = redis.call('HGETALL', jobKey(id))
   if #flat == 0 then return nil end
-  return toTable(flat)
+  local job = toTable(flat)
+  job.id = id
+  return job
 end
 
 local function num(value, default)
@@ -113,7 +116,7 @@ local function fileStatus(job, to, score)
     redis.call('ZADD', statusKey(queue, to), ord, id)
   end
   if to == 'queued' then
-    redis.call('ZADD', groupKey(queue, job.owner, job.project), I((tonumber(job.eff) + 20) * SCORE_BASE + tonumber(job.seq)), id)
+    redis.call('ZADD', groupKey(queue, job.owner, job.project), job.gs, id)
   elseif to == 'scheduled' then
     redis.call('ZADD', P .. ':sched', S(score), id)
   elseif TERMINAL[to] then

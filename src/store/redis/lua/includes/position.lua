@@ -4,11 +4,12 @@ local function queuePosition(id)
   local job = getJob(id)
   if not job or job.status ~= 'queued' then return -1 end
   local queue, owner, project = job.queue, job.owner, job.project
-  local gscore = (tonumber(job.eff) + 20) * SCORE_BASE + tonumber(job.seq)
-  local ownAhead = redis.call('ZCOUNT', groupKey(queue, owner, project), '-inf', '(' .. gscore)
+  local gscore = tonumber(job.gs)
+  local eff = math.floor(gscore / SCORE_BASE) - 20
+  local ownAhead = redis.call('ZCOUNT', groupKey(queue, owner, project), '-inf', '(' .. job.gs)
   local g = readGroup(queue, owner, project)
   if not g.gid then return ownAhead + 1 end
-  local myKey = tonumber(g.vstart) + ownAhead + tonumber(job.eff) * aging()
+  local myKey = tonumber(g.vstart) + ownAhead + eff * aging()
   local ahead = ownAhead
   local others = redis.call('ZRANGEBYSCORE', readyKey(queue), '-inf', myKey, 'WITHSCORES')
   for k = 1, #others, 2 do
