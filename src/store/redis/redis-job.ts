@@ -3,18 +3,16 @@ import type { JobStatus } from '../../domain/job-states.js';
 import type { NewJob } from '../store.js';
 
 /**
- * A job hash keeps the fields the scripts read or write one by one, and the rest in one
- * `body` field: a JSON array [createdAt, id, type, priority, payload, timeoutMs, parentId].
- * The script that admits a job writes `[<createdAt>,"<id>",` and then this part.
+ * A job hash keeps the fields the scripts read or write one by one, the payload, and the
+ * rest in one short `body` field: a JSON array [createdAt, type, priority, timeoutMs,
+ * parentId]. The script that admits a job writes `[<createdAt>,` and then this part. The
+ * id is the key's; every reply that carries a job hash appends it.
  */
-export function bodyRest(
-  job: Pick<NewJob, 'type' | 'priority' | 'timeoutMs' | 'parentId'>,
-  payloadJson: string,
-) {
-  return `${JSON.stringify(job.type)},${job.priority},${payloadJson},${job.timeoutMs ?? 'null'},${JSON.stringify(job.parentId)}`;
+export function bodyRest(job: Pick<NewJob, 'type' | 'priority' | 'timeoutMs' | 'parentId'>): string {
+  return `${JSON.stringify(job.type)},${job.priority},${job.timeoutMs ?? 'null'},${JSON.stringify(job.parentId)}`;
 }
 
-type PackedBody = [number, string, string, number, unknown, number | null, string | null];
+type PackedBody = [number, string, number, number | null, string | null];
 
 /** created_at from a packed body without parsing the payload: it is the first number. */
 export function packedCreatedAt(body: string): number {
@@ -41,14 +39,14 @@ export function toJob(flat: string[]): Job {
 
 function fieldsToJob(f: Record<string, string>): Job {
   const running = f.status === 'running';
-  const [createdAt, id, type, priority, payload, timeoutMs, parentId] = JSON.parse(f.body!) as PackedBody;
+  const [createdAt, type, priority, timeoutMs, parentId] = JSON.parse(f.body!) as PackedBody;
   return {
-    id,
+    id: f.id!,
     queue: f.queue!,
     type,
     status: f.status as JobStatus,
     priority,
-    payload,
+    payload: json(f.payload),
     result: json(f.result),
     error: json(f.error) as JobError | null,
     attempts: Number(f.attempts ?? 0),

@@ -373,7 +373,7 @@ export class RedisStore implements JobStore {
       opt(limits.iterationDepth),
       calendar.resetOffsetMs,
     ];
-    // Flat arguments, 13 per job, in reserve_admit.lua's order.
+    // Flat arguments, 14 per job, in reserve_admit.lua's order.
     const args = requests.flatMap(({ job: j, idempotency: idem, calendar: c }, k) => [
       j.id,
       j.priority,
@@ -382,7 +382,8 @@ export class RedisStore implements JobStore {
       opt(j.delayMs),
       opt(j.projectId),
       opt(j.parentId),
-      bodyRest(j, payloads[k]!),
+      bodyRest(j),
+      payloads[k]!,
       opt(idem?.key),
       opt(idem?.fingerprint),
       opt(idem?.ttlMs),
@@ -426,7 +427,7 @@ export class RedisStore implements JobStore {
     const seen = reserved[0] === 'seen';
     const [id, runAt, deferred, day, usage] = seen ? reserved.slice(1) : [job.id, ...reserved.slice(1)];
     const body = JSON.stringify({
-      job: { ...rest, id, bodyRest: bodyRest(job, payloadJson) },
+      job: { ...rest, id, bodyRest: bodyRest(job), payloadJson },
       limits,
       runAt,
       deferred,
@@ -703,6 +704,8 @@ export class RedisStore implements JobStore {
     if (key === null) return null;
     const flat = (await this.redis.call('HGETALL', key)) as string[];
     if (flat.length === 0) return null;
+    // The hash does not repeat its own id (see redis-job.ts).
+    flat.push('id', id);
     const job = toJob(flat);
     return owner !== undefined && job.owner !== owner ? null : job;
   }

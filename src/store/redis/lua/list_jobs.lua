@@ -28,7 +28,7 @@ local function take(ord, id, job)
     local o, c = tonumber(ord), tonumber(cursor.ord)
     if o > c or (o == c and id >= cursor.id) then return false end
   end
-  if job and (not status or job.status == status) and (not jtype or cjson.decode(job.body)[3] == jtype)
+  if job and (not status or job.status == status) and (not jtype or cjson.decode(job.body)[2] == jtype)
     and (not owner or job.owner == owner) then
     out[#out + 1] = { ord, flat(job) }
     return true

@@ -127,7 +127,8 @@ end
 
 --[[ Files a job in its queue's shard (base P) once its quota is charged.
      r: {job, limits, runAt, deferred, fresh?} (job.bodyRest is the packed body after its
-     created_at and id, already JSON: "type",priority,payload,timeoutMs,parentId; fresh:
+     created_at, already JSON: "type",priority,timeoutMs,parentId; job.payloadJson the
+     payload, already JSON; fresh:
      the quota was charged for this id in the same call, so it cannot exist)
      Returns {'created', 0, decided} | {'duplicate', 0, job} | {'error', code, detail} ]]
 local function admitJob(r)
@@ -194,11 +195,15 @@ local function admitJob(r)
   if depth > 0 then table.insert(fields, 'depth'); table.insert(fields, I(depth)) end
   if rootId then table.insert(fields, 'root_id'); table.insert(fields, rootId) end
   if allowance then table.insert(fields, 'allowance'); table.insert(fields, I(allowance)) end
-  -- What only readers outside the scripts use, in one field (see packedJob in redis-job.ts):
-  -- [created_at, id, type, priority, payload, timeoutMs, parentId]. Fewer fields make
-  -- every lookup in the hash (a list searched from the front) and every read of it cheaper.
+  -- What only readers outside the scripts use, in one short field (see redis-job.ts):
+  -- [created_at, type, priority, timeoutMs, parentId]. Fewer fields make every lookup in
+  -- the hash (a list searched from the front) and every read of it cheaper. Short: a
+  -- value over hash-max-listpack-value (64 bytes by default) turns the hash into a table
+  -- several times its size. The payload, read only whole, goes last.
   table.insert(fields, 'body')
-  table.insert(fields, '[' .. tS .. ',"' .. j.id .. '",' .. j.bodyRest .. ']')
+  table.insert(fields, '[' .. tS .. ',' .. j.bodyRest .. ']')
+  table.insert(fields, 'payload')
+  table.insert(fields, j.payloadJson)
   redis.call('HSET', jobKey(j.id), unpack(fields))
   redis.call('ZADD', ownerJobsKey(j.queue, j.owner), ordS, j.id)
   local job = { id = j.id, queue = j.queue, owner = j.owner, project = project, ord = ordS, gs = gs }

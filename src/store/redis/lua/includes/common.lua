@@ -9,7 +9,8 @@
   Every other argument starts at ARGV[2].
 
   Job hashes hold the SQLite `jobs` columns the scripts read or write, one field each (a
-  null is an absent field), and the rest packed in `body` (see admitJob).
+  null is an absent field), the payload, and the rest packed in `body` (see admitJob); the
+  id is the key's, not a field.
 ]]
 -- Per-call state, set by begin(): calls run one at a time, so library upvalues are safe.
 local P, CLOCK, AGING
@@ -369,8 +370,12 @@ local function holdsLease(id, token)
   return job
 end
 
+-- A job as a flat reply: the hash, then its id (the hash does not repeat its own key's id).
 local function jobReply(id)
-  return redis.call('HGETALL', jobKey(id))
+  local flat = redis.call('HGETALL', jobKey(id))
+  flat[#flat + 1] = 'id'
+  flat[#flat + 1] = id
+  return flat
 end
 
 -- Deletes a job and every index entry it has.
@@ -447,6 +452,8 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
       -- worker id, the token it sent for this place in line and its lease length.
       for k = 1, 4 do reply[#reply + 1] = fields[k] end
       for k = 11, #fields do reply[#reply + 1] = fields[k] end
+      reply[#reply + 1] = 'id'
+      reply[#reply + 1] = id
       -- The group's start tag, from its ready-set score: the claimed job was the head its
       -- key was computed with (every change of head refiles the group).
       local heff = math.floor(tonumber(heads[2]) / SCORE_BASE) - 20
