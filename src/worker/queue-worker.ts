@@ -71,6 +71,8 @@ interface ActiveJob {
   lease: WorkerLease;
   attempt: AttemptAbort;
   done: Promise<void>;
+  /** The completion's own claim for this slot found nothing: a claim now would find nothing too. */
+  drained?: boolean;
 }
 
 export const pollMsDefault = 1_000;
@@ -206,11 +208,13 @@ export class QueueWorker extends EventEmitter {
     entry.done = this.execute(entry).finally(() => {
       this.active.delete(job.id);
       this.emit('settled', job.id);
-      this.wake();
+      // Work that arrives after that claim wakes the loop through its event.
+      if (!entry.drained) this.wake();
     });
   }
 
-  private async execute({ job, lease, attempt }: ActiveJob): Promise<void> {
+  private async execute(entry: ActiveJob): Promise<void> {
+    const { job, lease, attempt } = entry;
     const { backend, handler } = this.options;
     const timer = job.timeoutMs ? setTimeout(() => attempt.abort('timeout'), job.timeoutMs) : null;
     const ctx: HandlerContext = {
@@ -253,7 +257,7 @@ export class QueueWorker extends EventEmitter {
           job.attempts,
         );
       } else if (outcome.ok) {
-        await this.completeOrExplain(job, lease, outcome.result ?? null);
+        entry.drained = await this.completeOrExplain(job, lease, outcome.result ?? null);
       } else {
         await backend.fail(lease, toJobError(outcome.error), job.attempts);
       }
@@ -269,8 +273,12 @@ export class QueueWorker extends EventEmitter {
     }
   }
 
-  /** A result that cannot be stored (a BigInt, a cycle) fails the job with that reason instead of stranding it. */
-  private async completeOrExplain(job: ClaimedJob, lease: WorkerLease, result: unknown): Promise<void> {
+  /**
+   * A result that cannot be stored (a BigInt, a cycle) fails the job with that reason
+   * instead of stranding it. Returns whether the completion's claim for the freed slot
+   * found the queue with nothing to lease.
+   */
+  private async completeOrExplain(job: ClaimedJob, lease: WorkerLease, result: unknown): Promise<boolean> {
     const { backend } = this.options;
     try {
       if (backend.completeAndClaim && !this.stopping) {
@@ -282,9 +290,9 @@ export class QueueWorker extends EventEmitter {
           job,
         );
         for (const claimed of next) this.run(claimed);
-      } else {
-        await backend.complete(lease, result);
+        return next.length === 0;
       }
+      await backend.complete(lease, result);
     } catch (error) {
       if (!(error instanceof TypeError)) throw error;
       await this.options.backend.fail(
@@ -293,6 +301,7 @@ export class QueueWorker extends EventEmitter {
         job.attempts,
       );
     }
+    return false;
   }
 
   private async heartbeat(): Promise<void> {

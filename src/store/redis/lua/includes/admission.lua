@@ -37,14 +37,26 @@ local function endAdmissions()
   adm = nil
 end
 
--- Jobs counted against the owner's quota on `day` (kept for the call: a batch reads it once).
-local function usedOn(T, day)
-  local used = adm.usage[day]
-  if not used then
-    used = num(redis.call('HGET', T .. ':usage:' .. I(day), 'jobs'), 0)
-    adm.usage[day] = used
+-- Charges one job to the owner's count for `day` when the day has room under `daily`
+-- (every day has room without a quota): the count goes up first and back down when it
+-- overshoots, one call in the usual case. A batch remembers the counts it saw. Returns
+-- the day's usage key when charged.
+local function chargeDay(T, day, daily, resetOffsetMs, t)
+  local known = adm.usage[day]
+  if daily and known and known >= daily then return nil end
+  local uk = T .. ':usage:' .. I(day)
+  local used = redis.call('HINCRBY', uk, 'jobs', '1')
+  if used == 1 then
+    -- Kept until two days after the day it counts, so quota never resets early.
+    redis.call('PEXPIRE', uk, I(math.max(1, (day + 3) * DAY + resetOffsetMs - t)))
   end
-  return used
+  if daily and used > daily then
+    redis.call('HINCRBY', uk, 'jobs', '-1')
+    adm.usage[day] = used - 1
+    return nil
+  end
+  adm.usage[day] = used
+  return uk
 end
 
 --[[ r: {jobId, queue, runAt?, delayMs?, dailyJobs?, iteration 0|1, calendar, idempotency?}
@@ -71,11 +83,14 @@ local function reserveQuota(T, r)
   local today = math.floor((t - cal.resetOffsetMs) / DAY)
   local charged = today
   local daily = nn(r.dailyJobs)
+  local uk
   if daily then
+    if daily <= 0 then return { 'error', 'quota_exhausted' } end
     local runDay = math.max(today, math.floor((runAt - cal.resetOffsetMs) / DAY))
     charged = nil
     for day = runDay, runDay + 366 do
-      if usedOn(T, day) < daily then
+      uk = chargeDay(T, day, daily, cal.resetOffsetMs, t)
+      if uk then
         charged = day
         break
       end
@@ -85,13 +100,8 @@ local function reserveQuota(T, r)
       deferred = 1
       runAt = charged * DAY + cal.resetOffsetMs + cal.jitterMs
     end
-  end
-  local uk = T .. ':usage:' .. I(charged)
-  local used = redis.call('HINCRBY', uk, 'jobs', '1')
-  adm.usage[charged] = used
-  if used == 1 then
-    -- Kept until two days after the day it counts, so quota never resets early.
-    redis.call('PEXPIRE', uk, I(math.max(1, (charged + 3) * DAY + cal.resetOffsetMs - t)))
+  else
+    uk = chargeDay(T, today, nil, cal.resetOffsetMs, t)
   end
   if r.iteration == 1 then redis.call('HINCRBY', uk, 'iterations', '1') end
   if ik then
@@ -167,12 +177,17 @@ local function admitJob(r)
     end
   end
 
-  local ok = ownerKey(j.queue, j.owner)
-  if not adm.limitsSet[ok] then
-    redis.call('HSET', ok, 'max_running', I(nn(L.maxConcurrentPerUser) or -1),
-      'max_per_project', I(nn(L.maxConcurrentPerProject) or -1))
-    ownerRows[ok] = nil
-    adm.limitsSet[ok] = true
+  -- The owner's limits are kept with its counters (claims read them together); written
+  -- only when they changed, and once per call.
+  local okey = ownerKey(j.queue, j.owner)
+  if not adm.limitsSet[okey] then
+    local own = ownerRow(j.queue, j.owner, nn(j.projectId) or '')
+    local maxRun, maxProject = I(nn(L.maxConcurrentPerUser) or -1), I(nn(L.maxConcurrentPerProject) or -1)
+    if own.max_running ~= maxRun or own.max_per_project ~= maxProject then
+      redis.call('HSET', okey, 'max_running', maxRun, 'max_per_project', maxProject)
+      own.max_running, own.max_per_project = maxRun, maxProject
+    end
+    adm.limitsSet[okey] = true
   end
 
   local status = 'queued'
@@ -217,7 +232,7 @@ local function admitJob(r)
     if not known or score < known then
       local head = redis.call('ZRANGE', gk, '0', '0', 'WITHSCORES')
       if head[1] == j.id or redis.call('EXISTS', groupMetaKey(j.queue, j.owner, project)) == 0 then
-        refileGroup(j.queue, j.owner, project, nil)
+        refileGroup(j.queue, j.owner, project, nil, head)
       end
       adm.heads[gk] = tonumber(head[2])
     end

@@ -232,12 +232,12 @@ local function readGroup(queue, owner, project)
 end
 
 -- Puts a group's head back into the ready set after its queued jobs changed. `known`
--- ({gid, vstart, ready, heff, member?, own?, head?}, from a claim) saves re-reading the
--- group's metadata, its owner row and its head ({id, score}, or {} when empty). Returns
--- whether it is ready.
-local function refileGroup(queue, owner, project, known)
+-- (readGroup's fields, or from a claim {gid, vstart, ready, heff, member?, own?}) saves
+-- re-reading the group's metadata and its owner row, `head` ({id, score}, or {} when
+-- empty) re-reading its head. Returns whether it is ready.
+local function refileGroup(queue, owner, project, known, head)
   local meta = groupMetaKey(queue, owner, project)
-  local head = known and known.head or redis.call('ZRANGE', groupKey(queue, owner, project), '0', '0', 'WITHSCORES')
+  head = head or redis.call('ZRANGE', groupKey(queue, owner, project), '0', '0', 'WITHSCORES')
   local g = known or readGroup(queue, owner, project)
   if not head[1] then
     if g.gid then
@@ -468,8 +468,8 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
       if heads[3] then head = { heads[3], heads[4] } end
       -- A group that is still ready proves its owner and project are below their limits.
       local known = { gid = string.sub(member, 1, 12), member = member, vstart = vstart + 1, ready = '1', heff = heff }
-      known.own, known.head = own, head
-      if not refileGroup(queue, owner, project, known) then
+      known.own = own
+      if not refileGroup(queue, owner, project, known, head) then
         parkIfAtLimit(queue, owner, project, own)
       end
       out[#out + 1] = reply
