@@ -23,9 +23,15 @@ local ownerRows = {}
 -- own, and owner rows (marked dirty), written once at the end (see flushHeld).
 local heldRunning = nil
 
+-- The last clock argument seen and its parts: servers send the same one call after call.
+local lastClockArg = nil
+
 local function begin(keys, argv)
   P = keys[1]
-  CLOCK, AGING = string.match(argv[1], '^([^;]*);?(%d*)$')
+  if argv[1] ~= lastClockArg then
+    CLOCK, AGING = string.match(argv[1], '^([^;]*);?(%d*)$')
+    lastClockArg = argv[1]
+  end
   clockCache = nil
   ownerRows = {}
   heldRunning = nil
