@@ -225,11 +225,15 @@ local function groupStart(queue, owner, project, g)
   -- heff absent: a group filed before heff existed, whose vstart was kept current.
   if g.ready == '1' and g.heff then
     local hk = redis.call('ZSCORE', readyKey(queue), readyMember(g.gid, owner, project))
-    if hk then return tonumber(hk) - tonumber(g.heff) * aging() end
+    if hk then
+      g.hk = hk
+      return tonumber(hk) - tonumber(g.heff) * aging()
+    end
   end
   return tonumber(g.vstart)
 end
 
+-- A group's hash fields, its vstart current (see groupStart) and, when ready, hk as filed.
 local function readGroup(queue, owner, project)
   local gv = redis.call('HMGET', groupMetaKey(queue, owner, project), 'gid', 'vstart', 'ready', 'heff', 'hk')
   local g = { gid = gv[1], vstart = gv[2], ready = gv[3], heff = gv[4], hk = gv[5] }
@@ -305,15 +309,13 @@ local function parkIfAtLimit(queue, owner, project, own)
     if all or p == project then
       local g = readGroup(queue, owner, p)
       if g.gid and g.ready == '1' then
-        local member = readyMember(g.gid, owner, p)
-        local hk = redis.call('ZSCORE', readyKey(queue), member)
         local fields = { 'ready', '0', 'vstart', I(g.vstart) }
-        if hk then
+        if g.hk then
           fields[5] = 'hk'
-          fields[6] = I(tonumber(hk))
+          fields[6] = I(tonumber(g.hk))
         end
         redis.call('HSET', groupMetaKey(queue, owner, p), unpack(fields))
-        redis.call('ZREM', readyKey(queue), member)
+        redis.call('ZREM', readyKey(queue), readyMember(g.gid, owner, p))
       end
     end
   end
