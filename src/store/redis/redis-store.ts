@@ -355,9 +355,7 @@ export class RedisStore implements JobStore {
   }
 
   /** On one Redis a script may reach both slots: jobs of one queue and owner, both halves, one atomic call. */
-  private async admitInOneScript(
-    requests: AdmitRequest[],
-  ): Promise<Array<AdmitResult | { kind: 'error'; error: Error }>> {
+  private async admitInOneScript(requests: AdmitRequest[]): Promise<AdmitOutcome[]> {
     const { job, limits, calendar } = requests[0]!;
     const payloads = requests.map((request) => JSON.stringify(request.job.payload ?? null));
     const opt = (value: string | number | null | undefined) =>
@@ -409,9 +407,7 @@ export class RedisStore implements JobStore {
    * the two steps can over-count the owner's usage by one unanswered submit; it never
    * loses an answered job, and an idempotent retry reuses the first charge and job id.
    */
-  private async admitAcrossSlots(
-    request: AdmitRequest,
-  ): Promise<AdmitResult | { kind: 'error'; error: Error }> {
+  private async admitAcrossSlots(request: AdmitRequest): Promise<AdmitOutcome> {
     const { job, limits, idempotency } = request;
     const tenant = this.keys.tenant(job.owner);
     const reserve = this.reserveArgs(request);
@@ -444,11 +440,7 @@ export class RedisStore implements JobStore {
   }
 
   /** An admit script's reply as the store contract's result. */
-  private admitted(
-    request: AdmitRequest,
-    payloadJson: string,
-    reply: Reply,
-  ): AdmitResult | { kind: 'error'; error: Error } {
+  private admitted(request: AdmitRequest, payloadJson: string, reply: Reply): AdmitOutcome {
     if (reply[0] === 'error')
       return { kind: 'error', error: this.failure(reply, { queue: request.job.queue }) };
     const view = reply[3] ? admitView(reply[3] as number[], request.calendar.resetOffsetMs) : undefined;
