@@ -62,6 +62,12 @@ export interface RedisStoreOptions {
 type Client = Redis | Cluster;
 type Reply = unknown[];
 type AdmitOutcome = AdmitResult | { kind: 'error'; error: Error };
+type CompleteAndClaim = LeaseRef & { result: unknown; next: ClaimRequest; known?: Job };
+interface HeldCompletion {
+  request: CompleteAndClaim;
+  resolve: (outcome: { job: Job; next: ClaimedJob[] }) => void;
+  reject: (error: unknown) => void;
+}
 
 function failed(error: unknown): AdmitOutcome {
   return { kind: 'error', error: error instanceof Error ? error : new Error(String(error)) };
@@ -85,6 +91,14 @@ const failureCodes: Record<string, StoreFailureCode> = {
 const ADMIT_BATCH = 100;
 /** Jobs per call when submits made in one tick are sent together (see admit): a few calls, so Redis and this process overlap. */
 const HELD_BATCH = 16;
+/**
+ * A worker's completions go out one by one while fewer than this many are on the wire,
+ * and in calls of up to HELD_COMPLETIONS beyond (see completeAndClaim). Two calls in
+ * flight keep Redis busy while this process handles the other's reply; small calls keep
+ * a worker of 10 slots from taking turns with Redis. Measured in docs/BENCHMARKS.md.
+ */
+const COMPLETIONS_AHEAD = 2;
+const HELD_COMPLETIONS = 4;
 
 /** The lowest Redis (or Valkey) major version: the scripts are a function library (Redis 7). */
 const MIN_REDIS_MAJOR = 7;
@@ -109,6 +123,9 @@ export class RedisStore implements JobStore {
   private heldCount = 0;
   private heldAdmits: Array<{ requests: AdmitRequest[]; resolve: (results: AdmitOutcome[]) => void }> | null =
     null;
+  /** Complete-and-claim calls awaiting their reply, and the completions held meanwhile (see completeAndClaim). */
+  private completionsInFlight = 0;
+  private heldCompletions: HeldCompletion[] | null = null;
 
   constructor(options: RedisStoreOptions) {
     const redisOptions: RedisOptions = {
@@ -572,11 +589,98 @@ export class RedisStore implements JobStore {
     return this.runJob('complete', { id: request.id, op: 'complete' }, request.token, result);
   }
 
-  async completeAndClaim(
-    request: LeaseRef & { result: unknown; next: ClaimRequest; known?: Job },
+  /**
+   * A worker's completions made in one tick while earlier ones are on the wire go out
+   * together (complete_many_and_claim.lua): each is checked and answered on its own, and
+   * the jobs claimed for the freed slots are handed out in order. The indexes the
+   * finished jobs leave and enter are written once per call, which is most of what a
+   * busy worker's completions cost Redis. Like admissions (see admit), a completion with
+   * little on the wire goes at once.
+   */
+  completeAndClaim(request: CompleteAndClaim): Promise<{ job: Job; next: ClaimedJob[] }> {
+    const { queue } = request.next;
+    const base = this.jobBase(request.id, { op: 'complete' });
+    if (base !== this.keys.queueBase(queue) || !request.known || request.known.queue !== queue) {
+      return this.completeOneAndClaim(request, base);
+    }
+    if (this.completionsInFlight < COMPLETIONS_AHEAD)
+      return this.counted(this.completeOneAndClaim(request, base));
+    return new Promise((resolve, reject) => {
+      if (!this.heldCompletions) {
+        this.heldCompletions = [];
+        process.nextTick(() => this.releaseHeldCompletions());
+      }
+      this.heldCompletions.push({ request, resolve, reject });
+      if (this.heldCompletions.length >= HELD_COMPLETIONS) this.releaseHeldCompletions();
+    });
+  }
+
+  private async counted<T>(call: Promise<T>): Promise<T> {
+    this.completionsInFlight++;
+    try {
+      return await call;
+    } finally {
+      this.completionsInFlight--;
+    }
+  }
+
+  private releaseHeldCompletions(): void {
+    if (!this.heldCompletions) return;
+    const held = this.heldCompletions;
+    this.heldCompletions = null;
+    // One call per worker (queue, worker id and lease length: what its claim asks for).
+    const byWorker = new Map<string, HeldCompletion[]>();
+    for (const entry of held) {
+      const { queue, workerId, leaseMs } = entry.request.next;
+      addTo(byWorker, `${queue}\n${workerId}\n${leaseMs}`, entry);
+    }
+    for (const entries of byWorker.values()) {
+      void this.counted(this.completeManyAndClaim(entries)).catch((error: unknown) => {
+        for (const entry of entries) entry.reject(error);
+      });
+    }
+  }
+
+  private async completeManyAndClaim(entries: HeldCompletion[]): Promise<void> {
+    const first = entries[0]!.request.next;
+    const limit = entries.reduce((sum, entry) => sum + entry.request.next.limit, 0);
+    const results = entries.map((entry) => JSON.stringify(entry.request.result ?? null));
+    const tokens = Array.from({ length: limit }, () => randomUUID());
+    const [replies, claimed] = (await this.run(
+      'completeManyAndClaim',
+      this.keys.queueBase(first.queue),
+      first.queue,
+      first.workerId,
+      first.leaseMs,
+      entries.length,
+      ...entries.flatMap((entry, k) => [
+        entry.request.id,
+        entry.request.token,
+        results[k]!,
+        entry.request.next.limit,
+      ]),
+      ...tokens,
+    )) as [Reply[], string[][]];
+    const next = claimed.map((flat, i) => toClaimedJob(flat, first, tokens[i]!));
+    let at = 0;
+    entries.forEach((entry, k) => {
+      const reply = replies[k]!;
+      if (reply[0] === 'error') {
+        entry.reject(this.failure(reply, { id: entry.request.id, op: 'complete' }));
+        return;
+      }
+      const job = completedJob(entry.request.known!, reply[1] as string[], results[k]!);
+      const mine = next.slice(at, at + entry.request.next.limit);
+      at += mine.length;
+      entry.resolve({ job, next: mine });
+    });
+  }
+
+  private async completeOneAndClaim(
+    request: CompleteAndClaim,
+    base: string,
   ): Promise<{ job: Job; next: ClaimedJob[] }> {
     const { queue, workerId, limit, leaseMs } = request.next;
-    const base = this.jobBase(request.id, { op: 'complete' });
     if (base !== this.keys.queueBase(queue)) {
       // The next jobs live in another shard: two steps, each atomic in its own slot.
       const job = await this.complete(request);

@@ -1,0 +1,65 @@
+--[[
+  Complete several jobs of one queue under their leases, then lease the next jobs for the
+  same worker, in one step: the completions one worker made in one tick while an earlier
+  call was on the wire (see RedisStore.completeAndClaim). Each completion is checked and
+  answered on its own; the indexes the finished jobs leave and enter are written once for
+  all of them (one ZREM and two ZADDs instead of three calls per job).
+  ARGV[2] queue, ARGV[3] workerId, ARGV[4] leaseMs, ARGV[5] n, then per completion
+  (brief: the caller holds each job as claimed) id, token, result JSON, how many jobs to
+  lease for it; then one fresh token per job that may be leased.
+  Returns {replies, next}: per completion {'ok', changed} (ps, pm, cancel_requested when
+  set, then finished_at) or {'error', code}; next as claim.lua returns it, for the
+  completions that succeeded, in their order (a refused one frees no slot).
+]]
+local queue, workerId, leaseMs, n = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local PER = 4
+local t = now()
+local tS = I(t)
+heldRunning = {}
+local replies, left, completed, finished = {}, {}, {}, {}
+local limit = 0
+for c = 0, n - 1 do
+  local a = 6 + c * PER
+  local id, token = ARGV[a], ARGV[a + 1]
+  local v = redis.call('HMGET', jobKey(id), 'status', 'lease_token', 'queue', 'owner', 'project', 'ord', 'ps', 'pm',
+    'cancel_requested')
+  if not v[1] then
+    replies[#replies + 1] = { 'error', 'not_found' }
+  elseif v[1] ~= 'running' or v[2] ~= token then
+    replies[#replies + 1] = { 'error', 'lease_lost' }
+  else
+    local job = { id = id, status = 'running', queue = v[3], owner = v[4], project = v[5], ord = v[6] }
+    local changed = {}
+    for k, field in ipairs({ 'ps', 'pm', 'cancel_requested' }) do
+      if v[6 + k] then
+        changed[#changed + 1] = field
+        changed[#changed + 1] = v[6 + k]
+      end
+    end
+    changed[#changed + 1] = 'finished_at'
+    changed[#changed + 1] = tS
+    if job.queue == queue then
+      releaseLease(job)
+      redis.call('HSET', jobKey(id), 'status', 'completed', 'result', ARGV[a + 2], 'pp', '100', 'finished_at', tS)
+      left[#left + 1] = id
+      completed[#completed + 1] = job.ord
+      completed[#completed + 1] = id
+      finished[#finished + 1] = tS
+      finished[#finished + 1] = id
+    else
+      finish(job, 'completed', { 'result', ARGV[a + 2], 'pp', '100' }, t)
+    end
+    replies[#replies + 1] = { 'ok', changed }
+    limit = limit + tonumber(ARGV[a + 3])
+  end
+end
+if #left > 0 then
+  redis.call('ZREM', statusKey(queue, 'running'), unpack(left))
+  redis.call('ZADD', statusKey(queue, 'completed'), unpack(completed))
+  redis.call('ZADD', finishedKey(queue), unpack(finished))
+end
+local tokens = {}
+for k = 6 + n * PER, #ARGV do tokens[#tokens + 1] = ARGV[k] end
+local next = claimJobs(queue, workerId, limit, leaseMs, tokens, t)
+flushHeld()
+return { replies, next }
