@@ -220,6 +220,26 @@ export function capacityConformance(name: string, factory: StoreFactory): void {
       expect(lo).toBeLessThanOrEqual(11);
     });
 
+    it('leases several jobs in one claim in the order single claims would', async () => {
+      // Three owners at three priorities, one with a limit, the same in two queues: one
+      // claim of many must lease what as many claims of one do (a store may lease a
+      // group's run of turns at once).
+      const limits = limited({ maxConcurrentPerUser: 9 });
+      for (const queue of ['a', 'b']) {
+        for (let i = 0; i < 30; i++) {
+          await admitOk(store, request({ queue, owner: 'hi', priority: 2 }, { limits }));
+          await admitOk(store, request({ queue, owner: 'mid', priority: 3 }));
+          await admitOk(store, request({ queue, owner: 'lo', priority: 4 }));
+        }
+      }
+      const batched = (await claim(40, 'a')).map((job) => job.owner);
+      const single: string[] = [];
+      for (let i = 0; i < 40; i++) single.push(...(await claim(1, 'b')).map((job) => job.owner));
+      expect(batched).toEqual(single);
+      expect(batched.filter((owner) => owner === 'hi')).toHaveLength(9);
+      expect(new Set(batched)).toEqual(new Set(['hi', 'mid', 'lo']));
+    });
+
     describe('daily quota', () => {
       const quota = limited({ dailyJobs: 5 });
       const calendar = { resetOffsetMs: 0, jitterMs: 1_234 };

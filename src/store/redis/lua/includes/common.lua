@@ -417,70 +417,96 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
   local tS, expS = I(t), I(t + leaseMs)
   local i = 0
   while i < capacity do
-    local first = redis.call('ZRANGE', readyKey(queue), '0', '0', 'WITHSCORES')
+    -- The first ready group, and the one behind it: the first keeps its place for
+    -- `turns` claims (each moves its key one on), so those are leased as one run, the
+    -- indexes written once for the run.
+    local first = redis.call('ZRANGE', readyKey(queue), '0', '1', 'WITHSCORES')
     local member = first[1]
     if not member then break end
     local rest = string.sub(member, 14)
     local sep = string.find(rest, '|', 1, true)
     local owner, project = string.sub(rest, 1, sep - 1), string.sub(rest, sep + 1)
-    -- The head and the one behind it: after the claim the second is the group's new head.
-    local heads = redis.call('ZRANGE', groupKey(queue, owner, project), '0', '1', 'WITHSCORES')
-    local id = heads[1]
-    if not id then
+    local own = ownerRow(queue, owner, project)
+    local run = capacity - i
+    if first[3] then
+      -- Ties go to the lower member (the lower gid), as in the sorted set.
+      local turns = tonumber(first[4]) - tonumber(first[2])
+      if member < first[3] then turns = turns + 1 end
+      run = math.min(run, turns)
+    end
+    -- A run stops where the owner or the project reaches its limit.
+    local maxRun, maxProject = num(own.max_running, -1), num(own.max_per_project, -1)
+    if maxRun >= 0 then run = math.min(run, maxRun - own.running) end
+    if project ~= '' and maxProject >= 0 then run = math.min(run, maxProject - own.prun) end
+    run = math.max(run, 1)
+    -- The run's jobs and the one behind them (the group's next head).
+    local heads = redis.call('ZRANGE', groupKey(queue, owner, project), '0', I(run), 'WITHSCORES')
+    if not heads[1] then
       -- Unreachable while the invariant holds; heal rather than spin.
       redis.call('ZREM', readyKey(queue), member)
       redis.call('DEL', groupMetaKey(queue, owner, project))
     else
-      i = i + 1
-      -- The hash as read is the reply, with this claim's writes appended: the reader
-      -- takes a field's last value. Saves turning 20 fields into a table and back.
-      local reply = redis.call('HGETALL', jobKey(id))
-      local job = { id = id, queue = queue, owner = owner, project = project }
-      local attempts, stale = 0, false
-      for k = 1, #reply, 2 do
-        local field = reply[k]
-        if field == 'status' then job.status = reply[k + 1]
-        elseif field == 'ord' then job.ord = reply[k + 1]
-        elseif field == 'attempts' then attempts = tonumber(reply[k + 1])
-        elseif field == 'error' or field == 'cancel_requested' then stale = true end
-      end
-      local fields = {
-        'attempts', I(attempts + 1), 'started_at', tS, 'worker_id', workerId, 'lease_token', tokens[i],
-        'lease_expires_at', expS,
-      }
-      -- A new attempt starts clean: no last error, no cancel request ('' = none).
-      if stale then
-        for _, field in ipairs({ 'error', 'cancel_requested' }) do
-          fields[#fields + 1] = field
-          fields[#fields + 1] = ''
-        end
-      end
-      setStatus(job, 'running', '-' .. expS, fields)
-      -- The reply appends only what the caller cannot know: it knows the status, its
-      -- worker id, the token it sent for this place in line and its lease length.
-      for k = 1, 4 do reply[#reply + 1] = fields[k] end
-      for k = 11, #fields do reply[#reply + 1] = fields[k] end
-      reply[#reply + 1] = 'id'
-      reply[#reply + 1] = id
-      -- The group's start tag, from its ready-set score: the claimed job was the head its
-      -- key was computed with (every change of head refiles the group).
+      -- The group's start tag, from its ready-set score: the head was the job its key was
+      -- computed with (every change of head refiles the group). A run keeps to the head's
+      -- priority: a lower one behind it changes the group's key.
       local heff = math.floor(tonumber(heads[2]) / SCORE_BASE) - 20
       local vstart = tonumber(first[2]) - heff * aging()
-      running = running + 1
-      if vstart + 1 > vt then vt = vstart + 1 end
-      local own = ownerRow(queue, owner, project)
-      own.running, own.prun = own.running + 1, own.prun + 1
+      local ids, leases = {}, {}
+      local k = 1
+      while heads[k] and #ids < run and math.floor(tonumber(heads[k + 1]) / SCORE_BASE) - 20 == heff do
+        local id = heads[k]
+        i = i + 1
+        -- The hash as read is the reply, with this claim's writes appended: the reader
+        -- takes a field's last value. Saves turning the fields into a table and back.
+        local reply = redis.call('HGETALL', jobKey(id))
+        local attempts, stale = 0, false
+        for f = 1, #reply, 2 do
+          local field = reply[f]
+          if field == 'attempts' then attempts = tonumber(reply[f + 1])
+          elseif field == 'error' or field == 'cancel_requested' then stale = true end
+        end
+        local fields = {
+          'status', 'running', 'attempts', I(attempts + 1), 'started_at', tS, 'worker_id', workerId,
+          'lease_token', tokens[i], 'lease_expires_at', expS,
+        }
+        -- A new attempt starts clean: no last error, no cancel request ('' = none).
+        if stale then
+          for _, field in ipairs({ 'error', 'cancel_requested' }) do
+            fields[#fields + 1] = field
+            fields[#fields + 1] = ''
+          end
+        end
+        redis.call('HSET', jobKey(id), unpack(fields))
+        -- The reply appends only what the caller cannot know: it knows the status, its
+        -- worker id, the token it sent for this place in line and its lease length.
+        for f = 3, 6 do reply[#reply + 1] = fields[f] end
+        for f = 13, #fields do reply[#reply + 1] = fields[f] end
+        reply[#reply + 1] = 'id'
+        reply[#reply + 1] = id
+        out[#out + 1] = reply
+        ids[#ids + 1] = id
+        leases[#leases + 1] = '-' .. expS
+        leases[#leases + 1] = id
+        k = k + 2
+      end
+      -- A claimed job leaves queued (and its group) for running, the lease set.
+      redis.call('ZREM', statusKey(queue, 'queued'), unpack(ids))
+      redis.call('ZREM', groupKey(queue, owner, project), unpack(ids))
+      redis.call('ZADD', statusKey(queue, 'running'), unpack(leases))
+      local n = #ids
+      running = running + n
+      if vstart + n > vt then vt = vstart + n end
+      own.running, own.prun = own.running + n, own.prun + n
       saveOwnerRow(queue, owner, project, own)
-      -- One turn on: the group goes behind every other group of its priority.
+      -- n turns on: the group goes behind every other group of its priority.
       local head = {}
-      if heads[3] then head = { heads[3], heads[4] } end
+      if heads[k] then head = { heads[k], heads[k + 1] } end
       -- A group that is still ready proves its owner and project are below their limits.
-      local known = { gid = string.sub(member, 1, 12), member = member, vstart = vstart + 1, ready = '1', heff = heff }
+      local known = { gid = string.sub(member, 1, 12), member = member, vstart = vstart + n, ready = '1', heff = heff }
       known.own = own
       if not refileGroup(queue, owner, project, known, head) then
         parkIfAtLimit(queue, owner, project, own)
       end
-      out[#out + 1] = reply
     end
   end
   if i > 0 or held ~= 0 then redis.call('HSET', qk, 'running', I(running), 'vtime', I(vt)) end
