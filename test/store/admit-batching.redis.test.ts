@@ -4,38 +4,13 @@
  * owner's limits and quota, its own error — and a refused job's quota charge given back
  * within the shared call.
  */
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore } from '../../src/store/redis/redis-store.js';
+import { describe, expect, it } from 'vitest';
 import type { AdmitRequest } from '../../src/store/store.js';
 import { limited, request } from '../conformance/store-conformance.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { redisCallCounts } from '../helpers/redis-call-counts.js';
 
 describe('admissions sent together under load (Redis)', () => {
-  let server: TestRedis;
-  let admin: Redis;
-  beforeAll(async () => {
-    server = await startRedis();
-    admin = new Redis(server.url);
-  });
-  afterAll(async () => {
-    admin?.disconnect();
-    await server?.stop();
-  });
-
-  async function withStore(use: (store: RedisStore) => Promise<void>): Promise<void> {
-    const store = new RedisStore({ url: server.url, prefix: `t-${randomUUID()}` });
-    await store.connect();
-    try {
-      await use(store);
-    } finally {
-      await store.close();
-    }
-  }
-
-  const fcalls = async () =>
-    Number(/cmdstat_fcall:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+  const { fcalls, withStore } = redisCallCounts();
 
   it('answers each of many concurrent single submits as its own, in a few calls', async () => {
     await withStore(async (store) => {

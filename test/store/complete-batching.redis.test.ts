@@ -3,31 +3,15 @@
  * script call. Each must still be answered as its own — its job as stored, its own lost
  * lease — and the jobs claimed for the freed slots handed out once each.
  */
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore } from '../../src/store/redis/redis-store.js';
+import { describe, expect, it } from 'vitest';
 import { admitOk, request } from '../conformance/store-conformance.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { redisCallCounts } from '../helpers/redis-call-counts.js';
 
 describe('completions sent together under load (Redis)', () => {
-  let server: TestRedis;
-  let admin: Redis;
-  beforeAll(async () => {
-    server = await startRedis();
-    admin = new Redis(server.url);
-  });
-  afterAll(async () => {
-    admin?.disconnect();
-    await server?.stop();
-  });
-
-  const fcalls = async () => Number(/cmdstat_fcall:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+  const { fcalls, withStore } = redisCallCounts();
 
   it('answers each completion as its own and hands out each next job once', async () => {
-    const store = new RedisStore({ url: server.url, prefix: `t-${randomUUID()}` });
-    await store.connect();
-    try {
+    await withStore(async (store) => {
       for (let i = 0; i < 30; i++) await admitOk(store, request({ payload: { i } }));
       const next = { queue: 'q', workerId: 'w1', limit: 1, leaseMs: 30_000 };
       const running = await store.claim({ ...next, limit: 20 });
@@ -71,8 +55,6 @@ describe('completions sent together under load (Redis)', () => {
       expect(handedOut).toHaveLength(10);
       expect(await store.counts('q')).toMatchObject({ queued: 0, running: 11, completed: 19 });
       expect((await store.get(running[7]!.id))?.status).toBe('running');
-    } finally {
-      await store.close();
-    }
+    });
   });
 });
