@@ -3,16 +3,19 @@ import type { JobStatus } from '../../domain/job-states.js';
 import type { NewJob } from '../store.js';
 
 /**
- * A job hash keeps the fields the scripts read or write one by one, the payload, and the
- * rest in one short `body` field: a JSON array [createdAt, type, priority, timeoutMs,
- * parentId]. The script that admits a job writes `[<createdAt>,` and then this part. The
- * id is the key's; every reply that carries a job hash appends it.
+ * A job hash keeps the fields the scripts read or write one by one, the payload, and what
+ * does not change in one short `body` field: a JSON array [createdAt, type, priority,
+ * timeoutMs, maxAttempts, a root's iteration allowance]. The script that admits a job
+ * writes `[<createdAt>,`, this part, and the allowance (a follow-up's, which grows when
+ * confirmed, is its own field, as is its parent: an id would take the body past the 64
+ * bytes a listpack value may have). The id is the key's; every reply that carries a job
+ * hash appends it.
  */
-export function bodyRest(job: Pick<NewJob, 'type' | 'priority' | 'timeoutMs' | 'parentId'>): string {
-  return `${JSON.stringify(job.type)},${job.priority},${job.timeoutMs ?? 'null'},${JSON.stringify(job.parentId)}`;
+export function bodyRest(job: Pick<NewJob, 'type' | 'priority' | 'timeoutMs' | 'maxAttempts'>): string {
+  return `${JSON.stringify(job.type)},${job.priority},${job.timeoutMs ?? 'null'},${job.maxAttempts}`;
 }
 
-type PackedBody = [number, string, number, number | null, string | null];
+type PackedBody = [number, string, number, number | null, number, number | null];
 
 /** created_at from a packed body without parsing the payload: it is the first number. */
 export function packedCreatedAt(body: string): number {
@@ -39,7 +42,9 @@ export function toJob(flat: string[]): Job {
 
 function fieldsToJob(f: Record<string, string>): Job {
   const running = f.status === 'running';
-  const [createdAt, type, priority, timeoutMs, parentId] = JSON.parse(f.body!) as PackedBody;
+  const [createdAt, type, priority, timeoutMs, maxAttempts, rootAllowance] = JSON.parse(
+    f.body!,
+  ) as PackedBody;
   return {
     id: f.id!,
     queue: f.queue!,
@@ -50,14 +55,14 @@ function fieldsToJob(f: Record<string, string>): Job {
     result: json(f.result),
     error: json(f.error) as JobError | null,
     attempts: Number(f.attempts ?? 0),
-    maxAttempts: Number(f.max_attempts),
+    maxAttempts,
     timeoutMs,
     progress: { percent: Number(f.pp ?? 0), stage: f.ps ?? null, message: f.pm ?? null },
     owner: f.owner!,
     projectId: f.project ? f.project : null,
-    parentId,
+    parentId: f.parent_id ?? null,
     depth: Number(f.depth ?? 0),
-    iterationAllowance: int(f.allowance),
+    iterationAllowance: f.allowance === undefined ? rootAllowance : int(f.allowance),
     createdAt,
     runAt: Number(f.run_at),
     startedAt: int(f.started_at),

@@ -388,11 +388,10 @@ export class RedisStore implements JobStore {
       opt(limits.iterationDepth),
       calendar.resetOffsetMs,
     ];
-    // Flat arguments, 14 per job, in reserve_admit.lua's order.
+    // Flat arguments, 13 per job, in reserve_admit.lua's order.
     const args = requests.flatMap(({ job: j, idempotency: idem, calendar: c }, k) => [
       j.id,
       j.priority,
-      j.maxAttempts,
       opt(j.runAt),
       opt(j.delayMs),
       opt(j.projectId),

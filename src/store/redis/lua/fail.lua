@@ -7,7 +7,7 @@ local job, err = holdsLease(ARGV[2], ARGV[3])
 if not job then return { 'error', err } end
 local t = now()
 local delay = tonumber(ARGV[6])
-local retry = delay >= 0 and ARGV[5] == '1' and num(job.attempts, 0) < tonumber(job.max_attempts) and job.cancel_requested ~= '1'
+local retry = delay >= 0 and ARGV[5] == '1' and num(job.attempts, 0) < maxAttempts(job) and job.cancel_requested ~= '1'
 if retry then
   releaseLease(job)
   setStatus(job, 'scheduled', t + delay, { 'run_at', t + delay, 'error', ARGV[4] })

@@ -14,7 +14,7 @@ for q = 3, #ARGV do
     local job = getJob(id)
     if job.cancel_requested == '1' then
       finish(job, 'cancelled', {}, t)
-    elseif num(job.attempts, 0) >= tonumber(job.max_attempts) then
+    elseif num(job.attempts, 0) >= maxAttempts(job) then
       finish(job, 'failed', { 'error', cjson.encode({ message = 'Lease expired: the worker stopped heartbeating', retryable = false }) }, t)
     else
       releaseLease(job)

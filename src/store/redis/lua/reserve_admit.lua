@@ -6,9 +6,9 @@
   Shared by the batch, flat ('' = none): ARGV[2] queue, ARGV[3] owner, ARGV[4] priority
   boost, ARGV[5] maxConcurrentPerUser, ARGV[6] maxConcurrentPerProject, ARGV[7] dailyJobs,
   ARGV[8] iterationDepth, ARGV[9] the quota day's reset offset in ms.
-  Then 14 arguments per job, flat so no JSON is decoded: id, priority, maxAttempts, runAt,
-  delayMs, projectId, parentId, the packed body's rest (see admitJob), payload JSON,
-  idempotency key, fingerprint, ttlMs, quota jitterMs, view 0|1. Returns admitJob's reply per job; with
+  Then 13 arguments per job, flat so no JSON is decoded: id, priority, runAt, delayMs,
+  projectId, parentId, the packed body's rest (see admitJob), payload JSON, idempotency
+  key, fingerprint, ttlMs, quota jitterMs, view 0|1. Returns admitJob's reply per job; with
   view 1 a created or repeated job's reply ends with what the caller shows next:
   {position or -1, running in the queue, today, jobs, iterations}.
 ]]
@@ -23,23 +23,23 @@ local limits = {
   iterationDepth = tonumber(opt(ARGV[8])),
 }
 local resetOffsetMs = tonumber(ARGV[9])
-local FIRST, PER_JOB = 10, 14
+local FIRST, PER_JOB = 10, 13
 local out = {}
 startAdmissions()
 for a = FIRST, #ARGV, PER_JOB do
   local idem = nil
-  if ARGV[a + 9] ~= '' then idem = { key = ARGV[a + 9], fingerprint = ARGV[a + 10], ttlMs = tonumber(ARGV[a + 11]) } end
+  if ARGV[a + 8] ~= '' then idem = { key = ARGV[a + 8], fingerprint = ARGV[a + 9], ttlMs = tonumber(ARGV[a + 10]) } end
   local job = {
-    id = ARGV[a], queue = queue, owner = owner, priority = tonumber(ARGV[a + 1]), maxAttemptsS = ARGV[a + 2],
-    runAt = tonumber(opt(ARGV[a + 3])), delayMs = tonumber(opt(ARGV[a + 4])), projectId = opt(ARGV[a + 5]),
-    parentId = opt(ARGV[a + 6]), bodyRest = ARGV[a + 7], payloadJson = ARGV[a + 8],
+    id = ARGV[a], queue = queue, owner = owner, priority = tonumber(ARGV[a + 1]), runAt = tonumber(opt(ARGV[a + 2])),
+    delayMs = tonumber(opt(ARGV[a + 3])), projectId = opt(ARGV[a + 4]), parentId = opt(ARGV[a + 5]),
+    bodyRest = ARGV[a + 6], payloadJson = ARGV[a + 7],
   }
   local iteration = 0
   if job.parentId then iteration = 1 end
   local res = reserveQuota(T, {
     jobId = job.id, runAt = job.runAt, delayMs = job.delayMs, dailyJobs = limits.dailyJobs,
     iteration = iteration, idempotency = idem,
-    calendar = { resetOffsetMs = resetOffsetMs, jitterMs = tonumber(ARGV[a + 12]) },
+    calendar = { resetOffsetMs = resetOffsetMs, jitterMs = tonumber(ARGV[a + 11]) },
   })
   if res[1] == 'error' then
     out[#out + 1] = res
@@ -52,7 +52,7 @@ for a = FIRST, #ARGV, PER_JOB do
     })
     if reply[1] == 'error' and not seen then unreserveQuota(T, job.id, res[4], iteration, idem and idem.key or '') end
     if reply[1] == 'created' then reply[2] = res[3 + off] end
-    if ARGV[a + 13] == '1' and reply[1] ~= 'error' then
+    if ARGV[a + 12] == '1' and reply[1] ~= 'error' then
       -- Read here, in the same step, instead of three more calls after the submit.
       local view = placeAndRunning(job.id, job.queue)
       for _, v in ipairs(usageToday(T, resetOffsetMs)) do view[#view + 1] = v end

@@ -137,7 +137,7 @@ end
 
 --[[ Files a job in its queue's shard (base P) once its quota is charged.
      r: {job, limits, runAt, deferred, fresh?} (job.bodyRest is the packed body after its
-     created_at, already JSON: "type",priority,timeoutMs,parentId; job.payloadJson the
+     created_at, already JSON: "type",priority,timeoutMs,maxAttempts; job.payloadJson the
      payload, already JSON; fresh:
      the quota was charged for this id in the same call, so it cannot exist)
      Returns {'created', 0, decided} | {'duplicate', 0, job} | {'error', code, detail} ]]
@@ -205,18 +205,28 @@ local function admitJob(r)
   local gs = I((eff + 20) * SCORE_BASE + seq)
   local fields = {
     'status', status, 'ord', ordS, 'queue', j.queue, 'owner', j.owner, 'project', project, 'gs', gs,
-    'max_attempts', j.maxAttemptsS or I(j.maxAttempts), 'run_at', runAtS,
+    'run_at', runAtS,
   }
   if depth > 0 then table.insert(fields, 'depth'); table.insert(fields, I(depth)) end
   if rootId then table.insert(fields, 'root_id'); table.insert(fields, rootId) end
-  if allowance then table.insert(fields, 'allowance'); table.insert(fields, I(allowance)) end
-  -- What only readers outside the scripts use, in one short field (see redis-job.ts):
-  -- [created_at, type, priority, timeoutMs, parentId]. Fewer fields make every lookup in
-  -- the hash (a list searched from the front) and every read of it cheaper. Short: a
-  -- value over hash-max-listpack-value (64 bytes by default) turns the hash into a table
-  -- several times its size. The payload, read only whole, goes last.
+  -- A follow-up's parent has its own field: an id would take the packed body past 64 bytes.
+  if parentId then table.insert(fields, 'parent_id'); table.insert(fields, parentId) end
+  -- A follow-up's allowance grows when it is confirmed: its own field. A root's never
+  -- changes: it is packed with the rest.
+  local rootAllowance = 'null'
+  if allowance and parentId then
+    table.insert(fields, 'allowance'); table.insert(fields, I(allowance))
+  elseif allowance then
+    rootAllowance = I(allowance)
+  end
+  -- What does not change, and the scripts seldom read, in one short field (see
+  -- redis-job.ts): [created_at, type, priority, timeoutMs, maxAttempts, a root's
+  -- allowance]. Fewer fields make every lookup in the hash (a list searched from
+  -- the front) and every read of it cheaper. Short: a value over hash-max-listpack-value
+  -- (64 bytes by default) turns the hash into a table several times its size. The
+  -- payload, read only whole, goes last.
   table.insert(fields, 'body')
-  table.insert(fields, '[' .. tS .. ',' .. j.bodyRest .. ']')
+  table.insert(fields, '[' .. tS .. ',' .. j.bodyRest .. ',' .. rootAllowance .. ']')
   table.insert(fields, 'payload')
   table.insert(fields, j.payloadJson)
   redis.call('HSET', jobKey(j.id), unpack(fields))

@@ -94,6 +94,11 @@ local function getJob(id)
   return job
 end
 
+-- A job's attempt limit, from its packed body (see admitJob).
+local function maxAttempts(job)
+  return cjson.decode(job.body)[5]
+end
+
 local function num(value, default)
   if value == nil or value == false or value == '' then return default end
   return tonumber(value)
