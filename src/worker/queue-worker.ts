@@ -208,8 +208,9 @@ export class QueueWorker extends EventEmitter {
     entry.done = this.execute(entry).finally(() => {
       this.active.delete(job.id);
       this.emit('settled', job.id);
-      // Work that arrives after that claim wakes the loop through its event.
-      if (!entry.drained) this.wake();
+      // A completion whose own claim found nothing needs no claim after it, unless work
+      // announced itself while every slot was busy (that wake found no free slot).
+      if (!entry.drained || this.woken) this.wake();
     });
   }
 

@@ -1,9 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ClaimedJob } from '../../src/domain/job.js';
 import { Engine } from '../../src/engine/engine.js';
 import { systemPrincipal } from '../../src/engine/principal.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { HandlerContext } from '../../src/worker/handler.js';
 import { InProcessWorkers } from '../../src/worker/in-process-workers.js';
+import { QueueWorker } from '../../src/worker/queue-worker.js';
+import type { WorkerBackend } from '../../src/worker/worker-backend.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 describe('in-process worker runtime', () => {
@@ -141,5 +144,56 @@ describe('in-process worker runtime', () => {
     await waitFor(async () => (await status(id)) === 'failed');
     expect(await store.get(id)).toMatchObject({ attempts: 1, error: { retryable: false } });
     expect((await store.get(id))?.error?.message).toMatch(/cannot be stored as JSON/);
+  });
+});
+
+describe('queue worker wakes', () => {
+  it('claims work that announced itself while every slot was busy, after a completion that found none', async () => {
+    // One slot. Job a's completion claims for the slot and finds the queue empty; job b
+    // arrives (and wakes the worker) while that completion is still on the wire. The
+    // worker must then claim b at once, not at its next poll.
+    const queued: ClaimedJob[] = [];
+    const job = (id: string) =>
+      ({ id, leaseToken: `t-${id}`, attempts: 1, timeoutMs: null }) as unknown as ClaimedJob;
+    let wake: (() => void) | null = null;
+    let finishCompletion!: () => void;
+    const started: string[] = [];
+    const backend: WorkerBackend = {
+      leaseMs: 60_000,
+      claim: async ({ limit }) => queued.splice(0, limit),
+      completeAndClaim: async () => {
+        const next = queued.splice(0, 1); // a's: nothing queued yet, the queue looks empty
+        if (started.length === 1) {
+          await new Promise<void>((resolve) => {
+            finishCompletion = resolve;
+          });
+        }
+        return next;
+      },
+      complete: async () => undefined,
+      fail: async () => undefined,
+      release: async () => undefined,
+      progress: async () => undefined,
+      heartbeat: async () => ({ extended: [], lost: [], cancel: [] }),
+      onWork: (_queue, callback) => {
+        wake = callback;
+        return () => {};
+      },
+    };
+    queued.push(job('a'));
+    const worker = new QueueWorker({
+      backend,
+      queue: 'q',
+      handler: async (claimed) => void started.push(claimed.id),
+      pollMs: 10_000,
+      heartbeatMs: 60_000,
+    });
+    worker.start();
+    await waitFor(async () => started.includes('a') && finishCompletion !== undefined);
+    queued.push(job('b'));
+    wake!();
+    finishCompletion();
+    await waitFor(async () => started.includes('b'), { timeoutMs: 1_000 });
+    await worker.stop(100);
   });
 });
