@@ -7,26 +7,10 @@
   what the completion wrote, as flat pairs: finished_at, and ps, pm, cancel_requested
   when set.
 ]]
-local id, token, brief = ARGV[2], ARGV[3], ARGV[9] == '1'
-local job
-if brief then
-  local v = redis.call('HMGET', jobKey(id), 'status', 'lease_token', 'queue', 'owner', 'project', 'ord', 'ps', 'pm',
-    'cancel_requested')
-  if not v[1] then return { 'error', 'not_found' } end
-  if v[1] ~= 'running' or v[2] ~= token then return { 'error', 'lease_lost' } end
-  job = { id = id, status = v[1], queue = v[3], owner = v[4], project = v[5], ord = v[6] }
-  job.changed = {}
-  for k, field in ipairs({ 'ps', 'pm', 'cancel_requested' }) do
-    if v[6 + k] then
-      job.changed[#job.changed + 1] = field
-      job.changed[#job.changed + 1] = v[6 + k]
-    end
-  end
-else
-  local err
-  job, err = holdsLease(id, token)
-  if not job then return { 'error', err } end
-end
+local brief = ARGV[9] == '1'
+local job, err
+if brief then job, err = holdsLeaseBrief(ARGV[2], ARGV[3]) else job, err = holdsLease(ARGV[2], ARGV[3]) end
+if not job then return { 'error', err } end
 local t = now()
 -- The freed slot's count change goes out with the claim's own write of the queue's counters,
 -- and the owner's row (changed by both halves) is written once.

@@ -20,22 +20,12 @@ local replies, left, completed, finished = {}, {}, {}, {}
 local limit = 0
 for c = 0, n - 1 do
   local a = 6 + c * PER
-  local id, token = ARGV[a], ARGV[a + 1]
-  local v = redis.call('HMGET', jobKey(id), 'status', 'lease_token', 'queue', 'owner', 'project', 'ord', 'ps', 'pm',
-    'cancel_requested')
-  if not v[1] then
-    replies[#replies + 1] = { 'error', 'not_found' }
-  elseif v[1] ~= 'running' or v[2] ~= token then
-    replies[#replies + 1] = { 'error', 'lease_lost' }
+  local id = ARGV[a]
+  local job, err = holdsLeaseBrief(id, ARGV[a + 1])
+  if not job then
+    replies[#replies + 1] = { 'error', err }
   else
-    local job = { id = id, status = 'running', queue = v[3], owner = v[4], project = v[5], ord = v[6] }
-    local changed = {}
-    for k, field in ipairs({ 'ps', 'pm', 'cancel_requested' }) do
-      if v[6 + k] then
-        changed[#changed + 1] = field
-        changed[#changed + 1] = v[6 + k]
-      end
-    end
+    local changed = job.changed
     changed[#changed + 1] = 'finished_at'
     changed[#changed + 1] = tS
     if job.queue == queue then

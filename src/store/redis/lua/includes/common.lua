@@ -383,6 +383,24 @@ local function holdsLease(id, token)
   return job
 end
 
+-- holdsLease for a completion whose caller holds the job as claimed: reads only what
+-- finishing needs and what the run may have changed since the claim (job.changed: ps,
+-- pm, cancel_requested when set, as flat pairs).
+local function holdsLeaseBrief(id, token)
+  local v = redis.call('HMGET', jobKey(id), 'status', 'lease_token', 'queue', 'owner', 'project', 'ord', 'ps', 'pm',
+    'cancel_requested')
+  if not v[1] then return nil, 'not_found' end
+  if v[1] ~= 'running' or v[2] ~= token then return nil, 'lease_lost' end
+  local job = { id = id, status = v[1], queue = v[3], owner = v[4], project = v[5], ord = v[6], changed = {} }
+  for k, field in ipairs({ 'ps', 'pm', 'cancel_requested' }) do
+    if v[6 + k] then
+      job.changed[#job.changed + 1] = field
+      job.changed[#job.changed + 1] = v[6 + k]
+    end
+  end
+  return job
+end
+
 -- A job as a flat reply: the hash, then its id (the hash does not repeat its own key's id).
 local function jobReply(id)
   local flat = redis.call('HGETALL', jobKey(id))
