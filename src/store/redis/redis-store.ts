@@ -48,6 +48,7 @@ import { CLUSTER_SCHEME, parseClusterUrl } from './cluster-url.js';
 import { functions, library, type ScriptName } from './generated/scripts.js';
 import { bodyRest, completedJob, packedCreatedAt, toClaimedJob, toFields, toJob } from './redis-job.js';
 import { jobIdFor, queueShard, type RedisKeys, redisKeys, shardOfJobId } from './redis-keys.js';
+import { InFlight, TickBatch } from './tick-batch.js';
 
 export interface RedisStoreOptions {
   /** `redis://host:port/db`, `rediss://…`, or `redis+cluster://host:port[,host:port…]`. */
@@ -63,6 +64,10 @@ type Client = Redis | Cluster;
 type Reply = unknown[];
 type AdmitOutcome = AdmitResult | { kind: 'error'; error: Error };
 type CompleteAndClaim = LeaseRef & { result: unknown; next: ClaimRequest; known?: Job };
+interface HeldAdmit {
+  requests: AdmitRequest[];
+  resolve: (results: AdmitOutcome[]) => void;
+}
 interface HeldCompletion {
   request: CompleteAndClaim;
   resolve: (outcome: { job: Job; next: ClaimedJob[] }) => void;
@@ -117,15 +122,18 @@ export class RedisStore implements JobStore {
   private readonly knownQueues = new Set<string>();
   /** The library load in progress, if any (see loadLibrary). */
   private loading: Promise<void> | null = null;
-  /** Admission calls awaiting their reply (see admit). */
-  private admitsInFlight = 0;
-  /** Admissions held for the end of this tick, to go out as one call. */
-  private heldCount = 0;
-  private heldAdmits: Array<{ requests: AdmitRequest[]; resolve: (results: AdmitOutcome[]) => void }> | null =
-    null;
+  /** Admission calls awaiting their reply, and the submits held meanwhile (see admit). */
+  private readonly admitting = new InFlight();
+  private readonly heldAdmits = new TickBatch<HeldAdmit>(
+    HELD_BATCH,
+    (held) => this.admitHeld(held),
+    (entry) => entry.requests.length,
+  );
   /** Complete-and-claim calls awaiting their reply, and the completions held meanwhile (see completeAndClaim). */
-  private completionsInFlight = 0;
-  private heldCompletions: HeldCompletion[] | null = null;
+  private readonly completing = new InFlight();
+  private readonly heldCompletions = new TickBatch<HeldCompletion>(HELD_COMPLETIONS, (held) =>
+    this.completeHeld(held),
+  );
 
   constructor(options: RedisStoreOptions) {
     const redisOptions: RedisOptions = {
@@ -279,27 +287,15 @@ export class RedisStore implements JobStore {
    * atomically; only the call is shared. Measured in docs/BENCHMARKS.md.
    */
   admit(requests: AdmitRequest[]): Promise<AdmitOutcome[]> {
-    if (this.admitsInFlight === 0 || this.redis instanceof Cluster) return this.admitNow(requests);
-    return new Promise((resolve) => {
-      if (!this.heldAdmits) {
-        this.heldAdmits = [];
-        this.heldCount = 0;
-        // After every promise continuation of this tick: the submits they make join in.
-        process.nextTick(() => this.releaseHeldAdmits());
-      }
-      this.heldAdmits.push({ requests, resolve });
-      this.heldCount += requests.length;
-      // A full call goes out at once, so Redis works on it while this process makes the next.
-      if (this.heldCount >= HELD_BATCH) this.releaseHeldAdmits();
-    });
+    if (this.admitting.count === 0 || this.redis instanceof Cluster)
+      return this.admitting.track(this.admitCalls(requests, ADMIT_BATCH));
+    return new Promise((resolve) => this.heldAdmits.add({ requests, resolve }));
   }
 
-  private releaseHeldAdmits(): void {
-    if (!this.heldAdmits) return;
-    const held = this.heldAdmits;
-    this.heldAdmits = null;
+  private admitHeld(held: HeldAdmit[]): void {
     const requests = held.flatMap((entry) => entry.requests);
-    void this.admitNow(requests, HELD_BATCH)
+    void this.admitting
+      .track(this.admitCalls(requests, HELD_BATCH))
       .catch((error: unknown) => requests.map(() => failed(error)))
       .then((results) => {
         let at = 0;
@@ -308,15 +304,6 @@ export class RedisStore implements JobStore {
           at += entry.requests.length;
         }
       });
-  }
-
-  private async admitNow(requests: AdmitRequest[], batchSize = ADMIT_BATCH): Promise<AdmitOutcome[]> {
-    this.admitsInFlight++;
-    try {
-      return await this.admitCalls(requests, batchSize);
-    } finally {
-      this.admitsInFlight--;
-    }
   }
 
   private async admitCalls(requests: AdmitRequest[], batchSize: number): Promise<AdmitOutcome[]> {
@@ -602,31 +589,12 @@ export class RedisStore implements JobStore {
     if (base !== this.keys.queueBase(queue) || !request.known || request.known.queue !== queue) {
       return this.completeOneAndClaim(request, base);
     }
-    if (this.completionsInFlight < COMPLETIONS_AHEAD)
-      return this.counted(this.completeOneAndClaim(request, base));
-    return new Promise((resolve, reject) => {
-      if (!this.heldCompletions) {
-        this.heldCompletions = [];
-        process.nextTick(() => this.releaseHeldCompletions());
-      }
-      this.heldCompletions.push({ request, resolve, reject });
-      if (this.heldCompletions.length >= HELD_COMPLETIONS) this.releaseHeldCompletions();
-    });
+    if (this.completing.count < COMPLETIONS_AHEAD)
+      return this.completing.track(this.completeOneAndClaim(request, base));
+    return new Promise((resolve, reject) => this.heldCompletions.add({ request, resolve, reject }));
   }
 
-  private async counted<T>(call: Promise<T>): Promise<T> {
-    this.completionsInFlight++;
-    try {
-      return await call;
-    } finally {
-      this.completionsInFlight--;
-    }
-  }
-
-  private releaseHeldCompletions(): void {
-    if (!this.heldCompletions) return;
-    const held = this.heldCompletions;
-    this.heldCompletions = null;
+  private completeHeld(held: HeldCompletion[]): void {
     // One call per worker (queue, worker id and lease length: what its claim asks for).
     const byWorker = new Map<string, HeldCompletion[]>();
     for (const entry of held) {
@@ -634,7 +602,7 @@ export class RedisStore implements JobStore {
       addTo(byWorker, `${queue}\n${workerId}\n${leaseMs}`, entry);
     }
     for (const entries of byWorker.values()) {
-      void this.counted(this.completeManyAndClaim(entries)).catch((error: unknown) => {
+      void this.completing.track(this.completeManyAndClaim(entries)).catch((error: unknown) => {
         for (const entry of entries) entry.reject(error);
       });
     }
