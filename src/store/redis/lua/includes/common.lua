@@ -106,27 +106,15 @@ end
 
 local TERMINAL = { completed = true, failed = true, cancelled = true }
 
---[[ Moves a job to `to`, keeping every index in step: the per-queue status sets (whose
-     ZCARDs are the status counts; scored by `ord`, the cross-queue creation order lists
-     merge by), the group's queued set, the shard's scheduled set, the finished set. The
-     caller sets the other fields and re-files the group afterwards.
-     The `running` set is also the queue's lease set: scored by the lease's expiry,
-     negated, so a new lease (the latest) goes to the front of a set of up to 128 jobs
-     (a listpack, scanned from the front) instead of behind every other. `score` is the
-     expiry for running, the due time for scheduled, the finish time for the end states. ]]
--- Files job `id` under status `to` in the indexes (setStatus's second half; a new job
--- is filed straight away, its status written with its other fields).
+-- Files a job under status `to` in the indexes (setStatus's second half; a new job is
+-- filed straight away, its status written with its other fields): its queue's status set
+-- (whose ZCARD is the status count; scored by `ord`, the cross-queue creation order lists
+-- merge by), the group's queued set, the shard's scheduled set, the finished set. `score`
+-- is the due time for scheduled, the finish time for the end states. A claim files its
+-- leases itself (see claimJobs).
 local function fileStatus(job, to, score)
   local id, queue = job.id, job.queue
-  if to == 'running' then
-    -- score: the lease's expiry (or its negation already printed, from a claim).
-    if type(score) == 'number' then score = I(-score) end
-    redis.call('ZADD', statusKey(queue, to), score, id)
-  else
-    local ord = job.ord
-    if type(ord) == 'number' then ord = I(ord) end
-    redis.call('ZADD', statusKey(queue, to), ord, id)
-  end
+  redis.call('ZADD', statusKey(queue, to), job.ord, id)
   if to == 'queued' then
     redis.call('ZADD', groupKey(queue, job.owner, job.project), job.gs, id)
   elseif to == 'scheduled' then
@@ -136,6 +124,8 @@ local function fileStatus(job, to, score)
   end
 end
 
+-- Moves a job to `to`, keeping every index in step. The caller sets the other fields
+-- and re-files the group afterwards.
 local function setStatus(job, to, score, extra)
   local from = job.status
   local id, queue = job.id, job.queue
@@ -512,7 +502,10 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
         leases[#leases + 1] = id
         k = k + 2
       end
-      -- A claimed job leaves queued (and its group) for running, the lease set.
+      -- A claimed job leaves queued (and its group) for running. The running set is also
+      -- the queue's lease set: scored by the lease's expiry, negated, so a new lease (the
+      -- latest) goes to the front of a set of up to 128 jobs (a listpack, scanned from the
+      -- front) instead of behind every other.
       redis.call('ZREM', statusKey(queue, 'queued'), unpack(ids))
       redis.call('ZREM', groupKey(queue, owner, project), unpack(ids))
       redis.call('ZADD', statusKey(queue, 'running'), unpack(leases))
