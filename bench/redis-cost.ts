@@ -6,9 +6,11 @@
  * only the server's work, not the Node side. Needs valgrind (`apt-get install valgrind`).
  *
  * Rows, 2,000 jobs each (callgrind runs Redis ~50× slower): single adds with 50 in
- * flight, bulk adds (1,000 per call), and draining a prefilled queue at worker
- * concurrency 10 and 100 (a complete and the next claim per job). Only the measured
- * phase is counted: the counters are zeroed after the prefill and dumped at the end.
+ * flight, bulk adds (1,000 per call), draining a prefilled queue at worker concurrency
+ * 1, 10 and 100 (a complete and the next claim per job), and lone jobs (one submit at a
+ * time to an idle worker: its add, claim and completion — the latency row's path).
+ * Only the measured phase is counted: the counters are zeroed after the prefill and
+ * dumped at the end.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -117,11 +119,54 @@ const bullmqProcess =
     };
   };
 
-const rows: Array<{ name: string; jobgate: Side; bullmq: Side }> = [
+/** Lone jobs: one at a time to an idle worker, each settled (its completion stored) before the next. */
+const lone = 300;
+
+const jobgateLone: Side = async (url) => {
+  const jg = await jobgate(url);
+  let done = 0;
+  return {
+    prepare: async () => {
+      const worker = jg.workers.register('bench', async () => {}, { concurrency: 1 });
+      worker.on('settled', () => void done++);
+      jg.workers.start();
+    },
+    measure: async () => {
+      for (let i = 0; i < lone; i++) {
+        await jg.engine.submit(input(i), tenant);
+        await until(() => done > i);
+      }
+    },
+    close: () => jg.close(),
+  };
+};
+
+const bullmqLone: Side = async (url) => {
+  const bq = bullmq(url);
+  let done = 0;
+  return {
+    prepare: async () => {
+      await bq.queue.add('warm', {});
+      bq.worker(async () => {}, 1).on('completed', () => void done++);
+      await until(() => done >= 1);
+    },
+    measure: async () => {
+      for (let i = 0; i < lone; i++) {
+        await bq.queue.add('job', { n: i });
+        await until(() => done > i + 1);
+      }
+    },
+    close: () => bq.close(),
+  };
+};
+
+const rows: Array<{ name: string; jobgate: Side; bullmq: Side; jobs?: number }> = [
   { name: 'add, single (50 in flight)', jobgate: jobgateAdd(false), bullmq: bullmqAdd(false) },
   { name: 'add, bulk (1,000 per call)', jobgate: jobgateAdd(true), bullmq: bullmqAdd(true) },
+  { name: 'process, concurrency 1', jobgate: jobgateProcess(1), bullmq: bullmqProcess(1) },
   { name: 'process, concurrency 10', jobgate: jobgateProcess(10), bullmq: bullmqProcess(10) },
   { name: 'process, concurrency 100', jobgate: jobgateProcess(100), bullmq: bullmqProcess(100) },
+  { name: 'lone job (add, claim, complete)', jobgate: jobgateLone, bullmq: bullmqLone, jobs: lone },
 ];
 
 export async function run(): Promise<void> {
@@ -159,8 +204,9 @@ export async function run(): Promise<void> {
   const jobgateOnly = process.env.BENCH_JOBGATE_ONLY === '1';
   try {
     for (const row of rows.filter((r) => !only || r.name.includes(only))) {
-      const jg = (await count(row.jobgate)) / jobs / 1_000;
-      const bq = jobgateOnly ? Number.NaN : (await count(row.bullmq)) / jobs / 1_000;
+      const n = row.jobs ?? jobs;
+      const jg = (await count(row.jobgate)) / n / 1_000;
+      const bq = jobgateOnly ? Number.NaN : (await count(row.bullmq)) / n / 1_000;
       results.push({ name: row.name, jobgate: jg, bullmq: bq });
     }
   } finally {

@@ -260,13 +260,35 @@ export class Engine {
         outcomes[index] = { error: asCallerError(error) };
       }
     }
-    const admitted = this.store.admit(requests);
-    // An idle in-process worker's claim goes out now, right behind the admission: a store
-    // runs a connection's calls in order (Redis) or has already admitted (SQLite), so the
-    // job can start one round trip after the submit instead of two (the reply, then the
-    // claim). A claim that finds nothing costs one empty call.
-    for (const queue of new Set(requests.map((request) => request.job.queue))) this.directory.wake?.(queue);
-    const results = await admitted;
+    const queues = new Set(requests.map((request) => request.job.queue));
+    const [queue] = queues;
+    // An idle in-process worker of the queue: its claim is made in the admission's own
+    // step (one call on Redis, where a job it can take is leased as it is created), so
+    // the job starts one round trip after the submit instead of two.
+    const slots = queues.size === 1 ? (this.directory.reserveIdle?.(queue!) ?? null) : null;
+    let results: Awaited<ReturnType<JobStore['admit']>>;
+    let claimed: ClaimedJob[] = [];
+    if (slots) {
+      try {
+        ({ outcomes: results, claimed } = await this.store.admitAndClaim(requests, {
+          queue: queue!,
+          workerId: slots.workerId,
+          limit: slots.count,
+          leaseMs: this.leaseMs,
+        }));
+      } catch (error) {
+        slots.release();
+        throw error;
+      }
+      // Before the events: a worker does not wake for its own jobs' transitions.
+      slots.fill(claimed);
+    } else {
+      const admitted = this.store.admit(requests);
+      // A busy worker's next claim sees the job; a claim woken now goes out right behind
+      // the admission (a store runs a connection's calls in order).
+      for (const name of queues) this.directory.wake?.(name);
+      results = await admitted;
+    }
     for (const [i, result] of results.entries()) {
       const index = positions[i]!;
       if (result.kind === 'error') {
@@ -285,6 +307,7 @@ export class Engine {
         ...(result.view ? { view: result.view } : {}),
       };
     }
+    for (const job of claimed) this.events.publish('running', job);
     return outcomes.map((outcome) => outcome ?? { error: new JobgateError('JOBGATE_ERR_INTERNAL') });
   }
 

@@ -11,6 +11,7 @@
  *   running       running a job
  *   draining      finishing its job before it stops; takes no new one
  */
+import type { IdleSlots } from '../domain/idle-slots.js';
 import type { WorkerState } from '../store/store.js';
 
 /** The registry's worker states less `dead`: a dead worker has no slots. */
@@ -33,6 +34,12 @@ export interface WorkerDirectory {
   states(queue: string): WorkerCounts;
   /** Tells idle workers of `queue` that work may be waiting (after a resume). Optional. */
   wake?(queue: string): void;
+  /**
+   * Holds the free slots of an idle worker of `queue`, so that a submit can claim for it
+   * in its own admission step (`store.admitAndClaim`) instead of waking it to claim after.
+   * Null when no worker of the queue is idle. Optional.
+   */
+  reserveIdle?(queue: string): IdleSlots | null;
 }
 
 export function noWorkers(): WorkerCounts {

@@ -90,5 +90,12 @@ export function combineDirectories(...directories: WorkerDirectory[]): WorkerDir
     wake: (queue) => {
       for (const directory of directories) directory.wake?.(queue);
     },
+    reserveIdle: (queue) => {
+      for (const directory of directories) {
+        const slots = directory.reserveIdle?.(queue);
+        if (slots) return slots;
+      }
+      return null;
+    },
   };
 }

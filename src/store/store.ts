@@ -238,6 +238,17 @@ export interface JobStore {
   newJobId?(queue: string): string;
   /** Creates each job atomically per item; an item's failure does not affect the others. */
   admit(requests: AdmitRequest[]): Promise<Array<AdmitResult | { kind: 'error'; error: Error }>>;
+  /**
+   * admit, then claim for an idle worker (`claim`): what the worker would lease right
+   * after the admission, leased with it. A store may do both in one step (Redis: one
+   * call, and a job the claim would take is leased as it is created); the outcome is the
+   * same as admit followed by claim. `outcomes` report jobs as admitted; `claimed` holds
+   * every lease, the new jobs' among them.
+   */
+  admitAndClaim(
+    requests: AdmitRequest[],
+    claim: ClaimRequest,
+  ): Promise<{ outcomes: Array<AdmitResult | { kind: 'error'; error: Error }>; claimed: ClaimedJob[] }>;
   configureQueue(settings: QueueSettings): Promise<void>;
   /** A paused queue keeps admitting jobs but hands none out. */
   setPaused(request: { queue: string; paused: boolean }): Promise<void>;

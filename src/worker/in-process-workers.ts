@@ -3,6 +3,8 @@
  * the handler inside this server process, leasing straight from the engine (no HTTP).
  * Woken by the engine's events, so an idle worker picks up a new job at once.
  */
+
+import type { IdleSlots } from '../domain/idle-slots.js';
 import type { Engine } from '../engine/engine.js';
 import {
   emptyWorkerDirectory,
@@ -30,7 +32,7 @@ export function engineBackend(engine: Engine): WorkerBackend {
     // A freed slot on the queue can unblock capacity, so completions wake workers too.
     onWork: (queue, callback) =>
       engine.events.subscribe((event) => {
-        if (event.job.queue === queue && wakeKinds.has(event.kind)) callback();
+        if (event.job.queue === queue && wakeKinds.has(event.kind)) callback(event.job.id);
       }),
   };
 }
@@ -92,6 +94,14 @@ export class InProcessWorkers implements WorkerDirectory {
 
   wake(queue: string): void {
     for (const worker of this.workers) if (worker.queue === queue) worker.wake();
+  }
+
+  reserveIdle(queue: string): IdleSlots | null {
+    for (const worker of this.workers) {
+      const slots = worker.queue === queue ? worker.reserveIdle() : null;
+      if (slots) return slots;
+    }
+    return null;
   }
 
   list(): readonly QueueWorker[] {

@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isJobgateError } from '../domain/errors.js';
+import type { IdleSlots } from '../domain/idle-slots.js';
 import type { ClaimedJob, JobError } from '../domain/job.js';
 import { type AbortReason, type HandlerContext, type JobHandler, UnrecoverableError } from './handler.js';
 import type { WorkerBackend, WorkerLease } from './worker-backend.js';
@@ -84,6 +85,8 @@ export class QueueWorker extends EventEmitter {
   private readonly options: QueueWorkerOptions;
   readonly concurrency: number;
   private readonly active = new Map<string, ActiveJob>();
+  /** Free slots held for jobs being leased on this worker's behalf (see reserveIdle). */
+  private reserved = 0;
   private stopping = true;
   private loopDone: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
@@ -121,7 +124,15 @@ export class QueueWorker extends EventEmitter {
     if (!this.stopping) return;
     this.stopping = false;
     const { backend } = this.options;
-    if (backend.onWork) this.unsubscribers.push(backend.onWork(this.queue, () => this.wake()));
+    if (backend.onWork) {
+      // A transition of a job this worker holds (its own completion, failure or release)
+      // is followed by the settle of its slot, which claims or wakes for that slot itself;
+      // waking on it too made every lone completion claim once more for nothing.
+      const onWork = (jobId: string) => {
+        if (!this.active.has(jobId)) this.wake();
+      };
+      this.unsubscribers.push(backend.onWork(this.queue, onWork));
+    }
     if (this.options.subscribeCancels) {
       this.unsubscribers.push(
         this.options.subscribeCancels((jobId) => this.active.get(jobId)?.attempt.abort('cancelled')),
@@ -160,8 +171,47 @@ export class QueueWorker extends EventEmitter {
   wake(): void {
     this.woken = true;
     // With every slot busy the loop has nothing to do: the next settle wakes it again.
-    if (!this.stopping && this.active.size >= this.concurrency) return;
+    if (!this.stopping && this.active.size + this.reserved >= this.concurrency) return;
     this.wakeUp?.();
+  }
+
+  /**
+   * Holds this worker's free slots for jobs leased on its behalf (a submit's admission
+   * claims for it in the same step). Only while the loop sleeps: a claim of its own on
+   * the wire would compete for the same slots.
+   */
+  reserveIdle(): IdleSlots | null {
+    if (this.stopping || !this.wakeUp) return null;
+    const count = this.concurrency - this.active.size - this.reserved;
+    if (count <= 0) return null;
+    this.reserved += count;
+    let open = true;
+    const settle = () => {
+      if (open) this.reserved -= count;
+      const was = open;
+      open = false;
+      return was;
+    };
+    return {
+      workerId: this.workerId,
+      count,
+      fill: (jobs) => {
+        if (!settle()) return;
+        // Stopped meanwhile: the leases go back at once rather than wait out their expiry.
+        if (this.stopping) {
+          for (const job of jobs) {
+            this.options.backend.release({ id: job.id, token: job.leaseToken }).catch((error: unknown) => {
+              this.emit('error', error);
+            });
+          }
+          return;
+        }
+        for (const job of jobs) this.run(job);
+      },
+      release: () => {
+        if (settle()) this.wake();
+      },
+    };
   }
 
   private sleep(ms: number): Promise<void> {
@@ -180,7 +230,7 @@ export class QueueWorker extends EventEmitter {
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
-      const free = this.concurrency - this.active.size;
+      const free = this.concurrency - this.active.size - this.reserved;
       if (free <= 0) {
         this.woken = false;
         await this.sleep(this.options.pollMs ?? pollMsDefault);

@@ -24,8 +24,11 @@ export interface WorkerBackend {
   ): Promise<ClaimedJob[]>;
   fail(lease: WorkerLease, error: JobError, attempt: number): Promise<unknown>;
   release(lease: WorkerLease): Promise<unknown>;
-  /** Calls back when work may have arrived on `queue`; returns an unsubscribe. Optional. */
-  onWork?(queue: string, callback: () => void): () => void;
+  /**
+   * Calls back when work may have arrived on `queue`, with the id of the job whose
+   * transition announced it; returns an unsubscribe. Optional.
+   */
+  onWork?(queue: string, callback: (jobId: string) => void): () => void;
   /** How often leases must be renewed. */
   readonly leaseMs: number;
 }

@@ -1,7 +1,8 @@
 /** Capacity cases (fairness, limits, quotas, caps, iterations), run against every backend. */
 import { describe, expect, it } from 'vitest';
+import type { ClaimedJob } from '../../src/domain/job.js';
 import { DAY_MS } from '../../src/domain/quota-calendar.js';
-import type { JobStore } from '../../src/store/store.js';
+import type { AdmitRequest, JobStore } from '../../src/store/store.js';
 import {
   admitOk,
   eachTestStore,
@@ -238,6 +239,129 @@ export function capacityConformance(name: string, factory: StoreFactory): void {
       expect(batched).toEqual(single);
       expect(batched.filter((owner) => owner === 'hi')).toHaveLength(9);
       expect(new Set(batched)).toEqual(new Set(['hi', 'mid', 'lo']));
+    });
+
+    it('admits and claims for an idle worker in one step exactly as an admit and then a claim would', async () => {
+      // The same script of submits in two queues: in 'a' each submit claims for the idle
+      // worker in its own step (a store may lease a new job as it is created), in 'b' it
+      // is admitted and then claimed. What is leased, and the fair order of everything
+      // after, must be the same: a job leased as it is admitted must leave the counters,
+      // groups and virtual time as the claim would.
+      const z = limited({ maxConcurrentPerUser: 1 });
+      const trace: Record<string, string[]> = { a: [], b: [] };
+      const leases: Record<string, ClaimedJob[]> = { a: [], b: [] };
+      const submit = async (queue: string, jobs: AdmitRequest[], limit: number) => {
+        const worker = { queue, workerId: 'w', limit, leaseMs: 60_000 };
+        let claimed: ClaimedJob[];
+        if (queue === 'a') {
+          const { outcomes, claimed: got } = await store.admitAndClaim(jobs, worker);
+          expect(outcomes.map((outcome) => outcome.kind)).toEqual(jobs.map(() => 'created'));
+          claimed = got;
+        } else {
+          const outcomes = await store.admit(jobs);
+          expect(outcomes.map((outcome) => outcome.kind)).toEqual(jobs.map(() => 'created'));
+          claimed = await store.claim(worker);
+        }
+        const at = new Map(jobs.map((job, k) => [job.job.id, k]));
+        // Which owner, and which of this step's jobs (or an older one: -1).
+        trace[queue]!.push(claimed.map((job) => `${job.owner}#${at.get(job.id) ?? -1}`).join(' '));
+        leases[queue]!.push(...claimed);
+        return claimed;
+      };
+      const done = async (queue: string, owner: string) => {
+        const job = leases[queue]!.find((lease) => lease.owner === owner);
+        leases[queue]!.splice(leases[queue]!.indexOf(job!), 1);
+        await finish(job!);
+      };
+      for (const queue of ['a', 'b']) {
+        // A lone job to an idle, empty queue, then its completion.
+        await submit(queue, [request({ queue, owner: 'x' })], 1);
+        await done(queue, 'x');
+        // Another owner's backlog is ahead: the claim takes the fair next, not the new job.
+        for (let i = 0; i < 3; i++) await admitOk(store, request({ queue, owner: 'y' }));
+        await submit(queue, [request({ queue, owner: 'x' })], 2);
+        // An owner at its limit: its new job waits (parked) while its first runs.
+        await submit(queue, [request({ queue, owner: 'z' }, { limits: z })], 1);
+        await submit(queue, [request({ queue, owner: 'z' }, { limits: z })], 1);
+        // A batch: the worker's two slots take what claims of two would.
+        await submit(
+          queue,
+          [1, 2, 3].map(() => request({ queue, owner: 'w' })),
+          2,
+        );
+        // Paused: admitted, nothing leased; a delayed job is not leased either.
+        await store.setPaused({ queue, paused: true });
+        await submit(queue, [request({ queue, owner: 'v' })], 1);
+        await store.setPaused({ queue, paused: false });
+        await submit(queue, [request({ queue, owner: 'v', delayMs: 60_000 })], 1);
+        // Everything leased so far ends; the rest drains in fair order.
+        for (const lease of [...leases[queue]!]) await done(queue, lease.owner);
+        for (let i = 0; i < 12; i++) {
+          const [job] = await claim(1, queue);
+          if (!job) break;
+          trace[queue]!.push(job.owner);
+          await finish(job);
+        }
+      }
+      expect(trace.a).toEqual(trace.b);
+      expect(trace.a![0]).toBe('x#0');
+      expect(await store.counts('a')).toEqual(await store.counts('b'));
+    });
+
+    it('leases a job admitted for an idle worker as a claim does: the stored job matches the lease', async () => {
+      const { claimed, outcomes } = await store.admitAndClaim([request({ owner: 'u' })], {
+        queue: 'q',
+        workerId: 'w9',
+        limit: 3,
+        leaseMs: 30_000,
+      });
+      expect(outcomes[0]).toMatchObject({ kind: 'created' });
+      expect(claimed).toHaveLength(1);
+      const [lease] = claimed;
+      const { leaseToken, ...job } = lease!;
+      expect(leaseToken).toBeTruthy();
+      expect(job).toEqual(await store.get(lease!.id));
+      expect(job).toMatchObject({ status: 'running', attempts: 1, workerId: 'w9' });
+      expect(job.leaseExpiresAt).toBe(job.startedAt! + 30_000);
+      // The lease is live: heartbeats extend it and the completion is accepted.
+      expect(
+        (await store.heartbeat({ leases: [{ id: lease!.id, token: leaseToken }], leaseMs: 30_000 })).extended,
+      ).toEqual([lease!.id]);
+      expect((await finish(lease!)).status).toBe('completed');
+      expect(await store.counts('q')).toMatchObject({ running: 0, completed: 1, queued: 0 });
+    });
+
+    it('counts a job leased as it is admitted against the owner, project and queue limits', async () => {
+      await store.configureQueue({ queue: 'q', maxWorkers: 2, maxQueued: null });
+      const one = limited({ maxConcurrentPerUser: 1 });
+      const worker = { queue: 'q', workerId: 'w', limit: 1, leaseMs: 60_000 };
+      const first = await store.admitAndClaim([request({ owner: 'u' }, { limits: one })], worker);
+      expect(first.claimed.map((job) => job.owner)).toEqual(['u']);
+      // u is at its limit: its next job waits.
+      const second = await store.admitAndClaim([request({ owner: 'u' }, { limits: one })], worker);
+      expect(second.claimed).toEqual([]);
+      const project = limited({ maxConcurrentPerProject: 1 });
+      const third = await store.admitAndClaim(
+        [request({ owner: 'v', projectId: 'p' }, { limits: project })],
+        worker,
+      );
+      expect(third.claimed.map((job) => job.owner)).toEqual(['v']);
+      // Two running: the queue is at maxWorkers.
+      await store.configureQueue({ queue: 'q', maxWorkers: 3, maxQueued: null });
+      const fourth = await store.admitAndClaim(
+        [request({ owner: 'v', projectId: 'p' }, { limits: project })],
+        worker,
+      );
+      expect(fourth.claimed).toEqual([]);
+      await store.configureQueue({ queue: 'q', maxWorkers: 2, maxQueued: null });
+      const fifth = await store.admitAndClaim([request({ owner: 'x' })], worker);
+      expect(fifth.claimed).toEqual([]);
+      // Each finish frees its owner's place: the owner's waiting job comes next.
+      await finish(first.claimed[0]!);
+      expect((await claim(5)).map((job) => job.id)).toEqual([
+        second.outcomes[0]!.kind === 'error' ? '' : second.outcomes[0]!.job.id,
+      ]);
+      expect(await store.counts('q')).toMatchObject({ running: 2, queued: 2 });
     });
 
     describe('daily quota', () => {

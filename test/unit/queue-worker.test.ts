@@ -155,7 +155,7 @@ describe('queue worker wakes', () => {
     const queued: ClaimedJob[] = [];
     const job = (id: string) =>
       ({ id, leaseToken: `t-${id}`, attempts: 1, timeoutMs: null }) as unknown as ClaimedJob;
-    let wake: (() => void) | null = null;
+    let wake: ((jobId: string) => void) | null = null;
     let finishCompletion!: () => void;
     const started: string[] = [];
     const backend: WorkerBackend = {
@@ -191,9 +191,58 @@ describe('queue worker wakes', () => {
     worker.start();
     await waitFor(async () => started.includes('a') && finishCompletion !== undefined);
     queued.push(job('b'));
-    wake!();
+    wake!('b');
     finishCompletion();
     await waitFor(async () => started.includes('b'), { timeoutMs: 1_000 });
+    await worker.stop(100);
+  });
+
+  it("does not claim again for its own job's completion event when that completion's claim found nothing", async () => {
+    // The engine publishes `completed` before completeAndClaim returns, while the job
+    // still holds its slot. The settle already knows the queue is empty: a wake on that
+    // event would cost one claim that finds nothing for every lone job.
+    let claims = 0;
+    let wake: ((jobId: string) => void) | null = null;
+    let settled = false;
+    const backend: WorkerBackend = {
+      leaseMs: 60_000,
+      claim: async () => {
+        claims++;
+        return claims === 1
+          ? [{ id: 'a', leaseToken: 't', attempts: 1, timeoutMs: null } as unknown as ClaimedJob]
+          : [];
+      },
+      completeAndClaim: async (lease) => {
+        wake!(lease.id);
+        return [];
+      },
+      complete: async () => undefined,
+      fail: async () => undefined,
+      release: async () => undefined,
+      progress: async () => undefined,
+      heartbeat: async () => ({ extended: [], lost: [], cancel: [] }),
+      onWork: (_queue, callback) => {
+        wake = callback;
+        return () => {};
+      },
+    };
+    const worker = new QueueWorker({
+      backend,
+      queue: 'q',
+      handler: async () => {},
+      pollMs: 10_000,
+      heartbeatMs: 60_000,
+    });
+    worker.on('settled', () => {
+      settled = true;
+    });
+    worker.start();
+    await waitFor(async () => settled);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(claims).toBe(1);
+    // Another job's event still wakes it.
+    wake!('b');
+    await waitFor(async () => claims === 2, { timeoutMs: 1_000 });
     await worker.stop(100);
   });
 });

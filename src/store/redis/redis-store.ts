@@ -46,7 +46,15 @@ import type {
 import { type StoreFailureCode, storeFailure } from '../store-errors.js';
 import { CLUSTER_SCHEME, parseClusterUrl } from './cluster-url.js';
 import { functions, library, type ScriptName } from './generated/scripts.js';
-import { bodyRest, completedJob, packedCreatedAt, toClaimedJob, toFields, toJob } from './redis-job.js';
+import {
+  bodyRest,
+  completedJob,
+  type LeaseTerms,
+  packedCreatedAt,
+  toClaimedJob,
+  toFields,
+  toJob,
+} from './redis-job.js';
 import { jobIdFor, queueShard, type RedisKeys, redisKeys, shardOfJobId } from './redis-keys.js';
 import { InFlight, TickBatch } from './tick-batch.js';
 
@@ -292,6 +300,35 @@ export class RedisStore implements JobStore {
     return new Promise((resolve) => this.heldAdmits.add({ requests, resolve }));
   }
 
+  /**
+   * On an idle Redis, one call: the admission, the new jobs the worker can take leased as
+   * they are created (they never enter the queued indexes), and a claim for its slots left
+   * over. Under load (admissions on the wire), or on a cluster, or when the requests need
+   * more than one call, the admission goes as admit does and the claim follows its reply.
+   */
+  async admitAndClaim(
+    requests: AdmitRequest[],
+    claim: ClaimRequest,
+  ): Promise<{ outcomes: AdmitOutcome[]; claimed: ClaimedJob[] }> {
+    const terms = requests[0] ? admitTerms(requests[0]) : '';
+    const oneCall =
+      !(this.redis instanceof Cluster) &&
+      this.admitting.count === 0 &&
+      requests.length > 0 &&
+      requests.length <= ADMIT_BATCH &&
+      requests.every(
+        (request) =>
+          request.job.queue === claim.queue &&
+          admitTerms(request) === terms &&
+          shardOfJobId(request.job.id) === queueShard(request.job.queue),
+      );
+    if (!oneCall) {
+      const outcomes = await this.admit(requests);
+      return { outcomes, claimed: await this.claim(claim) };
+    }
+    return this.admitting.track(this.admitInOneScript(requests, claim));
+  }
+
   private admitHeld(held: HeldAdmit[]): void {
     const requests = held.flatMap((entry) => entry.requests);
     void this.admitting
@@ -334,7 +371,7 @@ export class RedisStore implements JobStore {
         const items = indexes.map((index) => requests[index]!);
         const replies = await (this.redis instanceof Cluster
           ? this.admitAcrossSlots(items[0]!).then((one) => [one])
-          : this.admitInOneScript(items)
+          : this.admitInOneScript(items).then(({ outcomes }) => outcomes)
         ).catch((error: unknown) => items.map(() => failed(error)));
         indexes.forEach((index, k) => {
           results[index] = replies[k]!;
@@ -358,9 +395,17 @@ export class RedisStore implements JobStore {
     };
   }
 
-  /** On one Redis a script may reach both slots: jobs of one queue and owner, both halves, one atomic call. */
-  private async admitInOneScript(requests: AdmitRequest[]): Promise<AdmitOutcome[]> {
+  /**
+   * On one Redis a script may reach both slots: jobs of one queue and owner, both halves,
+   * one atomic call. With `claim`, an idle worker's slots are filled in the same call (see
+   * admitAndClaim).
+   */
+  private async admitInOneScript(
+    requests: AdmitRequest[],
+    claim?: ClaimRequest,
+  ): Promise<{ outcomes: AdmitOutcome[]; claimed: ClaimedJob[] }> {
     const { job, limits, calendar } = requests[0]!;
+    const tokens = claim ? Array.from({ length: claim.limit }, () => randomUUID()) : [];
     const payloads = requests.map((request) => JSON.stringify(request.job.payload ?? null));
     const opt = (value: string | number | null | undefined) =>
       value === null || value === undefined ? '' : value;
@@ -374,6 +419,10 @@ export class RedisStore implements JobStore {
       opt(limits.dailyJobs),
       opt(limits.iterationDepth),
       calendar.resetOffsetMs,
+      claim ? claim.workerId : '',
+      tokens.length,
+      claim ? claim.leaseMs : 0,
+      ...tokens,
     ];
     // Flat arguments, 13 per job, in reserve_admit.lua's order.
     const args = requests.flatMap(({ job: j, idempotency: idem, calendar: c }, k) => [
@@ -391,16 +440,29 @@ export class RedisStore implements JobStore {
       c.jitterMs,
       requests[k]!.view ? 1 : 0,
     ]);
-    const [, replies] = await Promise.all([
+    const [, reply] = await Promise.all([
       this.registerQueue(job.queue),
       this.run(
         'reserveAdmit',
         [this.keys.queueBase(job.queue), this.keys.tenant(job.owner)],
         ...shared,
         ...args,
-      ) as Promise<Reply[]>,
+      ),
     ]);
-    return replies.map((reply, k) => this.admitted(requests[k]!, payloads[k]!, reply));
+    const [replies, leftover] = (claim ? reply : [reply, []]) as [Reply[], string[][]];
+    const outcomes = replies.map((one, k) => this.admitted(requests[k]!, payloads[k]!, one));
+    if (!claim) return { outcomes, claimed: [] };
+    // The jobs leased as they were admitted come first (in order), then the claim's for
+    // the slots left over, which used the tokens after theirs.
+    const claimed: ClaimedJob[] = [];
+    replies.forEach((one, k) => {
+      const token = one[0] === 'created' ? toFields(one[2] as string[]).lease_token : undefined;
+      const outcome = outcomes[k]!;
+      if (token && outcome.kind === 'created') claimed.push(handedOffJob(outcome.job, claim, token));
+    });
+    const handed = claimed.length;
+    for (const [i, flat] of leftover.entries()) claimed.push(toClaimedJob(flat, claim, tokens[handed + i]!));
+    return { outcomes, claimed };
   }
 
   /**
@@ -1008,6 +1070,19 @@ function decodeCursor(raw: string): { ord: number; id: string } {
 }
 
 /** A just-admitted job: the request plus what the admit script decided (saves re-reading the hash). */
+/** A job leased as it was admitted (see handOff in admission.lua): as a claim would have leased it, that instant. */
+function handedOffJob(job: Job, lease: LeaseTerms, token: string): ClaimedJob {
+  return {
+    ...job,
+    status: 'running',
+    attempts: 1,
+    startedAt: job.createdAt,
+    workerId: lease.workerId,
+    leaseExpiresAt: job.createdAt + lease.leaseMs,
+    leaseToken: token,
+  };
+}
+
 function admittedJob(
   { job }: AdmitRequest,
   id: string,

@@ -119,6 +119,15 @@ export class SqliteStore implements JobStore {
     );
   }
 
+  async admitAndClaim(
+    requests: AdmitRequest[],
+    claim: ClaimRequest,
+  ): Promise<{ outcomes: Array<AdmitResult | { kind: 'error'; error: Error }>; claimed: ClaimedJob[] }> {
+    // Both are local transactions: nothing to save by merging them.
+    const outcomes = await this.admit(requests);
+    return { outcomes, claimed: await this.claim(claim) };
+  }
+
   configureQueue(settings: QueueSettings): Promise<void> {
     return this.tx(() => {
       this.tables.queueRow(settings.queue);

@@ -5,12 +5,17 @@
   KEYS[1] the queue's shard, KEYS[2] the tenant's base.
   Shared by the batch, flat ('' = none): ARGV[2] queue, ARGV[3] owner, ARGV[4] priority
   boost, ARGV[5] maxConcurrentPerUser, ARGV[6] maxConcurrentPerProject, ARGV[7] dailyJobs,
-  ARGV[8] iterationDepth, ARGV[9] the quota day's reset offset in ms.
+  ARGV[8] iterationDepth, ARGV[9] the quota day's reset offset in ms, ARGV[10] an idle
+  worker's id ('' = none), ARGV[11] its free slots n, ARGV[12] its lease ms, then n fresh
+  lease tokens: the jobs that worker can take go to it in this step (see handOff), and it
+  claims for the slots left over.
   Then 13 arguments per job, flat so no JSON is decoded: id, priority, runAt, delayMs,
   projectId, parentId, the packed body's rest (see admitJob), payload JSON, idempotency
   key, fingerprint, ttlMs, quota jitterMs, view 0|1. Returns admitJob's reply per job; with
   view 1 a created or repeated job's reply ends with what the caller shows next:
-  {position or -1, running in the queue, today, jobs, iterations}.
+  {position or -1, running in the queue, today, jobs, iterations}. With a worker, the
+  reply is {that list, the jobs claimed for its slots left over (claimJobs' replies)}; a
+  handed-off job's reply carries its lease_token.
 ]]
 --@include admission
 --@include position
@@ -23,9 +28,15 @@ local limits = {
   iterationDepth = tonumber(opt(ARGV[8])),
 }
 local resetOffsetMs = tonumber(ARGV[9])
-local FIRST, PER_JOB = 10, 13
+local workerId, slots, handoff = ARGV[10], tonumber(ARGV[11]), nil
+if workerId ~= '' then
+  local tokens = {}
+  for k = 13, 12 + slots do tokens[#tokens + 1] = ARGV[k] end
+  handoff = { workerId = workerId, leaseMs = tonumber(ARGV[12]), tokens = tokens }
+end
+local FIRST, PER_JOB = 13 + slots, 13
 local out = {}
-startAdmissions()
+startAdmissions(handoff)
 for a = FIRST, #ARGV, PER_JOB do
   local idem = nil
   if ARGV[a + 8] ~= '' then idem = { key = ARGV[a + 8], fingerprint = ARGV[a + 9], ttlMs = tonumber(ARGV[a + 10]) } end
@@ -61,5 +72,15 @@ for a = FIRST, #ARGV, PER_JOB do
     out[#out + 1] = reply
   end
 end
+local handed = adm.handed
+local readyBusy = adm.readyBusy or not adm.readyChecked
 endAdmissions()
-return out
+if not handoff then return out end
+-- Slots the admitted jobs did not fill claim as the worker would have right after.
+local claimed = {}
+if handed < slots and readyBusy then
+  local rest = {}
+  for k = handed + 1, slots do rest[#rest + 1] = handoff.tokens[k] end
+  claimed = claimJobs(queue, workerId, #rest, handoff.leaseMs, rest, now())
+end
+return { out, claimed }

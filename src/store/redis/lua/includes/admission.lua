@@ -10,12 +10,24 @@ local function nn(v) if v == cjson.null then return nil end return v end
 
 --[[ What one admission call learns once for all its jobs (a batch is of one queue and
      owner): the shard's sequence and creation-order counters (written back once, by
-     endAdmissions), usage counts by day, the group heads filed, each queue's max_queued,
+     endAdmissions), usage counts by day, the group heads filed, each queue's counters,
      whether the owner's limits were written. Every script that admits calls
-     startAdmissions first and endAdmissions last. ]]
+     startAdmissions first and endAdmissions last. `handoff` (optional): an idle worker's
+     slots, {workerId, leaseMs, tokens}: a job it may lease at once goes straight to it
+     (see handOff). ]]
 local adm = nil
-local function startAdmissions()
-  adm = { usage = {}, limitsSet = {}, heads = {}, maxQueued = {} }
+local function startAdmissions(handoff)
+  adm = { usage = {}, limitsSet = {}, heads = {}, queues = {}, handoff = handoff, handed = 0 }
+end
+
+-- A queue's counters as this call knows them: {max_queued, paused, max_workers, running, vtime}.
+local function queueMeta(queue)
+  local m = adm.queues[queue]
+  if not m then
+    m = redis.call('HMGET', queueKey(queue), 'max_queued', 'paused', 'max_workers', 'running', 'vtime')
+    adm.queues[queue] = m
+  end
+  return m
 end
 
 -- The next job's {seq, ord}: ord is the creation order comparable across shards (lists
@@ -135,6 +147,40 @@ local function unreserveQuota(T, jobId, day, iteration, idemKey)
   end
 end
 
+--[[ Whether a new queued job goes straight to the idle worker of this call's handoff:
+     when a claim right after this admission would lease exactly it. That holds when the
+     worker has a slot left, the queue hands out work (not paused, under max_workers), no
+     group of the queue is ready (nothing else is claimable), the owner and the project
+     are under their limits and the job's group is empty (so the job is its head). Then
+     the job skips its group and the ready set, which the claim would only undo: the
+     indexes end as admit-then-claim leaves them. Returns the lease token, or nil. ]]
+local function handOff(queue, owner, project, own)
+  local h = adm.handoff
+  if not h or adm.handed >= #h.tokens or adm.readyBusy then return nil end
+  local m = queueMeta(queue)
+  if m[2] == '1' or (m[3] and num(m[4], 0) >= tonumber(m[3])) then return nil end
+  if not adm.readyChecked then
+    adm.readyBusy = redis.call('EXISTS', readyKey(queue)) == 1
+    adm.readyChecked = true
+    if adm.readyBusy then return nil end
+  end
+  if not groupReady(own, project) or redis.call('EXISTS', groupKey(queue, owner, project)) == 1 then return nil end
+  adm.handed = adm.handed + 1
+  return h.tokens[adm.handed]
+end
+
+-- Leases a handed-off job (see handOff) as claimJobs would: the owner's and the queue's
+-- running counts, the queue's virtual time moved on by one turn of a fresh group.
+local function fileHandedOff(job, own, expS)
+  redis.call('ZADD', statusKey(job.queue, 'running'), '-' .. expS, job.id)
+  own.running, own.prun = own.running + 1, own.prun + 1
+  saveOwnerRow(job.queue, job.owner, job.project, own)
+  local m = queueMeta(job.queue)
+  m[4] = I(num(m[4], 0) + 1)
+  m[5] = I(num(m[5], 0) + 1)
+  redis.call('HSET', queueKey(job.queue), 'running', m[4], 'vtime', m[5])
+end
+
 --[[ Files a job in its queue's shard (base P) once its quota is charged.
      r: {job, limits, runAt, deferred, fresh?} (job.bodyRest is the packed body after its
      created_at, already JSON: "type",priority,timeoutMs,maxAttempts; job.payloadJson the
@@ -150,11 +196,7 @@ local function admitJob(r)
   -- An idempotent retry whose first attempt got this far already.
   if not r.fresh and redis.call('EXISTS', jobKey(j.id)) == 1 then return { 'duplicate', 0, jobReply(j.id) } end
 
-  local maxQueued = adm.maxQueued[j.queue]
-  if maxQueued == nil then
-    maxQueued = redis.call('HGET', queueKey(j.queue), 'max_queued')
-    adm.maxQueued[j.queue] = maxQueued
-  end
+  local maxQueued = queueMeta(j.queue)[1]
   if maxQueued then
     local waiting = redis.call('ZCARD', statusKey(j.queue, 'queued')) + redis.call('ZCARD', statusKey(j.queue, 'scheduled'))
       + redis.call('ZCARD', statusKey(j.queue, 'awaiting_confirmation'))
@@ -195,6 +237,8 @@ local function admitJob(r)
   local seq, ord = nextSeqOrd()
   local ordS = I(ord)
   local project = nn(j.projectId) or ''
+  local token = nil
+  if status == 'queued' and adm.handoff then token = handOff(j.queue, j.owner, project, ownerRow(j.queue, j.owner, project)) end
   local eff = j.priority - L.priorityBoost
   local tS = I(t)
   local runAtS = tS
@@ -207,6 +251,16 @@ local function admitJob(r)
     'status', status, 'ord', ordS, 'queue', j.queue, 'owner', j.owner, 'project', project, 'gs', gs,
     'run_at', runAtS,
   }
+  local expS = nil
+  if token then
+    -- Leased in the same write as it is created: as a claim would write it.
+    expS = I(t + adm.handoff.leaseMs)
+    fields[2] = 'running'
+    for _, v in ipairs({ 'attempts', '1', 'started_at', tS, 'worker_id', adm.handoff.workerId, 'lease_token', token,
+      'lease_expires_at', expS }) do
+      fields[#fields + 1] = v
+    end
+  end
   if depth > 0 then table.insert(fields, 'depth'); table.insert(fields, I(depth)) end
   if rootId then table.insert(fields, 'root_id'); table.insert(fields, rootId) end
   -- A follow-up's parent has its own field: an id would take the packed body past 64 bytes.
@@ -232,8 +286,14 @@ local function admitJob(r)
   redis.call('HSET', jobKey(j.id), unpack(fields))
   redis.call('ZADD', ownerJobsKey(j.queue, j.owner), ordS, j.id)
   local job = { id = j.id, queue = j.queue, owner = j.owner, project = project, ord = ordS, gs = gs }
-  fileStatus(job, status, runAt)
-  if status == 'queued' then
+  if token then
+    fileHandedOff(job, ownerRow(j.queue, j.owner, project), expS)
+  else
+    fileStatus(job, status, runAt)
+  end
+  if status == 'queued' and not token then
+    -- The ready set may hold a group now: later jobs of the call are not handed off.
+    adm.readyBusy = true
     -- A job behind the group's head changes nothing in the ready set; the head a batch
     -- filed is remembered, so its later jobs skip the look.
     local gk = groupKey(j.queue, j.owner, project)
@@ -247,6 +307,12 @@ local function admitJob(r)
       adm.heads[gk] = tonumber(head[2])
     end
   end
-  -- The caller built the rest of the job; only what this script decided goes back.
-  return { 'created', 0, { 'id', j.id, 'status', status, 'created_at', t, 'run_at', runAt, 'depth', depth, 'allowance', allowance or '' } }
+  -- The caller built the rest of the job; only what this script decided goes back. A
+  -- handed-off job is reported as admitted (queued), with the token it was leased under.
+  local decided = { 'id', j.id, 'status', status, 'created_at', t, 'run_at', runAt, 'depth', depth, 'allowance', allowance or '' }
+  if token then
+    decided[#decided + 1] = 'lease_token'
+    decided[#decided + 1] = token
+  end
+  return { 'created', 0, decided }
 end
