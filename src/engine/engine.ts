@@ -289,6 +289,8 @@ export class Engine {
       for (const name of queues) this.directory.wake?.(name);
       results = await admitted;
     }
+    // A job leased in its own admission step is answered as it is now: running.
+    const leased = new Map(claimed.map(({ leaseToken: _token, ...job }) => [job.id, job]));
     for (const [i, result] of results.entries()) {
       const index = positions[i]!;
       if (result.kind === 'error') {
@@ -301,7 +303,7 @@ export class Engine {
         if (result.job.status !== 'scheduled') this.events.publish(statusEvent(result.job), result.job);
       }
       outcomes[index] = {
-        job: result.job,
+        job: leased.get(result.job.id) ?? result.job,
         duplicate: result.kind === 'duplicate',
         deferredByQuota: result.kind === 'created' && result.deferredByQuota,
         ...(result.view ? { view: result.view } : {}),

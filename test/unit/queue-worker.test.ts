@@ -245,4 +245,47 @@ describe('queue worker wakes', () => {
     await waitFor(async () => claims === 2, { timeoutMs: 1_000 });
     await worker.stop(100);
   });
+
+  it('holds reserved slots from its own claims, and gives back leases filled after it stopped', async () => {
+    const claims: number[] = [];
+    const released: string[] = [];
+    const backend: WorkerBackend = {
+      leaseMs: 60_000,
+      claim: async ({ limit }) => {
+        claims.push(limit);
+        return [];
+      },
+      complete: async () => undefined,
+      fail: async () => undefined,
+      release: async (lease) => void released.push(lease.id),
+      progress: async () => undefined,
+      heartbeat: async () => ({ extended: [], lost: [], cancel: [] }),
+    };
+    const worker = new QueueWorker({
+      backend,
+      queue: 'q',
+      handler: async () => {},
+      concurrency: 2,
+      pollMs: 10_000,
+    });
+    worker.start();
+    await waitFor(async () => claims.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const slots = worker.reserveIdle();
+    expect(slots?.count).toBe(2);
+    // Every slot is held: no second reservation, and a wake claims nothing.
+    expect(worker.reserveIdle()).toBeNull();
+    worker.wake();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(claims).toEqual([2]);
+    // Given back unused: the worker claims for them itself.
+    slots!.release();
+    await waitFor(async () => claims.length === 2);
+    expect(claims).toEqual([2, 2]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const late = worker.reserveIdle();
+    await worker.stop(100);
+    late!.fill([{ id: 'j1', leaseToken: 't1', attempts: 1, timeoutMs: null } as unknown as ClaimedJob]);
+    await waitFor(async () => released.includes('j1'));
+  });
 });
