@@ -456,7 +456,7 @@ export class RedisStore implements JobStore {
     // the slots left over, which used the tokens after theirs.
     const claimed: ClaimedJob[] = [];
     replies.forEach((one, k) => {
-      const token = one[0] === 'created' ? toFields(one[2] as string[]).lease_token : undefined;
+      const token = one[0] === 'created' ? (one[2] as Decided)[6] : undefined;
       const outcome = outcomes[k]!;
       if (token && outcome.kind === 'created') claimed.push(handedOffJob(outcome.job, claim, token));
     });
@@ -511,10 +511,9 @@ export class RedisStore implements JobStore {
     const view = reply[3] ? admitView(reply[3] as number[], request.calendar.resetOffsetMs) : undefined;
     if (reply[0] === 'duplicate')
       return { kind: 'duplicate', job: toJob(reply[2] as string[]), ...(view ? { view } : {}) };
-    const decided = toFields(reply[2] as string[]);
     return {
       kind: 'created',
-      job: admittedJob(request, decided.id!, payloadJson, decided),
+      job: admittedJob(request, payloadJson, reply[2] as Decided),
       deferredByQuota: Number(reply[1]) === 1,
       ...(view ? { view } : {}),
     };
@@ -1069,7 +1068,6 @@ function decodeCursor(raw: string): { ord: number; id: string } {
   return { ord, id: text.slice(dot + 1) };
 }
 
-/** A just-admitted job: the request plus what the admit script decided (saves re-reading the hash). */
 /** A job leased as it was admitted (see handOff in admission.lua): as a claim would have leased it, that instant. */
 function handedOffJob(job: Job, lease: LeaseTerms, token: string): ClaimedJob {
   return {
@@ -1083,17 +1081,24 @@ function handedOffJob(job: Job, lease: LeaseTerms, token: string): ClaimedJob {
   };
 }
 
+/**
+ * What an admit script decided for a created job, by place (see admitJob in
+ * admission.lua): id, status, created_at, run_at, depth, allowance ('' = none), and the
+ * lease token of a job leased as it was admitted.
+ */
+type Decided = [string, string, number, number, number, number | '', string?];
+
+/** A just-admitted job: the request plus what the admit script decided (saves re-reading the hash). */
 function admittedJob(
   { job }: AdmitRequest,
-  id: string,
   payloadJson: string,
-  decided: Record<string, string>,
+  [id, status, createdAt, runAt, depth, allowance]: Decided,
 ): Job {
   return {
     id,
     queue: job.queue,
     type: job.type,
-    status: decided.status as JobStatus,
+    status: status as JobStatus,
     priority: job.priority,
     // Parsed back from what was stored, so the caller sees exactly what a read returns.
     payload: JSON.parse(payloadJson) as unknown,
@@ -1106,10 +1111,10 @@ function admittedJob(
     owner: job.owner,
     projectId: job.projectId,
     parentId: job.parentId,
-    depth: Number(decided.depth),
-    iterationAllowance: decided.allowance ? Number(decided.allowance) : null,
-    createdAt: Number(decided.created_at),
-    runAt: Number(decided.run_at),
+    depth: Number(depth),
+    iterationAllowance: allowance === '' ? null : Number(allowance),
+    createdAt: Number(createdAt),
+    runAt: Number(runAt),
     startedAt: null,
     finishedAt: null,
     workerId: null,

@@ -37,6 +37,11 @@ end
 local FIRST, PER_JOB = 13 + slots, 13
 local out = {}
 startAdmissions(handoff)
+-- The tables each job's steps take are filled anew per job, not built anew: a batch of
+-- 100 would otherwise make several hundred short-lived tables for the collector.
+local calendar = { resetOffsetMs = resetOffsetMs }
+local quota = { dailyJobs = limits.dailyJobs, calendar = calendar }
+local admission = { limits = limits }
 for a = FIRST, #ARGV, PER_JOB do
   local idem = nil
   if ARGV[a + 8] ~= '' then idem = { key = ARGV[a + 8], fingerprint = ARGV[a + 9], ttlMs = tonumber(ARGV[a + 10]) } end
@@ -47,20 +52,17 @@ for a = FIRST, #ARGV, PER_JOB do
   }
   local iteration = 0
   if job.parentId then iteration = 1 end
-  local res = reserveQuota(T, {
-    jobId = job.id, runAt = job.runAt, delayMs = job.delayMs, dailyJobs = limits.dailyJobs,
-    iteration = iteration, idempotency = idem,
-    calendar = { resetOffsetMs = resetOffsetMs, jitterMs = tonumber(ARGV[a + 11]) },
-  })
+  calendar.jitterMs = tonumber(ARGV[a + 11])
+  quota.jobId, quota.runAt, quota.delayMs, quota.iteration, quota.idempotency = job.id, job.runAt, job.delayMs, iteration, idem
+  local res = reserveQuota(T, quota)
   if res[1] == 'error' then
     out[#out + 1] = res
   else
     local seen = res[1] == 'seen'
     if seen then job.id = res[2] end
     local off = seen and 1 or 0
-    local reply = admitJob({
-      job = job, limits = limits, runAt = res[2 + off], deferred = res[3 + off], fresh = not seen,
-    })
+    admission.job, admission.runAt, admission.deferred, admission.fresh = job, res[2 + off], res[3 + off], not seen
+    local reply = admitJob(admission)
     if reply[1] == 'error' and not seen then unreserveQuota(T, job.id, res[4], iteration, idem and idem.key or '') end
     if reply[1] == 'created' then reply[2] = res[3 + off] end
     if ARGV[a + 12] == '1' and reply[1] ~= 'error' then

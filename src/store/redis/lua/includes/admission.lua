@@ -17,7 +17,39 @@ local function nn(v) if v == cjson.null then return nil end return v end
      (see handOff). ]]
 local adm = nil
 local function startAdmissions(handoff)
-  adm = { usage = {}, limitsSet = {}, heads = {}, queues = {}, handoff = handoff, handed = 0 }
+  adm = { usage = {}, usageKeys = {}, limitsSet = {}, heads = {}, queues = {}, handoff = handoff, handed = 0 }
+end
+
+-- The keys a call's jobs share, built once per call (a call admits for one queue and
+-- owner; its jobs' projects may differ): the owner's job index, status sets, groups.
+local function callKeys(queue, owner)
+  local k = adm.keys
+  if not k or k.queue ~= queue or k.owner ~= owner then
+    k = {
+      queue = queue, owner = owner, ownerJobs = ownerJobsKey(queue, owner), ownerRow = ownerKey(queue, owner),
+      status = {}, groups = {},
+    }
+    adm.keys = k
+  end
+  return k
+end
+
+local function callStatusKey(k, status)
+  local key = k.status[status]
+  if not key then
+    key = statusKey(k.queue, status)
+    k.status[status] = key
+  end
+  return key
+end
+
+local function callGroupKey(k, project)
+  local key = k.groups[project]
+  if not key then
+    key = groupKey(k.queue, k.owner, project)
+    k.groups[project] = key
+  end
+  return key
 end
 
 -- A queue's counters as this call knows them: {max_queued, paused, max_workers, running, vtime}.
@@ -56,7 +88,11 @@ end
 local function chargeDay(T, day, daily, resetOffsetMs, t)
   local known = adm.usage[day]
   if daily and known and known >= daily then return nil end
-  local uk = T .. ':usage:' .. I(day)
+  local uk = adm.usageKeys[day]
+  if not uk then
+    uk = T .. ':usage:' .. I(day)
+    adm.usageKeys[day] = uk
+  end
   local used = redis.call('HINCRBY', uk, 'jobs', '1')
   if used == 1 then
     -- Kept until two days after the day it counts, so quota never resets early.
@@ -221,7 +257,8 @@ local function admitJob(r)
 
   -- The owner's limits are kept with its counters (claims read them together); written
   -- only when they changed, and once per call.
-  local okey = ownerKey(j.queue, j.owner)
+  local keys = callKeys(j.queue, j.owner)
+  local okey = keys.ownerRow
   if not adm.limitsSet[okey] then
     local own = ownerRow(j.queue, j.owner, nn(j.projectId) or '')
     local maxRun, maxProject = I(nn(L.maxConcurrentPerUser) or -1), I(nn(L.maxConcurrentPerProject) or -1)
@@ -240,36 +277,44 @@ local function admitJob(r)
   local token = nil
   if status == 'queued' and adm.handoff then token = handOff(j.queue, j.owner, project, ownerRow(j.queue, j.owner, project)) end
   local eff = j.priority - L.priorityBoost
-  local tS = I(t)
+  -- A call's clock is one instant: its jobs share the printed time.
+  if adm.t ~= t then adm.t, adm.tS = t, I(t) end
+  local tS = adm.tS
   local runAtS = tS
   if runAt ~= t then runAtS = I(runAt) end
   -- The fields the scripts look up most come first: a small hash is a list searched from
   -- the front. Zero-valued counters and flags (attempts, progress, depth, grants, cancel)
   -- stay absent: every read defaults them. The payload, read only whole, goes last.
-  local gs = I((eff + 20) * SCORE_BASE + seq)
+  local gsN = (eff + 20) * SCORE_BASE + seq
+  local gs = I(gsN)
   local fields = {
     'status', status, 'ord', ordS, 'queue', j.queue, 'owner', j.owner, 'project', project, 'gs', gs,
     'run_at', runAtS,
   }
+  local function add(field, value)
+    local n = #fields
+    fields[n + 1], fields[n + 2] = field, value
+  end
   local expS = nil
   if token then
     -- Leased in the same write as it is created: as a claim would write it.
     expS = I(t + adm.handoff.leaseMs)
     fields[2] = 'running'
-    for _, v in ipairs({ 'attempts', '1', 'started_at', tS, 'worker_id', adm.handoff.workerId, 'lease_token', token,
-      'lease_expires_at', expS }) do
-      fields[#fields + 1] = v
-    end
+    add('attempts', '1')
+    add('started_at', tS)
+    add('worker_id', adm.handoff.workerId)
+    add('lease_token', token)
+    add('lease_expires_at', expS)
   end
-  if depth > 0 then table.insert(fields, 'depth'); table.insert(fields, I(depth)) end
-  if rootId then table.insert(fields, 'root_id'); table.insert(fields, rootId) end
+  if depth > 0 then add('depth', I(depth)) end
+  if rootId then add('root_id', rootId) end
   -- A follow-up's parent has its own field: an id would take the packed body past 64 bytes.
-  if parentId then table.insert(fields, 'parent_id'); table.insert(fields, parentId) end
+  if parentId then add('parent_id', parentId) end
   -- A follow-up's allowance grows when it is confirmed: its own field. A root's never
   -- changes: it is packed with the rest.
   local rootAllowance = 'null'
   if allowance and parentId then
-    table.insert(fields, 'allowance'); table.insert(fields, I(allowance))
+    add('allowance', I(allowance))
   elseif allowance then
     rootAllowance = I(allowance)
   end
@@ -279,40 +324,35 @@ local function admitJob(r)
   -- the front) and every read of it cheaper. Short: a value over hash-max-listpack-value
   -- (64 bytes by default) turns the hash into a table several times its size. The
   -- payload, read only whole, goes last.
-  table.insert(fields, 'body')
-  table.insert(fields, '[' .. tS .. ',' .. j.bodyRest .. ',' .. rootAllowance .. ']')
-  table.insert(fields, 'payload')
-  table.insert(fields, j.payloadJson)
+  add('body', '[' .. tS .. ',' .. j.bodyRest .. ',' .. rootAllowance .. ']')
+  add('payload', j.payloadJson)
   redis.call('HSET', jobKey(j.id), unpack(fields))
-  redis.call('ZADD', ownerJobsKey(j.queue, j.owner), ordS, j.id)
-  local job = { id = j.id, queue = j.queue, owner = j.owner, project = project, ord = ordS, gs = gs }
+  redis.call('ZADD', keys.ownerJobs, ordS, j.id)
   if token then
+    local job = { id = j.id, queue = j.queue, owner = j.owner, project = project }
     fileHandedOff(job, ownerRow(j.queue, j.owner, project), expS)
-  else
-    fileStatus(job, status, runAt)
-  end
-  if status == 'queued' and not token then
+  elseif status == 'queued' then
+    -- fileStatus's work for a queued job, with the call's keys.
+    local gk = callGroupKey(keys, project)
+    redis.call('ZADD', callStatusKey(keys, 'queued'), ordS, j.id)
+    redis.call('ZADD', gk, gs, j.id)
     -- The ready set may hold a group now: later jobs of the call are not handed off.
     adm.readyBusy = true
     -- A job behind the group's head changes nothing in the ready set; the head a batch
     -- filed is remembered, so its later jobs skip the look.
-    local gk = groupKey(j.queue, j.owner, project)
-    local score = tonumber(gs)
     local known = adm.heads[gk]
-    if not known or score < known then
+    if not known or gsN < known then
       local head = redis.call('ZRANGE', gk, '0', '0', 'WITHSCORES')
       if head[1] == j.id or redis.call('EXISTS', groupMetaKey(j.queue, j.owner, project)) == 0 then
         refileGroup(j.queue, j.owner, project, nil, head)
       end
       adm.heads[gk] = tonumber(head[2])
     end
+  else
+    fileStatus({ id = j.id, queue = j.queue, owner = j.owner, project = project, ord = ordS, gs = gs }, status, runAt)
   end
-  -- The caller built the rest of the job; only what this script decided goes back. A
-  -- handed-off job is reported as admitted (queued), with the token it was leased under.
-  local decided = { 'id', j.id, 'status', status, 'created_at', t, 'run_at', runAt, 'depth', depth, 'allowance', allowance or '' }
-  if token then
-    decided[#decided + 1] = 'lease_token'
-    decided[#decided + 1] = token
-  end
-  return { 'created', 0, decided }
+  -- The caller built the rest of the job; only what this script decided goes back, by
+  -- place: id, status, created_at, run_at, depth, allowance ('' = none), and a
+  -- handed-off job's lease token (it is reported as admitted: queued).
+  return { 'created', 0, { j.id, status, t, runAt, depth, allowance or '', token } }
 end
