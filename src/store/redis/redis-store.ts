@@ -52,7 +52,6 @@ import {
   type LeaseTerms,
   packedCreatedAt,
   toClaimedJob,
-  toFields,
   toJob,
 } from './redis-job.js';
 import { jobIdFor, queueShard, type RedisKeys, redisKeys, shardOfJobId } from './redis-keys.js';
