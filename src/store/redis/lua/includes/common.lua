@@ -164,8 +164,11 @@ local function aging() return num(AGING, 10) end
 -- so a completion and the claim after it read the row once. A caller that changes the
 -- row saves it (saveOwnerRow); a write of the limits (admission) forgets it.
 local function writeOwnerRow(key, own)
-  redis.call('HSET', key, 'running', I(own.running), 'p|' .. own.project, I(own.prun))
   own.dirty = nil
+  -- A completion and the claim after it often leave the counts where they were read.
+  if own.running == own.stored and own.prun == own.pstored then return end
+  redis.call('HSET', key, 'running', I(own.running), 'p|' .. own.project, I(own.prun))
+  own.stored, own.pstored = own.running, own.prun
 end
 
 local function ownerRow(queue, owner, project)
@@ -176,6 +179,8 @@ local function ownerRow(queue, owner, project)
   if known and known.dirty then writeOwnerRow(key, known) end
   local v = redis.call('HMGET', key, 'running', 'max_running', 'max_per_project', 'p|' .. project)
   known = { project = project, running = num(v[1], 0), max_running = v[2], max_per_project = v[3], prun = num(v[4], 0) }
+  -- The counts as stored, so a write that would change nothing is skipped.
+  known.stored, known.pstored = known.running, known.prun
   ownerRows[key] = known
   return known
 end
@@ -376,13 +381,15 @@ end
 -- holdsLease for a completion whose caller holds the job as claimed: reads only what
 -- finishing needs and what the run may have changed since the claim (job.changed: ps,
 -- pm, cancel_requested when set, as flat pairs).
+local BRIEF_CHANGED = { 'ps', 'pm', 'cancel_requested' }
+
 local function holdsLeaseBrief(id, token)
   local v = redis.call('HMGET', jobKey(id), 'status', 'lease_token', 'queue', 'owner', 'project', 'ord', 'ps', 'pm',
     'cancel_requested')
   if not v[1] then return nil, 'not_found' end
   if v[1] ~= 'running' or v[2] ~= token then return nil, 'lease_lost' end
   local job = { id = id, status = v[1], queue = v[3], owner = v[4], project = v[5], ord = v[6], changed = {} }
-  for k, field in ipairs({ 'ps', 'pm', 'cancel_requested' }) do
+  for k, field in ipairs(BRIEF_CHANGED) do
     if v[6 + k] then
       job.changed[#job.changed + 1] = field
       job.changed[#job.changed + 1] = v[6 + k]
@@ -471,7 +478,8 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
         i = i + 1
         -- The hash as read is the reply, with this claim's writes appended: the reader
         -- takes a field's last value. Saves turning the fields into a table and back.
-        local reply = redis.call('HGETALL', jobKey(id))
+        local jk = jobKey(id)
+        local reply = redis.call('HGETALL', jk)
         local attempts, stale = 0, false
         for f = 1, #reply, 2 do
           local field = reply[f]
@@ -479,7 +487,7 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
           elseif field == 'error' or field == 'cancel_requested' then stale = true end
         end
         local fields = {
-          'status', 'running', 'attempts', I(attempts + 1), 'started_at', tS, 'worker_id', workerId,
+          'status', 'running', 'attempts', attempts == 0 and '1' or I(attempts + 1), 'started_at', tS, 'worker_id', workerId,
           'lease_token', tokens[i], 'lease_expires_at', expS,
         }
         -- A new attempt starts clean: no last error, no cancel request ('' = none).
@@ -489,7 +497,7 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
             fields[#fields + 1] = ''
           end
         end
-        redis.call('HSET', jobKey(id), unpack(fields))
+        redis.call('HSET', jk, unpack(fields))
         -- The reply appends only what the caller cannot know: it knows the status, its
         -- worker id, the token it sent for this place in line and its lease length.
         for f = 3, 6 do reply[#reply + 1] = fields[f] end
