@@ -265,6 +265,7 @@ local function admitJob(r)
     if own.max_running ~= maxRun or own.max_per_project ~= maxProject then
       redis.call('HSET', okey, 'max_running', maxRun, 'max_per_project', maxProject)
       own.max_running, own.max_per_project = maxRun, maxProject
+      own.maxRunN, own.maxProjectN = tonumber(maxRun), tonumber(maxProject)
     end
     adm.limitsSet[okey] = true
   end

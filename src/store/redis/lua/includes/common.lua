@@ -14,6 +14,8 @@
 ]]
 -- Per-call state, set by begin(): calls run one at a time, so library upvalues are safe.
 local P, CLOCK, AGING
+-- AGING as a number, parsed once per clock argument (aging() is read on every claim).
+local AGING_N = 10
 -- Read once per call: a call is atomic, so its time is one instant (TIME costs ~1 µs).
 local clockCache = nil
 -- Owner rows read in this call, by owner key: one project's row each (see ownerRow).
@@ -30,6 +32,7 @@ local function begin(keys, argv)
   P = keys[1]
   if argv[1] ~= lastClockArg then
     CLOCK, AGING = string.match(argv[1], '^([^;]*);?(%d*)$')
+    AGING_N = tonumber(AGING) or 10
     lastClockArg = argv[1]
   end
   clockCache = nil
@@ -158,7 +161,7 @@ local function flat(job)
   return out
 end
 
-local function aging() return num(AGING, 10) end
+local function aging() return AGING_N end
 
 -- An owner's running count, limits and one project's running count. Kept for the call,
 -- so a completion and the claim after it read the row once. A caller that changes the
@@ -179,6 +182,8 @@ local function ownerRow(queue, owner, project)
   if known and known.dirty then writeOwnerRow(key, known) end
   local v = redis.call('HMGET', key, 'running', 'max_running', 'max_per_project', 'p|' .. project)
   known = { project = project, running = num(v[1], 0), max_running = v[2], max_per_project = v[3], prun = num(v[4], 0) }
+  -- The limits as numbers, parsed once (claims test them on every turn); -1 = none.
+  known.maxRunN, known.maxProjectN = num(v[2], -1), num(v[3], -1)
   -- The counts as stored, so a write that would change nothing is skipped.
   known.stored, known.pstored = known.running, known.prun
   ownerRows[key] = known
@@ -196,13 +201,13 @@ end
 
 -- Owner limits are stored as numbers, -1 meaning unlimited.
 local function ownerAtLimit(own)
-  local max = num(own.max_running, -1)
+  local max = own.maxRunN
   return max >= 0 and own.running >= max
 end
 
 -- `own` is the owner row read for `project`.
 local function projectAtLimit(own, project)
-  local max = num(own.max_per_project, -1)
+  local max = own.maxProjectN
   return project ~= '' and max >= 0 and own.prun >= max
 end
 
@@ -455,7 +460,7 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
       run = math.min(run, turns)
     end
     -- A run stops where the owner or the project reaches its limit.
-    local maxRun, maxProject = num(own.max_running, -1), num(own.max_per_project, -1)
+    local maxRun, maxProject = own.maxRunN, own.maxProjectN
     if maxRun >= 0 then run = math.min(run, maxRun - own.running) end
     if project ~= '' and maxProject >= 0 then run = math.min(run, maxProject - own.prun) end
     run = math.max(run, 1)
