@@ -147,6 +147,34 @@ describe('in-process worker runtime', () => {
   });
 });
 
+/**
+ * A worker backend that does nothing but what a case overrides, and hands the worker's
+ * wake callback to `onWake` (when the case wants it).
+ */
+function fakeBackend(
+  overrides: Partial<WorkerBackend>,
+  onWake?: (wake: (jobId: string) => void) => void,
+): WorkerBackend {
+  return {
+    leaseMs: 60_000,
+    claim: async () => [],
+    complete: async () => undefined,
+    fail: async () => undefined,
+    release: async () => undefined,
+    progress: async () => undefined,
+    heartbeat: async () => ({ extended: [], lost: [], cancel: [] }),
+    ...(onWake
+      ? {
+          onWork: (_queue: string, callback: (jobId: string) => void) => {
+            onWake(callback);
+            return () => {};
+          },
+        }
+      : {}),
+    ...overrides,
+  };
+}
+
 describe('queue worker wakes', () => {
   it('claims work that announced itself while every slot was busy, after a completion that found none', async () => {
     // One slot. Job a's completion claims for the slot and finds the queue empty; job b
@@ -158,28 +186,23 @@ describe('queue worker wakes', () => {
     let wake: ((jobId: string) => void) | null = null;
     let finishCompletion!: () => void;
     const started: string[] = [];
-    const backend: WorkerBackend = {
-      leaseMs: 60_000,
-      claim: async ({ limit }) => queued.splice(0, limit),
-      completeAndClaim: async () => {
-        const next = queued.splice(0, 1); // a's: nothing queued yet, the queue looks empty
-        if (started.length === 1) {
-          await new Promise<void>((resolve) => {
-            finishCompletion = resolve;
-          });
-        }
-        return next;
+    const backend = fakeBackend(
+      {
+        claim: async ({ limit }) => queued.splice(0, limit),
+        completeAndClaim: async () => {
+          const next = queued.splice(0, 1); // a's: nothing queued yet, the queue looks empty
+          if (started.length === 1) {
+            await new Promise<void>((resolve) => {
+              finishCompletion = resolve;
+            });
+          }
+          return next;
+        },
       },
-      complete: async () => undefined,
-      fail: async () => undefined,
-      release: async () => undefined,
-      progress: async () => undefined,
-      heartbeat: async () => ({ extended: [], lost: [], cancel: [] }),
-      onWork: (_queue, callback) => {
+      (callback) => {
         wake = callback;
-        return () => {};
       },
-    };
+    );
     queued.push(job('a'));
     const worker = new QueueWorker({
       backend,
@@ -204,28 +227,23 @@ describe('queue worker wakes', () => {
     let claims = 0;
     let wake: ((jobId: string) => void) | null = null;
     let settled = false;
-    const backend: WorkerBackend = {
-      leaseMs: 60_000,
-      claim: async () => {
-        claims++;
-        return claims === 1
-          ? [{ id: 'a', leaseToken: 't', attempts: 1, timeoutMs: null } as unknown as ClaimedJob]
-          : [];
+    const backend = fakeBackend(
+      {
+        claim: async () => {
+          claims++;
+          return claims === 1
+            ? [{ id: 'a', leaseToken: 't', attempts: 1, timeoutMs: null } as unknown as ClaimedJob]
+            : [];
+        },
+        completeAndClaim: async (lease) => {
+          wake!(lease.id);
+          return [];
+        },
       },
-      completeAndClaim: async (lease) => {
-        wake!(lease.id);
-        return [];
-      },
-      complete: async () => undefined,
-      fail: async () => undefined,
-      release: async () => undefined,
-      progress: async () => undefined,
-      heartbeat: async () => ({ extended: [], lost: [], cancel: [] }),
-      onWork: (_queue, callback) => {
+      (callback) => {
         wake = callback;
-        return () => {};
       },
-    };
+    );
     const worker = new QueueWorker({
       backend,
       queue: 'q',
@@ -249,18 +267,13 @@ describe('queue worker wakes', () => {
   it('holds reserved slots from its own claims, and gives back leases filled after it stopped', async () => {
     const claims: number[] = [];
     const released: string[] = [];
-    const backend: WorkerBackend = {
-      leaseMs: 60_000,
+    const backend = fakeBackend({
       claim: async ({ limit }) => {
         claims.push(limit);
         return [];
       },
-      complete: async () => undefined,
-      fail: async () => undefined,
       release: async (lease) => void released.push(lease.id),
-      progress: async () => undefined,
-      heartbeat: async () => ({ extended: [], lost: [], cancel: [] }),
-    };
+    });
     const worker = new QueueWorker({
       backend,
       queue: 'q',

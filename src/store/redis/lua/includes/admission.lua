@@ -8,6 +8,20 @@
 local DAY = 86400000
 local function nn(v) if v == cjson.null then return nil end return v end
 
+-- cache[name], built by build(a, b, c) the first time (fixed arguments: a vararg call
+-- costs more, and this runs for every job of a batch).
+local function cached(cache, name, build, a, b, c)
+  local value = cache[name]
+  if not value then
+    value = build(a, b, c)
+    cache[name] = value
+  end
+  return value
+end
+
+-- The owner's daily counters for `day` (in the tenant's slot T).
+local function usageKey(T, day) return T .. ':usage:' .. I(day) end
+
 --[[ What one admission call learns once for all its jobs (a batch is of one queue and
      owner): the shard's sequence and creation-order counters (written back once, by
      endAdmissions), usage counts by day, the group heads filed, each queue's counters,
@@ -34,23 +48,6 @@ local function callKeys(queue, owner)
   return k
 end
 
-local function callStatusKey(k, status)
-  local key = k.status[status]
-  if not key then
-    key = statusKey(k.queue, status)
-    k.status[status] = key
-  end
-  return key
-end
-
-local function callGroupKey(k, project)
-  local key = k.groups[project]
-  if not key then
-    key = groupKey(k.queue, k.owner, project)
-    k.groups[project] = key
-  end
-  return key
-end
 
 -- A queue's counters as this call knows them: {max_queued, paused, max_workers, running, vtime}.
 local function queueMeta(queue)
@@ -88,11 +85,7 @@ end
 local function chargeDay(T, day, daily, resetOffsetMs, t)
   local known = adm.usage[day]
   if daily and known and known >= daily then return nil end
-  local uk = adm.usageKeys[day]
-  if not uk then
-    uk = T .. ':usage:' .. I(day)
-    adm.usageKeys[day] = uk
-  end
+  local uk = cached(adm.usageKeys, day, usageKey, T, day)
   local used = redis.call('HINCRBY', uk, 'jobs', '1')
   if used == 1 then
     -- Kept until two days after the day it counts, so quota never resets early.
@@ -165,13 +158,13 @@ end
 -- {today, jobs, iterations}.
 local function usageToday(T, resetOffsetMs)
   local today = math.floor((now() - resetOffsetMs) / DAY)
-  local used = redis.call('HMGET', T .. ':usage:' .. I(today), 'jobs', 'iterations')
+  local used = redis.call('HMGET', usageKey(T, today), 'jobs', 'iterations')
   return { today, num(used[1], 0), num(used[2], 0) }
 end
 
 -- Gives back what reserveQuota charged for job `jobId` (its queue refused it).
 local function unreserveQuota(T, jobId, day, iteration, idemKey)
-  local uk = T .. ':usage:' .. I(day)
+  local uk = usageKey(T, day)
   if adm then adm.usage[day] = nil end
   if redis.call('EXISTS', uk) == 1 then
     if redis.call('HINCRBY', uk, 'jobs', -1) < 0 then redis.call('HSET', uk, 'jobs', 0) end
@@ -334,8 +327,8 @@ local function admitJob(r)
     fileHandedOff(job, ownerRow(j.queue, j.owner, project), expS)
   elseif status == 'queued' then
     -- fileStatus's work for a queued job, with the call's keys.
-    local gk = callGroupKey(keys, project)
-    redis.call('ZADD', callStatusKey(keys, 'queued'), ordS, j.id)
+    local gk = cached(keys.groups, project, groupKey, j.queue, j.owner, project)
+    redis.call('ZADD', cached(keys.status, 'queued', statusKey, j.queue, 'queued'), ordS, j.id)
     redis.call('ZADD', gk, gs, j.id)
     -- The ready set may hold a group now: later jobs of the call are not handed off.
     adm.readyBusy = true
