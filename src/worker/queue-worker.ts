@@ -187,10 +187,10 @@ export class QueueWorker extends EventEmitter {
     this.reserved += count;
     let open = true;
     const settle = () => {
-      if (open) this.reserved -= count;
-      const was = open;
+      if (!open) return false;
       open = false;
-      return was;
+      this.reserved -= count;
+      return true;
     };
     return {
       workerId: this.workerId,
@@ -207,6 +207,9 @@ export class QueueWorker extends EventEmitter {
           return;
         }
         for (const job of jobs) this.run(job);
+        // Work that announced itself while the slots were held found none free: a slot
+        // left unfilled claims for it now instead of at the next poll.
+        if (jobs.length < count && this.woken) this.wake();
       },
       release: () => {
         if (settle()) this.wake();

@@ -301,4 +301,31 @@ describe('queue worker wakes', () => {
     late!.fill([{ id: 'j1', leaseToken: 't1', attempts: 1, timeoutMs: null } as unknown as ClaimedJob]);
     await waitFor(async () => released.includes('j1'));
   });
+
+  it('claims for a held slot left unfilled when work announced itself while it was held', async () => {
+    const claims: number[] = [];
+    const backend = fakeBackend({
+      claim: async ({ limit }) => {
+        claims.push(limit);
+        return [];
+      },
+    });
+    const worker = new QueueWorker({
+      backend,
+      queue: 'q',
+      handler: () => new Promise(() => {}),
+      concurrency: 2,
+      pollMs: 10_000,
+    });
+    worker.start();
+    await waitFor(async () => claims.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const slots = worker.reserveIdle();
+    // Another submit's job arrives while both slots are held: its wake finds none free.
+    worker.wake();
+    slots!.fill([{ id: 'j1', leaseToken: 't1', attempts: 1, timeoutMs: null } as unknown as ClaimedJob]);
+    await waitFor(async () => claims.length === 2, { timeoutMs: 1_000 });
+    expect(claims).toEqual([2, 1]);
+    await worker.stop(10);
+  });
 });
