@@ -242,8 +242,9 @@ export interface JobStore {
    * admit, then claim for an idle worker (`claim`): what the worker would lease right
    * after the admission, leased with it. A store may do both in one step (Redis: one
    * call, and a job the claim would take is leased as it is created); the outcome is the
-   * same as admit followed by claim. `outcomes` report jobs as admitted; `claimed` holds
-   * every lease, the new jobs' among them.
+   * same as admit followed by claim. `outcomes` report jobs as admitted, an item's error
+   * in its outcome as admit does; `claimed` holds every lease, the new jobs' among them,
+   * and is empty when the claim failed (which never fails the admissions).
    */
   admitAndClaim(
     requests: AdmitRequest[],

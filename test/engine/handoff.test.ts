@@ -9,10 +9,12 @@ import type { ClaimedJob } from '../../src/domain/job.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { JobEvent } from '../../src/engine/events.js';
 import { systemPrincipal } from '../../src/engine/principal.js';
+import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { JobStore } from '../../src/store/store.js';
 import { InProcessWorkers } from '../../src/worker/in-process-workers.js';
 import { redisCallCounts } from '../helpers/redis-call-counts.js';
+import { startRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const redis = redisCallCounts();
@@ -124,5 +126,37 @@ describe('a submit to an idle in-process worker (redis calls)', () => {
         release();
       }),
     );
+  });
+});
+
+describe('a submit to an idle in-process worker while Redis is away', () => {
+  it('fails as any submit does, and the worker takes the next job once Redis is back', async () => {
+    const server = await startRedis();
+    const store = new RedisStore({ url: server.url, prefix: 'away' });
+    await store.connect();
+    try {
+      await withWorker(store, 1, async ({ engine, started, release }) => {
+        await server.stop();
+        await expect(engine.submit({ queue: 'q' }, systemPrincipal)).rejects.toMatchObject({
+          code: 'JOBGATE_ERR_STORE_UNAVAILABLE',
+        });
+        await server.start();
+        // The held slot was given back: the next submit is leased in its own step again.
+        let job: Awaited<ReturnType<Engine['submit']>>['job'] | undefined;
+        await waitFor(
+          async () => {
+            job = (await engine.submit({ queue: 'q' }, systemPrincipal).catch(() => undefined))?.job;
+            return job !== undefined;
+          },
+          { timeoutMs: 10_000 },
+        );
+        await waitFor(async () => started.length === 1);
+        expect(started[0]!.id).toBe(job!.id);
+        release();
+      });
+    } finally {
+      await store.close();
+      await server.stop();
+    }
   });
 });

@@ -323,9 +323,12 @@ export class RedisStore implements JobStore {
       );
     if (!oneCall) {
       const outcomes = await this.admit(requests);
-      return { outcomes, claimed: await this.claim(claim) };
+      // A failed claim leaves the worker to claim for itself; the admissions stand.
+      return { outcomes, claimed: await this.claim(claim).catch(() => []) };
     }
-    return this.admitting.track(this.admitInOneScript(requests, claim));
+    return this.admitting
+      .track(this.admitInOneScript(requests, claim))
+      .catch((error: unknown) => ({ outcomes: requests.map(() => failed(error)), claimed: [] }));
   }
 
   private admitHeld(held: HeldAdmit[]): void {

@@ -125,7 +125,8 @@ export class SqliteStore implements JobStore {
   ): Promise<{ outcomes: Array<AdmitResult | { kind: 'error'; error: Error }>; claimed: ClaimedJob[] }> {
     // Both are local transactions: nothing to save by merging them.
     const outcomes = await this.admit(requests);
-    return { outcomes, claimed: await this.claim(claim) };
+    // A failed claim leaves the worker to claim for itself; the admissions stand.
+    return { outcomes, claimed: await this.claim(claim).catch(() => []) };
   }
 
   configureQueue(settings: QueueSettings): Promise<void> {
