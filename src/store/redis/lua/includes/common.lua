@@ -383,11 +383,12 @@ local function holdsLease(id, token)
   return job
 end
 
+-- The fields a run may change after its claim (progress stage and message, a cancel request).
+local BRIEF_CHANGED = { 'ps', 'pm', 'cancel_requested' }
+
 -- holdsLease for a completion whose caller holds the job as claimed: reads only what
 -- finishing needs and what the run may have changed since the claim (job.changed: ps,
 -- pm, cancel_requested when set, as flat pairs).
-local BRIEF_CHANGED = { 'ps', 'pm', 'cancel_requested' }
-
 local function holdsLeaseBrief(id, token)
   local v = redis.call('HMGET', jobKey(id), 'status', 'lease_token', 'queue', 'owner', 'project', 'ord', 'ps', 'pm',
     'cancel_requested')
