@@ -295,46 +295,36 @@ export class RedisStore implements JobStore {
    */
   admit(requests: AdmitRequest[]): Promise<AdmitOutcome[]> {
     if (this.admitting.count === 0 || this.redis instanceof Cluster)
-      return this.admitting.track(this.admitCalls(requests, ADMIT_BATCH));
+      return this.admitting.track(this.admitCalls(requests, ADMIT_BATCH)).then(({ outcomes }) => outcomes);
     return new Promise((resolve) => this.heldAdmits.add({ requests, resolve }));
   }
 
   /**
-   * On an idle Redis, one call: the admission, the new jobs the worker can take leased as
-   * they are created (they never enter the queued indexes), and a claim for its slots left
-   * over. Under load (admissions on the wire), or on a cluster, or when the requests need
-   * more than one call, the admission goes as admit does and the claim follows its reply.
+   * As admit, with a claim for an idle worker: when the admission is one script call on
+   * one Redis, the claim rides in it (the new jobs the worker can take are leased as they
+   * are created and never enter the queued indexes); otherwise (admissions on the wire, a
+   * cluster, several calls) the claim follows the admission's reply.
    */
   async admitAndClaim(
     requests: AdmitRequest[],
     claim: ClaimRequest,
   ): Promise<{ outcomes: AdmitOutcome[]; claimed: ClaimedJob[] }> {
-    const terms = requests[0] ? admitTerms(requests[0]) : '';
-    const oneCall =
-      !(this.redis instanceof Cluster) &&
-      this.admitting.count === 0 &&
-      requests.length > 0 &&
-      requests.length <= ADMIT_BATCH &&
-      requests.every(
-        (request) =>
-          request.job.queue === claim.queue &&
-          admitTerms(request) === terms &&
-          shardOfJobId(request.job.id) === queueShard(request.job.queue),
-      );
-    if (!oneCall) {
-      const outcomes = await this.admit(requests);
-      // A failed claim leaves the worker to claim for itself; the admissions stand.
-      return { outcomes, claimed: await this.claim(claim).catch(() => []) };
-    }
-    return this.admitting
-      .track(this.admitInOneScript(requests, claim))
-      .catch((error: unknown) => ({ outcomes: requests.map(() => failed(error)), claimed: [] }));
+    if (this.admitting.count === 0 || this.redis instanceof Cluster)
+      return this.admitting.track(this.admitCalls(requests, ADMIT_BATCH, claim));
+    const outcomes = await this.admit(requests);
+    return { outcomes, claimed: await this.claimAfterAdmission(claim) };
+  }
+
+  /** A claim after an admission: one that fails leaves the worker to claim for itself; the admissions stand. */
+  private claimAfterAdmission(claim: ClaimRequest): Promise<ClaimedJob[]> {
+    return this.claim(claim).catch(() => []);
   }
 
   private admitHeld(held: HeldAdmit[]): void {
     const requests = held.flatMap((entry) => entry.requests);
     void this.admitting
       .track(this.admitCalls(requests, HELD_BATCH))
+      .then(({ outcomes }) => outcomes)
       .catch((error: unknown) => requests.map(() => failed(error)))
       .then((results) => {
         let at = 0;
@@ -345,7 +335,12 @@ export class RedisStore implements JobStore {
       });
   }
 
-  private async admitCalls(requests: AdmitRequest[], batchSize: number): Promise<AdmitOutcome[]> {
+  /** `claim`: an idle worker's, made in the admission's call when it is one call on one Redis, else after it. */
+  private async admitCalls(
+    requests: AdmitRequest[],
+    batchSize: number,
+    claim?: ClaimRequest,
+  ): Promise<{ outcomes: AdmitOutcome[]; claimed: ClaimedJob[] }> {
     const results: AdmitOutcome[] = new Array(requests.length);
     // Request indexes per script call: on one Redis one call per (queue, owner, terms), at
     // most batchSize jobs (few calls, short ones); on a cluster each job takes its own steps.
@@ -367,20 +362,27 @@ export class RedisStore implements JobStore {
       }
       batch.push(index);
     });
+    const oneCall = !(this.redis instanceof Cluster) && calls.length === 1;
+    const joint = claim && oneCall && requests[calls[0]![0]!]!.job.queue === claim.queue ? claim : undefined;
+    let claimed: ClaimedJob[] = [];
     // Concurrent: ioredis writes every call without waiting for the replies.
     await Promise.all(
       calls.map(async (indexes) => {
         const items = indexes.map((index) => requests[index]!);
         const replies = await (this.redis instanceof Cluster
           ? this.admitAcrossSlots(items[0]!).then((one) => [one])
-          : this.admitInOneScript(items).then(({ outcomes }) => outcomes)
+          : this.admitInOneScript(items, joint).then((done) => {
+              claimed = done.claimed;
+              return done.outcomes;
+            })
         ).catch((error: unknown) => items.map(() => failed(error)));
         indexes.forEach((index, k) => {
           results[index] = replies[k]!;
         });
       }),
     );
-    return results;
+    if (claim && !joint) claimed = await this.claimAfterAdmission(claim);
+    return { outcomes: results, claimed };
   }
 
   /** The tenant half of an admission: what reserveQuota (lua/includes/admission.lua) needs. */
