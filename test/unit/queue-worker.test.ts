@@ -3,7 +3,7 @@ import type { ClaimedJob } from '../../src/domain/job.js';
 import { Engine } from '../../src/engine/engine.js';
 import { systemPrincipal } from '../../src/engine/principal.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { HandlerContext } from '../../src/worker/handler.js';
+import type { HandlerContext, JobHandler } from '../../src/worker/handler.js';
 import { InProcessWorkers } from '../../src/worker/in-process-workers.js';
 import { QueueWorker } from '../../src/worker/queue-worker.js';
 import type { WorkerBackend } from '../../src/worker/worker-backend.js';
@@ -175,14 +175,36 @@ function fakeBackend(
   };
 }
 
+/** A claimed job with just what the worker reads. */
+const leased = (id: string) =>
+  ({ id, leaseToken: `t-${id}`, attempts: 1, timeoutMs: null }) as unknown as ClaimedJob;
+
+/** A started worker of two slots whose claims find nothing (their limits are recorded), once it sleeps. */
+async function idleTwoSlotWorker(
+  overrides: Partial<WorkerBackend> = {},
+  handler: JobHandler = async () => {},
+) {
+  const claims: number[] = [];
+  const backend = fakeBackend({
+    claim: async ({ limit }) => {
+      claims.push(limit);
+      return [];
+    },
+    ...overrides,
+  });
+  const worker = new QueueWorker({ backend, queue: 'q', handler, concurrency: 2, pollMs: 10_000 });
+  worker.start();
+  await waitFor(async () => claims.length === 1);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  return { worker, claims };
+}
+
 describe('queue worker wakes', () => {
   it('claims work that announced itself while every slot was busy, after a completion that found none', async () => {
     // One slot. Job a's completion claims for the slot and finds the queue empty; job b
     // arrives (and wakes the worker) while that completion is still on the wire. The
     // worker must then claim b at once, not at its next poll.
     const queued: ClaimedJob[] = [];
-    const job = (id: string) =>
-      ({ id, leaseToken: `t-${id}`, attempts: 1, timeoutMs: null }) as unknown as ClaimedJob;
     let wake: ((jobId: string) => void) | null = null;
     let finishCompletion!: () => void;
     const started: string[] = [];
@@ -203,7 +225,7 @@ describe('queue worker wakes', () => {
         wake = callback;
       },
     );
-    queued.push(job('a'));
+    queued.push(leased('a'));
     const worker = new QueueWorker({
       backend,
       queue: 'q',
@@ -213,7 +235,7 @@ describe('queue worker wakes', () => {
     });
     worker.start();
     await waitFor(async () => started.includes('a') && finishCompletion !== undefined);
-    queued.push(job('b'));
+    queued.push(leased('b'));
     wake!('b');
     finishCompletion();
     await waitFor(async () => started.includes('b'), { timeoutMs: 1_000 });
@@ -231,9 +253,7 @@ describe('queue worker wakes', () => {
       {
         claim: async () => {
           claims++;
-          return claims === 1
-            ? [{ id: 'a', leaseToken: 't', attempts: 1, timeoutMs: null } as unknown as ClaimedJob]
-            : [];
+          return claims === 1 ? [leased('a')] : [];
         },
         completeAndClaim: async (lease) => {
           wake!(lease.id);
@@ -265,25 +285,10 @@ describe('queue worker wakes', () => {
   });
 
   it('holds reserved slots from its own claims, and gives back leases filled after it stopped', async () => {
-    const claims: number[] = [];
     const released: string[] = [];
-    const backend = fakeBackend({
-      claim: async ({ limit }) => {
-        claims.push(limit);
-        return [];
-      },
+    const { worker, claims } = await idleTwoSlotWorker({
       release: async (lease) => void released.push(lease.id),
     });
-    const worker = new QueueWorker({
-      backend,
-      queue: 'q',
-      handler: async () => {},
-      concurrency: 2,
-      pollMs: 10_000,
-    });
-    worker.start();
-    await waitFor(async () => claims.length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 20));
     const slots = worker.reserveIdle();
     expect(slots?.count).toBe(2);
     // Every slot is held: no second reservation, and a wake claims nothing.
@@ -298,32 +303,16 @@ describe('queue worker wakes', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const late = worker.reserveIdle();
     await worker.stop(100);
-    late!.fill([{ id: 'j1', leaseToken: 't1', attempts: 1, timeoutMs: null } as unknown as ClaimedJob]);
+    late!.fill([leased('j1')]);
     await waitFor(async () => released.includes('j1'));
   });
 
   it('claims for a held slot left unfilled when work announced itself while it was held', async () => {
-    const claims: number[] = [];
-    const backend = fakeBackend({
-      claim: async ({ limit }) => {
-        claims.push(limit);
-        return [];
-      },
-    });
-    const worker = new QueueWorker({
-      backend,
-      queue: 'q',
-      handler: () => new Promise(() => {}),
-      concurrency: 2,
-      pollMs: 10_000,
-    });
-    worker.start();
-    await waitFor(async () => claims.length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const { worker, claims } = await idleTwoSlotWorker({}, () => new Promise(() => {}));
     const slots = worker.reserveIdle();
     // Another submit's job arrives while both slots are held: its wake finds none free.
     worker.wake();
-    slots!.fill([{ id: 'j1', leaseToken: 't1', attempts: 1, timeoutMs: null } as unknown as ClaimedJob]);
+    slots!.fill([leased('j1')]);
     await waitFor(async () => claims.length === 2, { timeoutMs: 1_000 });
     expect(claims).toEqual([2, 1]);
     await worker.stop(10);
