@@ -15,7 +15,7 @@
   view 1 a created or repeated job's reply ends with what the caller shows next:
   {position or -1, running in the queue, today, jobs, iterations}. With a worker, the
   reply is {that list, the jobs claimed for its slots left over (claimJobs' replies)}; a
-  handed-off job's reply carries its lease_token.
+  handed-off job's decided values end with its lease token (see admitJob).
 ]]
 --@include admission
 --@include position

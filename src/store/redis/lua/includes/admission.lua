@@ -48,7 +48,6 @@ local function callKeys(queue, owner)
   return k
 end
 
-
 -- A queue's counters as this call knows them: {max_queued, paused, max_workers, running, vtime}.
 local function queueMeta(queue)
   local m = adm.queues[queue]
@@ -213,8 +212,8 @@ end
 --[[ Files a job in its queue's shard (base P) once its quota is charged.
      r: {job, limits, runAt, deferred, fresh?} (job.bodyRest is the packed body after its
      created_at, already JSON: "type",priority,timeoutMs,maxAttempts; job.payloadJson the
-     payload, already JSON; fresh:
-     the quota was charged for this id in the same call, so it cannot exist)
+     payload, already JSON; fresh: the quota was charged for this id in the same call, so
+     it cannot exist)
      Returns {'created', 0, decided} | {'duplicate', 0, job} | {'error', code, detail} ]]
 local function admitJob(r)
   local j, L, runAt = r.job, r.limits, r.runAt
@@ -252,8 +251,9 @@ local function admitJob(r)
   -- only when they changed, and once per call.
   local keys = callKeys(j.queue, j.owner)
   local okey = keys.ownerRow
+  local project = nn(j.projectId) or ''
   if not adm.limitsSet[okey] then
-    local own = ownerRow(j.queue, j.owner, nn(j.projectId) or '')
+    local own = ownerRow(j.queue, j.owner, project)
     local maxRun, maxProject = I(nn(L.maxConcurrentPerUser) or -1), I(nn(L.maxConcurrentPerProject) or -1)
     if own.max_running ~= maxRun or own.max_per_project ~= maxProject then
       redis.call('HSET', okey, 'max_running', maxRun, 'max_per_project', maxProject)
@@ -267,7 +267,6 @@ local function admitJob(r)
   if needsConfirmation then status = 'awaiting_confirmation' elseif runAt > t then status = 'scheduled' end
   local seq, ord = nextSeqOrd()
   local ordS = I(ord)
-  local project = nn(j.projectId) or ''
   local token = nil
   if status == 'queued' and adm.handoff then token = handOff(j.queue, j.owner, project, ownerRow(j.queue, j.owner, project)) end
   local eff = j.priority - L.priorityBoost
