@@ -89,6 +89,19 @@ export function toClaimedJob(flat: string[], lease: LeaseTerms, token: string): 
   return { ...fieldsToJob(fields), leaseToken: token };
 }
 
+/** A job leased as it was admitted (see handOff in admission.lua): as a claim would have leased it, that instant. */
+export function handedOffJob(job: Job, lease: LeaseTerms, token: string): ClaimedJob {
+  return {
+    ...job,
+    status: 'running',
+    attempts: 1,
+    startedAt: job.createdAt,
+    workerId: lease.workerId,
+    leaseExpiresAt: job.createdAt + lease.leaseMs,
+    leaseToken: token,
+  };
+}
+
 /**
  * A job completed by complete_and_claim.lua in brief: the job as its worker claimed it,
  * the stored result, and what the script read back (finished_at; ps, pm and

@@ -46,14 +46,7 @@ import type {
 import { type StoreFailureCode, storeFailure } from '../store-errors.js';
 import { CLUSTER_SCHEME, parseClusterUrl } from './cluster-url.js';
 import { functions, library, type ScriptName } from './generated/scripts.js';
-import {
-  bodyRest,
-  completedJob,
-  type LeaseTerms,
-  packedCreatedAt,
-  toClaimedJob,
-  toJob,
-} from './redis-job.js';
+import { bodyRest, completedJob, handedOffJob, packedCreatedAt, toClaimedJob, toJob } from './redis-job.js';
 import { jobIdFor, queueShard, type RedisKeys, redisKeys, shardOfJobId } from './redis-keys.js';
 import { InFlight, TickBatch } from './tick-batch.js';
 
@@ -1070,19 +1063,6 @@ function decodeCursor(raw: string): { ord: number; id: string } {
   if (dot <= 0 || !Number.isSafeInteger(ord) || ord <= 0)
     throw new JobgateError('JOBGATE_ERR_BAD_REQUEST', 'The cursor is not one this server issued');
   return { ord, id: text.slice(dot + 1) };
-}
-
-/** A job leased as it was admitted (see handOff in admission.lua): as a claim would have leased it, that instant. */
-function handedOffJob(job: Job, lease: LeaseTerms, token: string): ClaimedJob {
-  return {
-    ...job,
-    status: 'running',
-    attempts: 1,
-    startedAt: job.createdAt,
-    workerId: lease.workerId,
-    leaseExpiresAt: job.createdAt + lease.leaseMs,
-    leaseToken: token,
-  };
 }
 
 /**
