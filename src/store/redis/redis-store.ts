@@ -446,7 +446,8 @@ export class RedisStore implements JobStore {
         ...args,
       ),
     ]);
-    const [replies, leftover] = (claim ? reply : [reply, []]) as [Reply[], string[][]];
+    const [flat, leftover] = (claim ? reply : [reply, []]) as [unknown[], string[][]];
+    const replies = admitReplies(flat, requests);
     const outcomes = replies.map((one, k) => this.admitted(requests[k]!, payloads[k]!, one));
     if (!claim) return { outcomes, claimed: [] };
     // The jobs leased as they were admitted come first (in order), then the claim's for
@@ -1071,6 +1072,27 @@ function decodeCursor(raw: string): { ord: number; id: string } {
  * lease token of a job leased as it was admitted.
  */
 type Decided = [string, string, number, number, number, number | '', string?];
+
+/**
+ * reserve_admit.lua's flat reply as one admit reply per request: a created job comes as
+ * 9 values in a row ('c', deferred, the decided values, the lease token or ''), then its
+ * view's 5 when the request asked for one; any other outcome is one nested reply.
+ */
+function admitReplies(flat: unknown[], requests: AdmitRequest[]): Reply[] {
+  const replies: Reply[] = [];
+  let at = 0;
+  for (const request of requests) {
+    if (flat[at] !== 'c') {
+      replies.push(flat[at++] as Reply);
+      continue;
+    }
+    const decided = flat.slice(at + 2, at + 9);
+    const view = request.view ? flat.slice(at + 9, at + 14) : undefined;
+    replies.push(['created', flat[at + 1], decided, view]);
+    at += view ? 14 : 9;
+  }
+  return replies;
+}
 
 /** A just-admitted job: the request plus what the admit script decided (saves re-reading the hash). */
 function admittedJob(

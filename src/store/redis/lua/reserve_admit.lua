@@ -11,11 +11,16 @@
   claims for the slots left over.
   Then 13 arguments per job, flat so no JSON is decoded: id, priority, runAt, delayMs,
   projectId, parentId, the packed body's rest (see admitJob), payload JSON, idempotency
-  key, fingerprint, ttlMs, quota jitterMs, view 0|1. Returns admitJob's reply per job; with
-  view 1 a created or repeated job's reply ends with what the caller shows next:
-  {position or -1, running in the queue, today, jobs, iterations}. With a worker, the
-  reply is {that list, the jobs claimed for its slots left over (claimJobs' replies)}; a
-  handed-off job's decided values end with its lease token (see admitJob).
+  key, fingerprint, ttlMs, quota jitterMs, view 0|1. Returns one flat list: a created
+  job (the usual case) as 9 values in a row, 'c', deferred 0|1 and admitJob's decided
+  values with the lease token last ('' = not handed off); any other outcome as admitJob's
+  reply, one nested element. Flat because Redis turns every table of a reply into RESP
+  with a fixed cost (it probes each table for err/ok/map/set... fields): two tables per
+  job were a tenth of an add's instructions. With view 1 a created or repeated job's
+  entry ends with what the caller shows next: position or -1, running in the queue,
+  today, jobs, iterations (5 more values in a row after a created job's 9; in the
+  nested reply's 4th place otherwise). With a worker, the reply is {that list, the jobs
+  claimed for its slots left over (claimJobs' replies)}.
 ]]
 --@include admission
 --@include position
@@ -64,14 +69,24 @@ for a = FIRST, #ARGV, PER_JOB do
     admission.job, admission.runAt, admission.deferred, admission.fresh = job, res[2 + off], res[3 + off], not seen
     local reply = admitJob(admission)
     if reply[1] == 'error' and not seen then unreserveQuota(T, job.id, res[4], iteration, idem and idem.key or '') end
-    if reply[1] == 'created' then reply[2] = res[3 + off] end
+    local view = nil
     if ARGV[a + 12] == '1' and reply[1] ~= 'error' then
       -- Read here, in the same step, instead of three more calls after the submit.
-      local view = placeAndRunning(job.id, job.queue)
+      view = placeAndRunning(job.id, job.queue)
       for _, v in ipairs(usageToday(T, resetOffsetMs)) do view[#view + 1] = v end
-      reply[4] = view
     end
-    out[#out + 1] = reply
+    if reply[1] == 'created' then
+      local n, decided = #out, reply[3]
+      out[n + 1], out[n + 2] = 'c', res[3 + off]
+      for k = 1, 6 do out[n + 2 + k] = decided[k] end
+      out[n + 9] = decided[7] or ''
+      if view then
+        for k = 1, 5 do out[n + 9 + k] = view[k] end
+      end
+    else
+      reply[4] = view
+      out[#out + 1] = reply
+    end
   end
 end
 local handed = adm.handed
