@@ -483,6 +483,46 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         await expectCode(store.list({ limit: 10, cursor: '!!' }), 'JOBGATE_ERR_BAD_REQUEST');
       });
 
+      it("pages an owner's jobs newest first across states, batches and removals", async () => {
+        // More than one read window of a long list (Redis reads 200 at a time), in
+        // batches that interleave two owners, some finished, some purged, some cleared.
+        const mine: string[] = [];
+        for (let round = 0; round < 6; round++) {
+          const batch = [
+            ...Array.from({ length: 40 }, () => request({ owner: 'carol' })),
+            ...Array.from({ length: 5 }, () => request({ owner: 'dave' })),
+          ];
+          for (const result of await store.admit(batch)) {
+            if (result.kind === 'error') throw result.error;
+            if (result.job.owner === 'carol') mine.push(result.job.id);
+          }
+        }
+        const claimed = await store.claim({ queue: 'q', workerId: 'w', limit: 30, leaseMs: 60_000 });
+        for (const job of claimed.slice(0, 20))
+          await store.complete({ id: job.id, token: job.leaseToken, result: null });
+        await h.advance(1_000);
+        const now = await store.now();
+        const purged = await store.purge({ completedBefore: now, failedBefore: now, limit: 5 });
+        expect(purged).toBe(5);
+        await store.clearQueue({ queue: 'q', limit: 7 });
+        const left = new Set<string>();
+        for (const id of mine) if (await store.get(id)) left.add(id);
+        expect(left.size).toBeLessThan(mine.length);
+        const pageThrough = async (limit: number) => {
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await store.list({ owner: 'carol', limit, cursor });
+            seen.push(...page.items.map((j) => j.id));
+            cursor = page.nextCursor ?? undefined;
+          } while (cursor);
+          return seen;
+        };
+        const expected = mine.filter((id) => left.has(id)).reverse();
+        expect(await pageThrough(7)).toEqual(expected);
+        expect(await pageThrough(500)).toEqual(expected);
+      });
+
       it('pages running jobs newest first, whatever their leases, among the other states', async () => {
         const ids: string[] = [];
         for (let i = 0; i < 6; i++) ids.push((await admitOk(store, request({ payload: i }))).job.id);

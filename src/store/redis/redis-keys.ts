@@ -54,6 +54,8 @@ export interface RedisKeys {
   statusSet(queue: string, status: string): string;
   queue(queue: string): string;
   finished(queue: string): string;
+  /** An owner's jobs in a queue: a list of ids in creation order (see appendOwnerJobs in admission.lua). */
+  ownerJobs(queue: string, owner: string): string;
   usage(owner: string, day: number): string;
 }
 
@@ -79,6 +81,7 @@ export function redisKeys(prefix = 'jg'): RedisKeys {
     statusSet: (queue, status) => `${queueBase(queue)}:qs:${queue}|${status}`,
     queue: (queue) => `${queueBase(queue)}:q:${queue}`,
     finished: (queue) => `${queueBase(queue)}:fin:${queue}`,
+    ownerJobs: (queue, owner) => `${queueBase(queue)}:ol:${queue}|${owner}`,
     usage: (owner, day) => `${tenant(owner)}:usage:${day}`,
   };
 }

@@ -3,7 +3,8 @@
   cursor?: {ord (a string: Lua's tostring would round it), id}}: for each of the shard's
   queues it scans the most selective index (a status set, the owner's jobs, or all status
   sets), all scored by `ord` but the running set (scored by lease expiry: its jobs, as
-  many as the queue's worker slots, are read and sorted by ord here). The caller merges
+  many as the queue's worker slots, are read and sorted by ord here) and the owner's
+  jobs (a list in creation order, see appendOwnerJobs). The caller merges
   shards by (ord, id) descending, so the cursor resumes after (ord, id) in that order.
   Returns at most limit + 1 entries per index: {ord, job} pairs.
 ]]
@@ -74,9 +75,51 @@ local function scanRunning(index)
   end
 end
 
-local running = {}
-for _, queue in ipairs(f.queues) do running[statusKey(queue, 'running')] = true end
+-- The owner's list, oldest first: the cursor's place is found by bisection on the jobs'
+-- ords (each probe reads one list entry and one field), then it is read newest first.
+local function ordAt(key, i)
+  local id = redis.call('LINDEX', key, i)
+  return num(redis.call('HGET', jobKey(id), 'ord'), 0), id
+end
+local function scanOwnerList(key)
+  local last = redis.call('LLEN', key) - 1
+  if cursor then
+    -- The last entry before the cursor in (ord, id) order, or -1.
+    local c, lo, hi = tonumber(cursor.ord), 0, last
+    last = -1
+    while lo <= hi do
+      local mid = math.floor((lo + hi) / 2)
+      local o, id = ordAt(key, mid)
+      if o < c or (o == c and id < cursor.id) then
+        last, lo = mid, mid + 1
+      else
+        hi = mid - 1
+      end
+    end
+  end
+  local matched, scanned = 0, 0
+  while last >= 0 and matched < want and scanned < 20000 do
+    local from = math.max(0, last - 199)
+    local ids = redis.call('LRANGE', key, I(from), I(last))
+    for k = #ids, 1, -1 do
+      local id = ids[k]
+      scanned = scanned + 1
+      local job = getJob(id)
+      if job and take(job.ord, id, job) then
+        matched = matched + 1
+        if matched >= want then return end
+      end
+    end
+    last = from - 1
+  end
+end
+
+local running, owned = {}, {}
+for _, queue in ipairs(f.queues) do
+  running[statusKey(queue, 'running')] = true
+  if owner then owned[ownerJobsKey(queue, owner)] = true end
+end
 for _, index in ipairs(indexes) do
-  if running[index] then scanRunning(index) else scanByOrd(index) end
+  if running[index] then scanRunning(index) elseif owned[index] then scanOwnerList(index) else scanByOrd(index) end
 end
 return out

@@ -25,13 +25,14 @@ local function usageKey(T, day) return T .. ':usage:' .. I(day) end
 --[[ What one admission call learns once for all its jobs (a batch is of one queue and
      owner): the shard's sequence and creation-order counters (written back once, by
      endAdmissions), usage counts by day, the group heads filed, each queue's counters,
-     whether the owner's limits were written. Every script that admits calls
+     whether the owner's limits were written, the new ids for the owner's list (appended
+     once, by endAdmissions). Every script that admits calls
      startAdmissions first and endAdmissions last. `handoff` (optional): an idle worker's
      slots, {workerId, leaseMs, tokens}: a job it may lease at once goes straight to it
      (see handOff). ]]
 local adm = nil
 local function startAdmissions(handoff)
-  adm = { usage = {}, usageKeys = {}, limitsSet = {}, heads = {}, queues = {}, handoff = handoff, handed = 0 }
+  adm = { usage = {}, usageKeys = {}, limitsSet = {}, heads = {}, queues = {}, owned = {}, handoff = handoff, handed = 0 }
 end
 
 -- The keys a call's jobs share, built once per call (a call admits for one queue and
@@ -72,8 +73,19 @@ local function nextSeqOrd()
   return adm.seq, adm.ord
 end
 
+--[[ An owner's jobs in a queue are a list of ids, appended as they are created: ords
+     only grow within a shard, so the list is in creation order without a score, and one
+     RPUSH per call files them all. A sorted set by ord did the same at a skiplist insert
+     per job (the job's dearest index write after its hash) and twice the memory. A
+     listing finds its cursor in it by bisection (list_jobs.lua). ]]
+local function appendOwnerJobs()
+  for key, ids in pairs(adm.owned) do redis.call('RPUSH', key, unpack(ids)) end
+end
+
 local function endAdmissions()
-  if adm and adm.dirty then redis.call('MSET', P .. ':seq', I(adm.seq), P .. ':ord', I(adm.ord)) end
+  if not adm then return end
+  if adm.dirty then redis.call('MSET', P .. ':seq', I(adm.seq), P .. ':ord', I(adm.ord)) end
+  appendOwnerJobs()
   adm = nil
 end
 
@@ -320,7 +332,12 @@ local function admitJob(r)
   add('body', '[' .. tS .. ',' .. j.bodyRest .. ',' .. rootAllowance .. ']')
   add('payload', j.payloadJson)
   redis.call('HSET', jobKey(j.id), unpack(fields))
-  redis.call('ZADD', keys.ownerJobs, ordS, j.id)
+  local owned = adm.owned[keys.ownerJobs]
+  if not owned then
+    owned = {}
+    adm.owned[keys.ownerJobs] = owned
+  end
+  owned[#owned + 1] = j.id
   if token then
     local job = { id = j.id, queue = j.queue, owner = j.owner, project = project }
     fileHandedOff(job, ownerRow(j.queue, j.owner, project), expS)

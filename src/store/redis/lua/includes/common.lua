@@ -80,7 +80,8 @@ local function readyKey(queue) return P .. ':ready:' .. queue end
 -- "p|<project>", so a claim reads and writes them in one call each.
 local function ownerKey(queue, owner) return P .. ':own:' .. queue .. '|' .. owner end
 local function ownerGroupsKey(queue, owner) return P .. ':og:' .. queue .. '|' .. owner end
-local function ownerJobsKey(queue, owner) return P .. ':oa:' .. queue .. '|' .. owner end
+-- An owner's jobs in a queue, a list of ids in creation order (see appendOwnerJobs).
+local function ownerJobsKey(queue, owner) return P .. ':ol:' .. queue .. '|' .. owner end
 local function finishedKey(queue) return P .. ':fin:' .. queue end
 
 local function toTable(flat)
@@ -412,15 +413,17 @@ local function jobReply(id)
   return flat
 end
 
--- Deletes a job and every index entry it has.
+-- Deletes a job and every index entry it has. The owner's list is searched from the
+-- end the job is likely near: a finished job (retention) from the oldest, any other
+-- (a cleared queue's waiting jobs) from the newest.
 local function removeJob(job)
   local id, queue = job.id, job.queue
   for _, key in ipairs({
-    statusKey(queue, job.status), P .. ':sched', finishedKey(queue),
-    ownerJobsKey(queue, job.owner), groupKey(queue, job.owner, job.project),
+    statusKey(queue, job.status), P .. ':sched', finishedKey(queue), groupKey(queue, job.owner, job.project),
   }) do
     redis.call('ZREM', key, id)
   end
+  redis.call('LREM', ownerJobsKey(queue, job.owner), TERMINAL[job.status] and '1' or '-1', id)
   redis.call('DEL', jobKey(id))
 end
 
