@@ -49,6 +49,19 @@ export interface ClaimedJob extends Job {
   leaseToken: string;
 }
 
+/**
+ * `job` as claimed under `token`, the token set on the job object itself: the caller
+ * passes a job it just built. Not `{ ...job, leaseToken }`: in Node 20's V8 a spread
+ * followed by a property the source lacks builds a fresh hidden class per object, which
+ * made every claimed job survive into the old generation (a busy worker spent three
+ * times BullMQ's time in scavenges; bench/redis.ts, docs/BENCHMARKS.md).
+ */
+export function asClaimed(job: Job, token: string): ClaimedJob {
+  const claimed = job as ClaimedJob;
+  claimed.leaseToken = token;
+  return claimed;
+}
+
 export const PRIORITY_HIGHEST = 1;
 export const PRIORITY_LOWEST = 10;
 export const PRIORITY_DEFAULT = 5;

@@ -306,7 +306,7 @@ export class Engine {
         job: leased.get(result.job.id) ?? result.job,
         duplicate: result.kind === 'duplicate',
         deferredByQuota: result.kind === 'created' && result.deferredByQuota,
-        ...(result.view ? { view: result.view } : {}),
+        view: result.view,
       };
     }
     for (const job of claimed) this.events.publish('running', job);
@@ -439,11 +439,13 @@ export class Engine {
     next: { queue: string; workerId: string; limit: number },
     known?: Job,
   ): Promise<{ job: Job; next: ClaimedJob[] }> {
+    // Spelled out, not spread: see asClaimed (domain/job.ts) for what spreads cost here.
     const outcome = await this.store.completeAndClaim({
-      ...lease,
+      id: lease.id,
+      token: lease.token,
       result,
-      next: { ...next, leaseMs: this.leaseMs },
-      ...(known ? { known } : {}),
+      next: { queue: next.queue, workerId: next.workerId, limit: next.limit, leaseMs: this.leaseMs },
+      known,
     });
     this.events.publish('completed', outcome.job);
     for (const job of outcome.next) this.events.publish('running', job);

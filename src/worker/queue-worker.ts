@@ -67,6 +67,36 @@ class AttemptAbort {
   }
 }
 
+/**
+ * What a handler gets besides its job. A class, not an object literal: a literal with a
+ * getter (`signal`) builds a fresh hidden class per object in Node 20's V8, which kept
+ * every attempt's objects alive into the old generation (see asClaimed in domain/job.ts).
+ * `progress` is a bound arrow so handlers may destructure it.
+ */
+class AttemptContext implements HandlerContext {
+  constructor(
+    readonly attempt: number,
+    private readonly abort: AttemptAbort,
+    private readonly lease: WorkerLease,
+    private readonly backend: WorkerBackend,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  readonly progress = async (percent: number, stage?: string, message?: string): Promise<void> => {
+    if (this.abort.reason) return;
+    try {
+      const clamped = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
+      await this.backend.progress(this.lease, { percent: clamped, stage: stage ?? null, message: message ?? null });
+    } catch (error) {
+      if (isJobgateError(error) && error.code === 'JOBGATE_ERR_LEASE_LOST') this.abort.abort('lease_lost');
+      else throw error;
+    }
+  };
+}
+
 interface ActiveJob {
   job: ClaimedJob;
   lease: WorkerLease;
@@ -271,22 +301,7 @@ export class QueueWorker extends EventEmitter {
     const { job, lease, attempt } = entry;
     const { backend, handler } = this.options;
     const timer = job.timeoutMs ? setTimeout(() => attempt.abort('timeout'), job.timeoutMs) : null;
-    const ctx: HandlerContext = {
-      get signal() {
-        return attempt.signal;
-      },
-      attempt: job.attempts,
-      progress: async (percent: number, stage?: string, message?: string) => {
-        if (attempt.reason) return;
-        try {
-          const clamped = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
-          await backend.progress(lease, { percent: clamped, stage: stage ?? null, message: message ?? null });
-        } catch (error) {
-          if (isJobgateError(error) && error.code === 'JOBGATE_ERR_LEASE_LOST') attempt.abort('lease_lost');
-          else throw error;
-        }
-      },
-    };
+    const ctx = new AttemptContext(job.attempts, attempt, lease, backend);
     try {
       let outcome: { ok: true; result: unknown } | { ok: false; error: unknown };
       try {

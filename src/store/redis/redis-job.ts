@@ -1,4 +1,4 @@
-import type { ClaimedJob, Job, JobError } from '../../domain/job.js';
+import { asClaimed, type ClaimedJob, type Job, type JobError } from '../../domain/job.js';
 import type { JobStatus } from '../../domain/job-states.js';
 import type { NewJob } from '../store.js';
 
@@ -86,20 +86,20 @@ export function toClaimedJob(flat: string[], lease: LeaseTerms, token: string): 
   fields.worker_id = lease.workerId;
   fields.lease_token = token;
   fields.lease_expires_at = String(Number(fields.started_at) + lease.leaseMs);
-  return { ...fieldsToJob(fields), leaseToken: token };
+  return asClaimed(fieldsToJob(fields), token);
 }
 
 /** A job leased as it was admitted (see handOff in admission.lua): as a claim would have leased it, that instant. */
 export function handedOffJob(job: Job, lease: LeaseTerms, token: string): ClaimedJob {
-  return {
+  const running: Job = {
     ...job,
     status: 'running',
     attempts: 1,
     startedAt: job.createdAt,
     workerId: lease.workerId,
     leaseExpiresAt: job.createdAt + lease.leaseMs,
-    leaseToken: token,
   };
+  return asClaimed(running, token);
 }
 
 /**

@@ -508,12 +508,12 @@ export class RedisStore implements JobStore {
       return { kind: 'error', error: this.failure(reply, { queue: request.job.queue }) };
     const view = reply[3] ? admitView(reply[3] as number[], request.calendar.resetOffsetMs) : undefined;
     if (reply[0] === 'duplicate')
-      return { kind: 'duplicate', job: toJob(reply[2] as string[]), ...(view ? { view } : {}) };
+      return { kind: 'duplicate', job: toJob(reply[2] as string[]), view };
     return {
       kind: 'created',
       job: admittedJob(request, payloadJson, reply[2] as Decided),
       deferredByQuota: Number(reply[1]) === 1,
-      ...(view ? { view } : {}),
+      view,
     };
   }
 

@@ -18,7 +18,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { JobgateError } from '../../domain/errors.js';
 import { type FairnessSettings, fairnessDefault } from '../../domain/fair-share.js';
-import type { ClaimedJob, Job, JobError, JobProgress } from '../../domain/job.js';
+import { asClaimed, type ClaimedJob, type Job, type JobError, type JobProgress } from '../../domain/job.js';
 import { JOB_STATUSES, type JobStatus } from '../../domain/job-states.js';
 import { DAY_MS, dayIndex, dayStart } from '../../domain/quota-calendar.js';
 import type {
@@ -266,7 +266,7 @@ export class SqliteStore implements JobStore {
       this.db.prepare('UPDATE job_groups SET vstart = vstart + 1 WHERE gid = ?').run(group.gid);
       this.tables.refileGroup(queue, row.owner, row.project, !full.ownerFull && !full.projectFull);
       if (full.ownerFull) this.tables.parkOwner(queue, row.owner);
-      claimed.push({ ...this.tables.job(row.id), leaseToken: token });
+      claimed.push(asClaimed(this.tables.job(row.id), token));
     }
     return claimed;
   }
