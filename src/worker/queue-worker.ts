@@ -89,7 +89,11 @@ class AttemptContext implements HandlerContext {
     if (this.abort.reason) return;
     try {
       const clamped = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
-      await this.backend.progress(this.lease, { percent: clamped, stage: stage ?? null, message: message ?? null });
+      await this.backend.progress(this.lease, {
+        percent: clamped,
+        stage: stage ?? null,
+        message: message ?? null,
+      });
     } catch (error) {
       if (isJobgateError(error) && error.code === 'JOBGATE_ERR_LEASE_LOST') this.abort.abort('lease_lost');
       else throw error;

@@ -507,8 +507,7 @@ export class RedisStore implements JobStore {
     if (reply[0] === 'error')
       return { kind: 'error', error: this.failure(reply, { queue: request.job.queue }) };
     const view = reply[3] ? admitView(reply[3] as number[], request.calendar.resetOffsetMs) : undefined;
-    if (reply[0] === 'duplicate')
-      return { kind: 'duplicate', job: toJob(reply[2] as string[]), view };
+    if (reply[0] === 'duplicate') return { kind: 'duplicate', job: toJob(reply[2] as string[]), view };
     return {
       kind: 'created',
       job: admittedJob(request, payloadJson, reply[2] as Decided),
