@@ -9,9 +9,10 @@
   worker's id ('' = none), ARGV[11] its free slots n, ARGV[12] its lease ms, then n fresh
   lease tokens: the jobs that worker can take go to it in this step (see handOff), and it
   claims for the slots left over.
-  Then 13 arguments per job, flat so no JSON is decoded: id, priority, runAt, delayMs,
-  projectId, parentId, the packed body's rest (see admitJob), payload JSON, idempotency
-  key, fingerprint, ttlMs, quota jitterMs, view 0|1. Returns one flat list: a created
+  Then 8 arguments per job, flat: id, priority, projectId, the packed body's rest (see
+  admitJob), payload JSON, quota jitterMs, view 0|1, and what few jobs carry ('' = none,
+  else JSON {r: runAt, d: delayMs, p: parentId, k, f, t: idempotency key, fingerprint,
+  ttlMs}; decoded only when present). Returns one flat list: a created
   job (the usual case) as 9 values in a row, 'c', deferred 0|1 and admitJob's decided
   values with the lease token last ('' = not handed off); any other outcome as admitJob's
   reply, one nested element. Flat because Redis turns every table of a reply into RESP
@@ -39,7 +40,7 @@ if workerId ~= '' then
   for k = 13, 12 + slots do tokens[#tokens + 1] = ARGV[k] end
   handoff = { workerId = workerId, leaseMs = tonumber(ARGV[12]), tokens = tokens }
 end
-local FIRST, PER_JOB = 13 + slots, 13
+local FIRST, PER_JOB = 13 + slots, 8
 local out = {}
 startAdmissions(handoff)
 -- The tables each job's steps take are filled anew per job, not built anew: a batch of
@@ -48,16 +49,20 @@ local calendar = { resetOffsetMs = resetOffsetMs }
 local quota = { dailyJobs = limits.dailyJobs, calendar = calendar }
 local admission = { limits = limits }
 for a = FIRST, #ARGV, PER_JOB do
-  local idem = nil
-  if ARGV[a + 8] ~= '' then idem = { key = ARGV[a + 8], fingerprint = ARGV[a + 9], ttlMs = tonumber(ARGV[a + 10]) } end
+  local idem, runAt, delayMs, parentId = nil, nil, nil, nil
+  if ARGV[a + 7] ~= '' then
+    local seldom = cjson.decode(ARGV[a + 7])
+    runAt, delayMs, parentId = nn(seldom.r), nn(seldom.d), nn(seldom.p)
+    if nn(seldom.k) then idem = { key = seldom.k, fingerprint = seldom.f, ttlMs = seldom.t } end
+  end
   local job = {
-    id = ARGV[a], queue = queue, owner = owner, priority = tonumber(ARGV[a + 1]), runAt = tonumber(opt(ARGV[a + 2])),
-    delayMs = tonumber(opt(ARGV[a + 3])), projectId = opt(ARGV[a + 4]), parentId = opt(ARGV[a + 5]),
-    bodyRest = ARGV[a + 6], payloadJson = ARGV[a + 7],
+    id = ARGV[a], queue = queue, owner = owner, priority = tonumber(ARGV[a + 1]), runAt = runAt,
+    delayMs = delayMs, projectId = opt(ARGV[a + 2]), parentId = parentId,
+    bodyRest = ARGV[a + 3], payloadJson = ARGV[a + 4],
   }
   local iteration = 0
-  if job.parentId then iteration = 1 end
-  calendar.jitterMs = tonumber(ARGV[a + 11])
+  if parentId then iteration = 1 end
+  calendar.jitterMs = tonumber(ARGV[a + 5])
   quota.jobId, quota.runAt, quota.delayMs, quota.iteration, quota.idempotency = job.id, job.runAt, job.delayMs, iteration, idem
   local res = reserveQuota(T, quota)
   if res[1] == 'error' then
@@ -70,7 +75,7 @@ for a = FIRST, #ARGV, PER_JOB do
     local reply = admitJob(admission)
     if reply[1] == 'error' and not seen then unreserveQuota(T, job.id, res[4], iteration, idem and idem.key or '') end
     local view = nil
-    if ARGV[a + 12] == '1' and reply[1] ~= 'error' then
+    if ARGV[a + 6] == '1' and reply[1] ~= 'error' then
       -- Read here, in the same step, instead of three more calls after the submit.
       view = placeAndRunning(job.id, job.queue)
       for _, v in ipairs(usageToday(T, resetOffsetMs)) do view[#view + 1] = v end
