@@ -15,7 +15,7 @@ local t = now()
 -- The freed slot's count change goes out with the claim's own write of the queue's counters,
 -- and the owner's row (changed by both halves) is written once.
 heldRunning = {}
-finish(job, 'completed', { 'result', ARGV[4], 'pp', 100 }, t)
+finish(job, 'completed', { 'result', ARGV[4], 'pp', '100' }, t)
 local tokens = {}
 for k = 10, #ARGV do tokens[#tokens + 1] = ARGV[k] end
 local next = claimJobs(ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), tokens, t)

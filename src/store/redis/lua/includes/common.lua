@@ -61,6 +61,13 @@ local function now() return math.floor(clockUs() / 1000) end
 -- of a complete-and-claim's instructions. "%d" is an integer print. Every number the
 -- scripts store (times, counters, scores) is an integer.
 local function I(n) return string.format('%d', n) end
+-- A call's time, printed once: a call is one instant, and a completion and the claim
+-- after it both stamp it.
+local printedT, printedTS = nil, nil
+local function timeS(t)
+  if t ~= printedT then printedT, printedTS = t, I(t) end
+  return printedTS
+end
 -- A score or time that may already be a string (callers that use one number twice print it once).
 local function S(n)
   if type(n) == 'string' then return n end
@@ -370,7 +377,7 @@ end
 local function finish(job, status, fields, t)
   local was = job.status
   if was == 'running' then releaseLease(job) end
-  local tS = I(t)
+  local tS = timeS(t)
   fields[#fields + 1] = 'finished_at'
   fields[#fields + 1] = tS
   setStatus(job, status, tS, fields)
@@ -443,7 +450,9 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
   end
   local capacity = limit
   if meta[2] then capacity = math.min(limit, tonumber(meta[2]) - running) end
-  local tS, expS = I(t), I(t + leaseMs)
+  local tS, expS = timeS(t), I(t + leaseMs)
+  -- The running set's score: the lease expiry, negated (see below).
+  local leaseScore = '-' .. expS
   local i = 0
   while i < capacity do
     -- The first ready group, and the one behind it: the first keeps its place for
@@ -515,7 +524,7 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
         reply[#reply + 1] = id
         out[#out + 1] = reply
         ids[#ids + 1] = id
-        leases[#leases + 1] = '-' .. expS
+        leases[#leases + 1] = leaseScore
         leases[#leases + 1] = id
         k = k + 2
       end
