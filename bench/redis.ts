@@ -19,11 +19,17 @@ import { InProcessWorkers } from '../src/worker/in-process-workers.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { percentile, printTable, round } from './stats.js';
 
+/**
+ * Jobs per row and round, times BENCH_SCALE (default 4). At scale 1 a row lasted 0.2–0.5 s,
+ * short enough that the JIT's warm-up decided it: a side's first round ran at half the
+ * rate of its third (docs/BENCHMARKS.md, session 6).
+ */
+const scale = Number(process.env.BENCH_SCALE ?? 4);
 const sizes = {
-  addSingle: 10_000,
-  addBulk: 30_000,
-  process: { 1: 2_000, 10: 10_000, 100: 20_000 } as Record<number, number>,
-  latency: 300,
+  addSingle: 10_000 * scale,
+  addBulk: 30_000 * scale,
+  process: { 1: 2_000 * scale, 10: 10_000 * scale, 100: 20_000 * scale } as Record<number, number>,
+  latency: 1_000,
   memory: 100_000,
 };
 
