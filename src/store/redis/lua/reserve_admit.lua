@@ -43,11 +43,14 @@ end
 local FIRST, PER_JOB = 13 + slots, 8
 local out = {}
 startAdmissions(handoff)
--- The tables each job's steps take are filled anew per job, not built anew: a batch of
--- 100 would otherwise make several hundred short-lived tables for the collector.
+-- The tables each job's steps take (the job, its quota and admission requests and their
+-- answers) are filled anew per job, not built anew: a batch of 100 would otherwise make
+-- several hundred short-lived tables for the collector. None outlives its job's turn.
 local calendar = { resetOffsetMs = resetOffsetMs }
 local quota = { dailyJobs = limits.dailyJobs, calendar = calendar }
-local admission = { limits = limits }
+local admission = { limits = limits, decided = {}, created = {} }
+local job = { queue = queue, owner = owner }
+local reserved = {}
 for a = FIRST, #ARGV, PER_JOB do
   local idem, runAt, delayMs, parentId = nil, nil, nil, nil
   if ARGV[a + 7] ~= '' then
@@ -55,16 +58,13 @@ for a = FIRST, #ARGV, PER_JOB do
     runAt, delayMs, parentId = nn(seldom.r), nn(seldom.d), nn(seldom.p)
     if nn(seldom.k) then idem = { key = seldom.k, fingerprint = seldom.f, ttlMs = seldom.t } end
   end
-  local job = {
-    id = ARGV[a], queue = queue, owner = owner, priority = tonumber(ARGV[a + 1]), runAt = runAt,
-    delayMs = delayMs, projectId = opt(ARGV[a + 2]), parentId = parentId,
-    bodyRest = ARGV[a + 3], payloadJson = ARGV[a + 4],
-  }
+  job.id, job.priority, job.runAt, job.delayMs = ARGV[a], tonumber(ARGV[a + 1]), runAt, delayMs
+  job.projectId, job.parentId, job.bodyRest, job.payloadJson = opt(ARGV[a + 2]), parentId, ARGV[a + 3], ARGV[a + 4]
   local iteration = 0
   if parentId then iteration = 1 end
   calendar.jitterMs = tonumber(ARGV[a + 5])
   quota.jobId, quota.runAt, quota.delayMs, quota.iteration, quota.idempotency = job.id, job.runAt, job.delayMs, iteration, idem
-  local res = reserveQuota(T, quota)
+  local res = reserveQuota(T, quota, reserved)
   if res[1] == 'error' then
     out[#out + 1] = res
   else

@@ -32,7 +32,10 @@ local function usageKey(T, day) return T .. ':usage:' .. I(day) end
      (see handOff). ]]
 local adm = nil
 local function startAdmissions(handoff)
-  adm = { usage = {}, usageKeys = {}, limitsSet = {}, heads = {}, queues = {}, owned = {}, handoff = handoff, handed = 0 }
+  adm = {
+    usage = {}, usageKeys = {}, limitsSet = {}, heads = {}, queues = {}, owned = {}, fields = {}, handoff = handoff,
+    handed = 0,
+  }
 end
 
 -- The keys a call's jobs share, built once per call (a call admits for one queue and
@@ -112,10 +115,11 @@ local function chargeDay(T, day, daily, resetOffsetMs, t)
 end
 
 --[[ r: {jobId, queue, runAt?, delayMs?, dailyJobs?, iteration 0|1, calendar, idempotency?}
+     out (optional): a table to answer 'ok' in, reused by a caller that admits many jobs.
      Returns {'ok', runAt, deferred 0|1, chargedDay}
            | {'seen', jobId, runAt, deferred, chargedDay} (same key and body: no new charge)
            | {'error', code} ]]
-local function reserveQuota(T, r)
+local function reserveQuota(T, r, out)
   local cal, idem = r.calendar, nn(r.idempotency)
   local t = now()
   local ik
@@ -162,7 +166,9 @@ local function reserveQuota(T, r)
       'deferred', deferred, 'day', charged)
     redis.call('PEXPIRE', ik, idem.ttlMs + 60000)
   end
-  return { 'ok', runAt, deferred, charged }
+  if not out then return { 'ok', runAt, deferred, charged } end
+  out[1], out[2], out[3], out[4] = 'ok', runAt, deferred, charged
+  return out
 end
 
 -- The owner's usage today, for a submit's answer (the tenant half of an AdmitView):
@@ -292,34 +298,41 @@ local function admitJob(r)
   -- stay absent: every read defaults them. The payload, read only whole, goes last.
   local gsN = (eff + 20) * SCORE_BASE + seq
   local gs = I(gsN)
-  local fields = {
-    'status', status, 'ord', ordS, 'queue', j.queue, 'owner', j.owner, 'project', project, 'gs', gs,
-    'run_at', runAtS,
-  }
-  local function add(field, value)
-    local n = #fields
-    fields[n + 1], fields[n + 2] = field, value
-  end
+  -- One table for the call's jobs, refilled (n counts what this job put in it).
+  local fields = adm.fields
+  fields[1], fields[2], fields[3], fields[4], fields[5], fields[6] = 'status', status, 'ord', ordS, 'queue', j.queue
+  fields[7], fields[8], fields[9], fields[10], fields[11], fields[12] = 'owner', j.owner, 'project', project, 'gs', gs
+  fields[13], fields[14] = 'run_at', runAtS
+  local n = 14
   local expS = nil
   if token then
     -- Leased in the same write as it is created: as a claim would write it.
     expS = I(t + adm.handoff.leaseMs)
     fields[2] = 'running'
-    add('attempts', '1')
-    add('started_at', tS)
-    add('worker_id', adm.handoff.workerId)
-    add('lease_token', token)
-    add('lease_expires_at', expS)
+    fields[15], fields[16], fields[17], fields[18] = 'attempts', '1', 'started_at', tS
+    fields[19], fields[20], fields[21], fields[22] = 'worker_id', adm.handoff.workerId, 'lease_token', token
+    fields[23], fields[24] = 'lease_expires_at', expS
+    n = 24
   end
-  if depth > 0 then add('depth', I(depth)) end
-  if rootId then add('root_id', rootId) end
+  if depth > 0 then
+    fields[n + 1], fields[n + 2] = 'depth', I(depth)
+    n = n + 2
+  end
+  if rootId then
+    fields[n + 1], fields[n + 2] = 'root_id', rootId
+    n = n + 2
+  end
   -- A follow-up's parent has its own field: an id would take the packed body past 64 bytes.
-  if parentId then add('parent_id', parentId) end
+  if parentId then
+    fields[n + 1], fields[n + 2] = 'parent_id', parentId
+    n = n + 2
+  end
   -- A follow-up's allowance grows when it is confirmed: its own field. A root's never
   -- changes: it is packed with the rest.
   local rootAllowance = 'null'
   if allowance and parentId then
-    add('allowance', I(allowance))
+    fields[n + 1], fields[n + 2] = 'allowance', I(allowance)
+    n = n + 2
   elseif allowance then
     rootAllowance = I(allowance)
   end
@@ -329,9 +342,9 @@ local function admitJob(r)
   -- the front) and every read of it cheaper. Short: a value over hash-max-listpack-value
   -- (64 bytes by default) turns the hash into a table several times its size. The
   -- payload, read only whole, goes last.
-  add('body', '[' .. tS .. ',' .. j.bodyRest .. ',' .. rootAllowance .. ']')
-  add('payload', j.payloadJson)
-  redis.call('HSET', jobKey(j.id), unpack(fields))
+  fields[n + 1], fields[n + 2] = 'body', '[' .. tS .. ',' .. j.bodyRest .. ',' .. rootAllowance .. ']'
+  fields[n + 3], fields[n + 4] = 'payload', j.payloadJson
+  redis.call('HSET', jobKey(j.id), unpack(fields, 1, n + 4))
   local owned = adm.owned[keys.ownerJobs]
   if not owned then
     owned = {}
@@ -364,5 +377,11 @@ local function admitJob(r)
   -- The caller built the rest of the job; only what this script decided goes back, by
   -- place: id, status, created_at, run_at, depth, allowance ('' = none), and a
   -- handed-off job's lease token (it is reported as admitted: queued).
-  return { 'created', 0, { j.id, status, t, runAt, depth, allowance or '', token } }
+  -- A caller that admits many jobs passes tables to answer in (r.decided, r.created).
+  local decided = r.decided or {}
+  decided[1], decided[2], decided[3], decided[4], decided[5], decided[6] = j.id, status, t, runAt, depth, allowance or ''
+  decided[7] = token
+  local created = r.created or {}
+  created[1], created[2], created[3] = 'created', 0, decided
+  return created
 end

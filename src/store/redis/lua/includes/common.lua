@@ -17,7 +17,7 @@ local P, CLOCK, AGING
 -- AGING as a number, parsed once per clock argument (aging() is read on every claim).
 local AGING_N = 10
 -- Read once per call: a call is atomic, so its time is one instant (TIME costs ~1 µs).
-local clockCache = nil
+local clockCache, nowCache = nil, nil
 -- Owner rows read in this call, by owner key: one project's row each (see ownerRow).
 local ownerRows = {}
 -- Writes held back in this call when the caller asked for it (complete_and_claim.lua):
@@ -35,7 +35,7 @@ local function begin(keys, argv)
     AGING_N = tonumber(AGING) or 10
     lastClockArg = argv[1]
   end
-  clockCache = nil
+  clockCache, nowCache = nil, nil
   ownerRows = {}
   heldRunning = nil
 end
@@ -54,7 +54,11 @@ local function clockUs()
   return clockCache
 end
 
-local function now() return math.floor(clockUs() / 1000) end
+-- The call's time in ms (an admission asks for it twice per job).
+local function now()
+  if not nowCache then nowCache = math.floor(clockUs() / 1000) end
+  return nowCache
+end
 
 -- An integer as a command argument. Redis 7.0 formats a Lua number argument with
 -- "%.17g" (and tostring uses "%.14g"): a multi-precision float print that cost a tenth
