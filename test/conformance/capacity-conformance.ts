@@ -392,6 +392,52 @@ export function capacityConformance(name: string, factory: StoreFactory): void {
         );
       });
 
+      it('charges a batch over the daily limit job by job, as single submits would be', async () => {
+        const results = await store.admit(
+          Array.from({ length: 13 }, () => request({ owner: 'u' }, { limits: quota, calendar })),
+        );
+        const jobs = results.map((result) => {
+          if (result.kind === 'error') throw result.error;
+          return result.job;
+        });
+        expect(jobs.map((job) => job.status)).toEqual([
+          ...Array<string>(5).fill('queued'),
+          ...Array<string>(8).fill('scheduled'),
+        ]);
+        const nextDay = (Math.floor((await store.now()) / DAY_MS) + 1) * DAY_MS;
+        expect(jobs.slice(5).map((job) => job.runAt)).toEqual([
+          ...Array<number>(5).fill(nextDay + 1_234),
+          ...Array<number>(3).fill(nextDay + DAY_MS + 1_234),
+        ]);
+        const used = async () => (await store.usage({ owner: 'u', resetOffsetMs: 0 })).jobsUsed;
+        expect(await used()).toBe(5);
+        await h.advance(DAY_MS);
+        expect(await used()).toBe(5);
+        await h.advance(DAY_MS);
+        expect(await used()).toBe(3);
+      });
+
+      it('gives back the charge of a refused job in the middle of a batch', async () => {
+        const theirs = await admitOk(store, request({ owner: 'other' }));
+        const results = await store.admit([
+          request({ owner: 'u' }, { limits: quota, calendar }),
+          request({ owner: 'u', parentId: theirs.job.id }, { limits: quota, calendar }),
+          request({ owner: 'u' }, { limits: quota, calendar }),
+          request({ owner: 'u' }, { limits: quota, calendar }),
+        ]);
+        expect(results.map((result) => result.kind)).toEqual(['created', 'error', 'created', 'created']);
+        expect((await store.usage({ owner: 'u', resetOffsetMs: 0 })).jobsUsed).toBe(3);
+        // The refund left the day with room for exactly two more today.
+        const more = await store.admit(
+          Array.from({ length: 3 }, () => request({ owner: 'u' }, { limits: quota, calendar })),
+        );
+        expect(more.map((result) => (result.kind === 'error' ? 'error' : result.job.status))).toEqual([
+          'queued',
+          'queued',
+          'scheduled',
+        ]);
+      });
+
       it('charges a deferred job to the day it runs in', async () => {
         for (let i = 0; i < 6; i++)
           await admitOk(store, request({ owner: 'u' }, { limits: quota, calendar }));

@@ -33,7 +33,8 @@ local function usageKey(T, day) return T .. ':usage:' .. I(day) end
 local adm = nil
 local function startAdmissions(handoff)
   adm = {
-    usage = {}, usageKeys = {}, limitsSet = {}, heads = {}, queues = {}, owned = {}, fields = {}, handoff = handoff,
+    usage = {}, pending = {}, usageKeys = {}, limitsSet = {}, heads = {}, queues = {}, owned = {}, fields = {},
+    handoff = handoff,
     handed = 0,
   }
 end
@@ -85,8 +86,18 @@ local function appendOwnerJobs()
   for key, ids in pairs(adm.owned) do redis.call('RPUSH', key, unpack(ids)) end
 end
 
+-- Writes the charges chargeDay held back; anything that reads or refunds a count calls it first.
+local function flushUsage()
+  if not adm then return end
+  for uk, n in pairs(adm.pending) do
+    redis.call('HINCRBY', uk, 'jobs', I(n))
+    adm.pending[uk] = nil
+  end
+end
+
 local function endAdmissions()
   if not adm then return end
+  flushUsage()
   if adm.dirty then redis.call('MSET', P .. ':seq', I(adm.seq), P .. ':ord', I(adm.ord)) end
   appendOwnerJobs()
   adm = nil
@@ -94,12 +105,20 @@ end
 
 -- Charges one job to the owner's count for `day` when the day has room under `daily`
 -- (every day has room without a quota): the count goes up first and back down when it
--- overshoots, one call in the usual case. A batch remembers the counts it saw. Returns
--- the day's usage key when charged.
+-- overshoots, one call in the usual case. A batch remembers the counts it saw, and its
+-- later jobs' charges are written together at the end. Returns the day's usage key when
+-- charged.
 local function chargeDay(T, day, daily, resetOffsetMs, t)
   local known = adm.usage[day]
   if daily and known and known >= daily then return nil end
   local uk = cached(adm.usageKeys, day, usageKey, T, day)
+  if known then
+    -- The call already read this day's count: it is charged here and written once
+    -- (flushUsage), the call being atomic.
+    adm.usage[day] = known + 1
+    adm.pending[uk] = (adm.pending[uk] or 0) + 1
+    return uk
+  end
   local used = redis.call('HINCRBY', uk, 'jobs', '1')
   if used == 1 then
     -- Kept until two days after the day it counts, so quota never resets early.
@@ -174,6 +193,7 @@ end
 -- The owner's usage today, for a submit's answer (the tenant half of an AdmitView):
 -- {today, jobs, iterations}.
 local function usageToday(T, resetOffsetMs)
+  flushUsage()
   local today = math.floor((now() - resetOffsetMs) / DAY)
   local used = redis.call('HMGET', usageKey(T, today), 'jobs', 'iterations')
   return { today, num(used[1], 0), num(used[2], 0) }
@@ -181,6 +201,7 @@ end
 
 -- Gives back what reserveQuota charged for job `jobId` (its queue refused it).
 local function unreserveQuota(T, jobId, day, iteration, idemKey)
+  flushUsage()
   local uk = usageKey(T, day)
   if adm then adm.usage[day] = nil end
   if redis.call('EXISTS', uk) == 1 then
