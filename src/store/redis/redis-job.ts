@@ -64,7 +64,8 @@ function fieldsToJob(f: Record<string, string>): Job {
     depth: Number(f.depth ?? 0),
     iterationAllowance: f.allowance === undefined ? rootAllowance : int(f.allowance),
     createdAt,
-    runAt: Number(f.run_at),
+    // Absent for a job due at once: it runs at its creation.
+    runAt: f.run_at === undefined ? createdAt : Number(f.run_at),
     startedAt: int(f.started_at),
     finishedAt: int(f.finished_at),
     workerId: running ? f.worker_id || null : null,

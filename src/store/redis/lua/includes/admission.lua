@@ -310,10 +310,7 @@ local function admitJob(r)
   if status == 'queued' and adm.handoff then token = handOff(j.queue, j.owner, project, ownerRow(j.queue, j.owner, project)) end
   local eff = j.priority - L.priorityBoost
   -- A call's clock is one instant: its jobs share the printed time.
-  if adm.t ~= t then adm.t, adm.tS = t, I(t) end
-  local tS = adm.tS
-  local runAtS = tS
-  if runAt ~= t then runAtS = I(runAt) end
+  local tS = timeS(t)
   -- The fields the scripts look up most come first: a small hash is a list searched from
   -- the front. Zero-valued counters and flags (attempts, progress, depth, grants, cancel)
   -- stay absent: every read defaults them. The payload, read only whole, goes last.
@@ -323,17 +320,21 @@ local function admitJob(r)
   local fields = adm.fields
   fields[1], fields[2], fields[3], fields[4], fields[5], fields[6] = 'status', status, 'ord', ordS, 'queue', j.queue
   fields[7], fields[8], fields[9], fields[10], fields[11], fields[12] = 'owner', j.owner, 'project', project, 'gs', gs
-  fields[13], fields[14] = 'run_at', runAtS
-  local n = 14
+  local n = 12
+  -- A job due at once runs at its created_at (readers default to it): one field fewer.
+  if runAt ~= t then
+    fields[13], fields[14] = 'run_at', I(runAt)
+    n = 14
+  end
   local expS = nil
   if token then
     -- Leased in the same write as it is created: as a claim would write it.
     expS = I(t + adm.handoff.leaseMs)
     fields[2] = 'running'
-    fields[15], fields[16], fields[17], fields[18] = 'attempts', '1', 'started_at', tS
-    fields[19], fields[20], fields[21], fields[22] = 'worker_id', adm.handoff.workerId, 'lease_token', token
-    fields[23], fields[24] = 'lease_expires_at', expS
-    n = 24
+    fields[n + 1], fields[n + 2], fields[n + 3], fields[n + 4] = 'attempts', '1', 'started_at', tS
+    fields[n + 5], fields[n + 6], fields[n + 7], fields[n + 8] = 'worker_id', adm.handoff.workerId, 'lease_token', token
+    fields[n + 9], fields[n + 10] = 'lease_expires_at', expS
+    n = n + 10
   end
   if depth > 0 then
     fields[n + 1], fields[n + 2] = 'depth', I(depth)
