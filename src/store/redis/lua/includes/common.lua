@@ -447,7 +447,9 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
   -- A completion earlier in this call freed a slot: its count change is written here.
   local held = heldRunning and heldRunning[queue] or 0
   if heldRunning then heldRunning[queue] = nil end
-  local running, vt = math.max(num(meta[3], 0) + held, 0), num(meta[4], 0)
+  local stored = num(meta[3], 0)
+  local running, vt = math.max(stored + held, 0), num(meta[4], 0)
+  local storedVt = vt
   if meta[1] == '1' then
     if held ~= 0 then redis.call('HSET', qk, 'running', I(running)) end
     return out
@@ -555,6 +557,14 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
       end
     end
   end
-  if i > 0 or held ~= 0 then redis.call('HSET', qk, 'running', I(running), 'vtime', I(vt)) end
+  -- A completion and the claim after it (a busy worker at concurrency 1) often leave the
+  -- running count where it was: only what moved is written.
+  if running ~= stored and vt ~= storedVt then
+    redis.call('HSET', qk, 'running', I(running), 'vtime', I(vt))
+  elseif running ~= stored then
+    redis.call('HSET', qk, 'running', I(running))
+  elseif vt ~= storedVt then
+    redis.call('HSET', qk, 'vtime', I(vt))
+  end
   return out
 end
