@@ -15,7 +15,14 @@ local t = now()
 -- The freed slot's count change goes out with the claim's own write of the queue's counters,
 -- and the owner's row (changed by both halves) is written once.
 heldRunning = {}
-finish(job, 'completed', { 'result', ARGV[4], 'pp', '100' }, t)
+if brief then
+  -- A running job under its lease: its slot freed, its hash and indexes written as
+  -- complete_many_and_claim writes them, without finish's general case.
+  markCompleted(job, ARGV[4], timeS(t))
+  fileCompleted(job.queue, job.id, job.ord, timeS(t))
+else
+  finish(job, 'completed', { 'result', ARGV[4], 'pp', '100' }, t)
+end
 local tokens = {}
 for k = 10, #ARGV do tokens[#tokens + 1] = ARGV[k] end
 local next = claimJobs(ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), tokens, t)
@@ -23,7 +30,7 @@ flushHeld()
 if brief then
   local changed = job.changed
   changed[#changed + 1] = 'finished_at'
-  changed[#changed + 1] = job.finished_at
+  changed[#changed + 1] = timeS(t)
   return { 'ok', changed, next }
 end
 return { 'ok', flat(job), next }

@@ -14,7 +14,7 @@
 local queue, workerId, leaseMs, n = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local PER = 4
 local t = now()
-local tS = I(t)
+local tS = timeS(t)
 heldRunning = {}
 local replies, left, completed, finished = {}, {}, {}, {}
 local limit = 0
@@ -29,8 +29,7 @@ for c = 0, n - 1 do
     changed[#changed + 1] = 'finished_at'
     changed[#changed + 1] = tS
     if job.queue == queue then
-      releaseLease(job)
-      redis.call('HSET', jobKey(id), 'status', 'completed', 'result', ARGV[a + 2], 'pp', '100', 'finished_at', tS)
+      markCompleted(job, ARGV[a + 2], tS)
       left[#left + 1] = id
       completed[#completed + 1] = job.ord
       completed[#completed + 1] = id
@@ -43,11 +42,7 @@ for c = 0, n - 1 do
     limit = limit + tonumber(ARGV[a + 3])
   end
 end
-if #left > 0 then
-  redis.call('ZREM', statusKey(queue, 'running'), unpack(left))
-  redis.call('ZADD', statusKey(queue, 'completed'), unpack(completed))
-  redis.call('ZADD', finishedKey(queue), unpack(finished))
-end
+if #left > 0 then fileCompleted(queue, left, completed, finished) end
 local tokens = {}
 for k = 6 + n * PER, #ARGV do tokens[#tokens + 1] = ARGV[k] end
 local next = claimJobs(queue, workerId, limit, leaseMs, tokens, t)

@@ -388,6 +388,28 @@ local function finish(job, status, fields, t)
   if was == 'queued' then refileGroup(job.queue, job.owner, job.project) end
 end
 
+-- A running job completed under its lease (complete_and_claim, complete_many_and_claim):
+-- its slot freed and its hash written; its index moves are the caller's (fileCompleted),
+-- so a batch makes them once for all its jobs.
+local function markCompleted(job, resultJson, tS)
+  releaseLease(job)
+  redis.call('HSET', jobKey(job.id), 'status', 'completed', 'result', resultJson, 'pp', '100', 'finished_at', tS)
+end
+
+-- Completed jobs leave the running set for the completed set (by ord) and the finished
+-- set (by time). One job: id, ord, time; a batch: the three lists, as ZREM and ZADD take them.
+local function fileCompleted(queue, ids, ords, finished)
+  if type(ids) == 'table' then
+    redis.call('ZREM', statusKey(queue, 'running'), unpack(ids))
+    redis.call('ZADD', statusKey(queue, 'completed'), unpack(ords))
+    redis.call('ZADD', finishedKey(queue), unpack(finished))
+  else
+    redis.call('ZREM', statusKey(queue, 'running'), ids)
+    redis.call('ZADD', statusKey(queue, 'completed'), ords, ids)
+    redis.call('ZADD', finishedKey(queue), finished, ids)
+  end
+end
+
 local function holdsLease(id, token)
   local job = getJob(id)
   if not job then return nil, 'not_found' end
