@@ -4,41 +4,25 @@
  * behind would pass every listing test and only leak: this checks the list itself holds
  * exactly the owner's jobs after retention and a cleared queue have removed some.
  */
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { redisKeys } from '../../src/store/redis/redis-keys.js';
-import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { request } from '../conformance/store-conformance.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { clockedRedisStores } from '../helpers/clocked-redis-stores.js';
 
-let server: TestRedis;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const stores = clockedRedisStores();
 
-it("keeps an owner's list to the owner's jobs when jobs are purged or cleared", async () => {
-  let now = Date.UTC(2026, 0, 15, 12, 0, 0);
-  const prefix = `t-${randomUUID()}`;
-  const store = new RedisStore({ url: server.url, prefix, clock: () => now });
-  await store.connect();
-  try {
+it("keeps an owner's list to the owner's jobs when jobs are purged or cleared", () =>
+  stores.withStore(async (store, clock, prefix) => {
     const results = await store.admit(Array.from({ length: 30 }, () => request({ owner: 'erin' })));
     const ids = results.map((result) => (result.kind === 'error' ? '' : result.job.id));
     const claimed = await store.claim({ queue: 'q', workerId: 'w', limit: 10, leaseMs: 60_000 });
     for (const job of claimed) await store.complete({ id: job.id, token: job.leaseToken, result: null });
-    now += 1_000;
-    expect(await store.purge({ completedBefore: now, failedBefore: now, limit: 4 })).toBe(4);
+    clock.now += 1_000;
+    expect(await store.purge({ completedBefore: clock.now, failedBefore: clock.now, limit: 4 })).toBe(4);
     expect(await store.clearQueue({ queue: 'q', limit: 5 })).toHaveLength(5);
-    const list = redisKeys(prefix).ownerJobs('q', 'erin');
-    const listed = await store.redis.lrange(list, 0, -1);
+    const listed = await store.redis.lrange(redisKeys(prefix).ownerJobs('q', 'erin'), 0, -1);
     const alive = [];
     for (const id of ids) if (await store.get(id)) alive.push(id);
     expect(alive).toHaveLength(21);
     expect(listed).toEqual(alive);
-  } finally {
-    await store.close();
-  }
-});
+  }));
