@@ -6,7 +6,7 @@
 ]]
 --@include admission
 --@include position
-local r = cjson.decode(ARGV[2])
+local r = denull(cjson.decode(ARGV[2]))
 startAdmissions()
 local reply = admitJob(r)
 endAdmissions()

@@ -4,7 +4,7 @@
   admission.lua, plus view?: then the reply ends with {today, jobs, iterations} used today.
 ]]
 --@include admission
-local r = cjson.decode(ARGV[2])
+local r = denull(cjson.decode(ARGV[2]))
 startAdmissions()
 local reply = reserveQuota(P, r)
 endAdmissions()

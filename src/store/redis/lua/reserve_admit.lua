@@ -54,9 +54,9 @@ local reserved = {}
 for a = FIRST, #ARGV, PER_JOB do
   local idem, runAt, delayMs, parentId = nil, nil, nil, nil
   if ARGV[a + 7] ~= '' then
-    local seldom = cjson.decode(ARGV[a + 7])
-    runAt, delayMs, parentId = nn(seldom.r), nn(seldom.d), nn(seldom.p)
-    if nn(seldom.k) then idem = { key = seldom.k, fingerprint = seldom.f, ttlMs = seldom.t } end
+    local seldom = denull(cjson.decode(ARGV[a + 7]))
+    runAt, delayMs, parentId = seldom.r, seldom.d, seldom.p
+    if seldom.k then idem = { key = seldom.k, fingerprint = seldom.f, ttlMs = seldom.t } end
   end
   job.id, job.priority, job.runAt, job.delayMs = ARGV[a], tonumber(ARGV[a + 1]), runAt, delayMs
   job.projectId, job.parentId, job.bodyRest, job.payloadJson = opt(ARGV[a + 2]), parentId, ARGV[a + 3], ARGV[a + 4]

@@ -6,7 +6,18 @@
   scripts, and unreserve gives the charge back when the queue refuses the job.
 ]]
 local DAY = 86400000
-local function nn(v) if v == cjson.null then return nil end return v end
+-- A decoded JSON request with its nulls (and its nested tables' nulls) as nil, so the
+-- steps below read plain values, as reserve_admit.lua passes them.
+local function denull(t)
+  for k, v in pairs(t) do
+    if v == cjson.null then
+      t[k] = nil
+    elseif type(v) == 'table' then
+      denull(v)
+    end
+  end
+  return t
+end
 
 -- cache[name], built by build(a, b, c) the first time (fixed arguments: a vararg call
 -- costs more, and this runs for every job of a batch).
@@ -139,7 +150,7 @@ end
            | {'seen', jobId, runAt, deferred, chargedDay} (same key and body: no new charge)
            | {'error', code} ]]
 local function reserveQuota(T, r, out)
-  local cal, idem = r.calendar, nn(r.idempotency)
+  local cal, idem = r.calendar, r.idempotency
   local t = now()
   local ik
   if idem then
@@ -150,14 +161,14 @@ local function reserveQuota(T, r, out)
       return { 'seen', prior.job, tonumber(prior.run_at), tonumber(prior.deferred), tonumber(prior.day) }
     end
   end
-  local runAt = nn(r.runAt)
+  local runAt = r.runAt
   if not runAt then
-    if nn(r.delayMs) then runAt = t + r.delayMs else runAt = t end
+    if r.delayMs then runAt = t + r.delayMs else runAt = t end
   end
   local deferred = 0
   local today = math.floor((t - cal.resetOffsetMs) / DAY)
   local charged = today
-  local daily = nn(r.dailyJobs)
+  local daily = r.dailyJobs
   local uk
   if daily then
     if daily <= 0 then return { 'error', 'quota_exhausted' } end
@@ -258,7 +269,7 @@ local function admitJob(r)
   local j, L, runAt = r.job, r.limits, r.runAt
   local t = now()
   -- reserve.lua timed the delay on the tenant slot's clock, a moment ago (or on another node).
-  if r.deferred ~= 1 and nn(j.delayMs) then runAt = math.max(runAt, t + j.delayMs) end
+  if r.deferred ~= 1 and j.delayMs then runAt = math.max(runAt, t + j.delayMs) end
 
   -- An idempotent retry whose first attempt got this far already.
   if not r.fresh and redis.call('EXISTS', jobKey(j.id)) == 1 then return { 'duplicate', 0, jobReply(j.id) } end
@@ -273,8 +284,8 @@ local function admitJob(r)
   -- Follow-up iterations: depth from the parent, allowance from the root's confirmed grants.
   -- A chain stays in one queue, so parent and root live in this shard.
   local depth, rootId, needsConfirmation = 0, nil, false
-  local allowance = nn(L.iterationDepth)
-  local parentId = nn(j.parentId)
+  local allowance = L.iterationDepth
+  local parentId = j.parentId
   if parentId then
     local parent = redis.call('HMGET', jobKey(parentId), 'owner', 'queue', 'depth', 'root_id')
     if parent[1] ~= j.owner or parent[2] ~= j.queue then return { 'error', 'parent_not_found', parentId } end
@@ -290,10 +301,10 @@ local function admitJob(r)
   -- only when they changed, and once per call.
   local keys = callKeys(j.queue, j.owner)
   local okey = keys.ownerRow
-  local project = nn(j.projectId) or ''
+  local project = j.projectId or ''
   if not adm.limitsSet[okey] then
     local own = ownerRow(j.queue, j.owner, project)
-    local maxRun, maxProject = I(nn(L.maxConcurrentPerUser) or -1), I(nn(L.maxConcurrentPerProject) or -1)
+    local maxRun, maxProject = I(L.maxConcurrentPerUser or -1), I(L.maxConcurrentPerProject or -1)
     if own.max_running ~= maxRun or own.max_per_project ~= maxProject then
       redis.call('HSET', okey, 'max_running', maxRun, 'max_per_project', maxProject)
       own.max_running, own.max_per_project = maxRun, maxProject
