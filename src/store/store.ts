@@ -319,3 +319,25 @@ export interface JobStore {
 }
 
 export const listLimitMax = 500;
+
+/**
+ * A claim made right after an admission (admitAndClaim's second step, where a store does
+ * not make the two one step): one that fails leaves the worker to claim for itself; the
+ * admissions stand.
+ */
+export function claimAfterAdmission(
+  store: Pick<JobStore, 'claim'>,
+  claim: ClaimRequest,
+): Promise<ClaimedJob[]> {
+  return store.claim(claim).catch(() => []);
+}
+
+/** admitAndClaim as two steps: admit, then claimAfterAdmission. */
+export async function admitThenClaim(
+  store: Pick<JobStore, 'admit' | 'claim'>,
+  requests: AdmitRequest[],
+  claim: ClaimRequest,
+): Promise<{ outcomes: Array<AdmitResult | { kind: 'error'; error: Error }>; claimed: ClaimedJob[] }> {
+  const outcomes = await store.admit(requests);
+  return { outcomes, claimed: await claimAfterAdmission(store, claim) };
+}

@@ -43,6 +43,7 @@ import type {
   WorkerRecord,
   WorkerState,
 } from '../store.js';
+import { admitThenClaim, claimAfterAdmission } from '../store.js';
 import { type StoreFailureCode, storeFailure } from '../store-errors.js';
 import { CLUSTER_SCHEME, parseClusterUrl } from './cluster-url.js';
 import { functions, library, type ScriptName } from './generated/scripts.js';
@@ -304,13 +305,7 @@ export class RedisStore implements JobStore {
   ): Promise<{ outcomes: AdmitOutcome[]; claimed: ClaimedJob[] }> {
     if (this.admitting.count === 0 || this.redis instanceof Cluster)
       return this.admitting.track(this.admitCalls(requests, ADMIT_BATCH, claim));
-    const outcomes = await this.admit(requests);
-    return { outcomes, claimed: await this.claimAfterAdmission(claim) };
-  }
-
-  /** A claim after an admission: one that fails leaves the worker to claim for itself; the admissions stand. */
-  private claimAfterAdmission(claim: ClaimRequest): Promise<ClaimedJob[]> {
-    return this.claim(claim).catch(() => []);
+    return admitThenClaim(this, requests, claim);
   }
 
   private admitHeld(held: HeldAdmit[]): void {
@@ -374,7 +369,7 @@ export class RedisStore implements JobStore {
         });
       }),
     );
-    if (claim && !joint) claimed = await this.claimAfterAdmission(claim);
+    if (claim && !joint) claimed = await claimAfterAdmission(this, claim);
     return { outcomes: results, claimed };
   }
 
@@ -1063,7 +1058,8 @@ function decodeCursor(raw: string): { ord: number; id: string } {
 /**
  * What an admit script decided for a created job, by place (see admitJob in
  * admission.lua): id, status, created_at, run_at, depth, allowance ('' = none), and the
- * lease token of a job leased as it was admitted.
+ * lease token of a job leased as it was admitted ('' or absent = none: reserve_admit.lua
+ * always sends it, admit.lua on a cluster never hands off).
  */
 type Decided = [string, string, number, number, number, number | '', string?];
 

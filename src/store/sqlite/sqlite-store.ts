@@ -43,6 +43,7 @@ import type {
   WorkerRecord,
   WorkerState,
 } from '../store.js';
+import { admitThenClaim } from '../store.js';
 import { storeFailure } from '../store-errors.js';
 import { admitOne } from './admission.js';
 import { decodeCursor, encodeCursor, type JobRow, toJob } from './job-row.js';
@@ -119,14 +120,12 @@ export class SqliteStore implements JobStore {
     );
   }
 
-  async admitAndClaim(
+  admitAndClaim(
     requests: AdmitRequest[],
     claim: ClaimRequest,
   ): Promise<{ outcomes: Array<AdmitResult | { kind: 'error'; error: Error }>; claimed: ClaimedJob[] }> {
     // Both are local transactions: nothing to save by merging them.
-    const outcomes = await this.admit(requests);
-    // A failed claim leaves the worker to claim for itself; the admissions stand.
-    return { outcomes, claimed: await this.claim(claim).catch(() => []) };
+    return admitThenClaim(this, requests, claim);
   }
 
   configureQueue(settings: QueueSettings): Promise<void> {
