@@ -12,14 +12,15 @@ local job, err
 if brief then job, err = holdsLeaseBrief(ARGV[2], ARGV[3]) else job, err = holdsLease(ARGV[2], ARGV[3]) end
 if not job then return { 'error', err } end
 local t = now()
+local tS = timeS(t)
 -- The freed slot's count change goes out with the claim's own write of the queue's counters,
 -- and the owner's row (changed by both halves) is written once.
 heldRunning = {}
 if brief then
   -- A running job under its lease: its slot freed, its hash and indexes written as
   -- complete_many_and_claim writes them, without finish's general case.
-  markCompleted(job, ARGV[4], timeS(t))
-  fileCompleted(job.queue, job.id, job.ord, timeS(t))
+  markCompleted(job, ARGV[4], tS)
+  fileCompleted(job.queue, job.id, job.ord, tS)
 else
   finish(job, 'completed', { 'result', ARGV[4], 'pp', '100' }, t)
 end
@@ -30,7 +31,7 @@ flushHeld()
 if brief then
   local changed = job.changed
   changed[#changed + 1] = 'finished_at'
-  changed[#changed + 1] = timeS(t)
+  changed[#changed + 1] = tS
   return { 'ok', changed, next }
 end
 return { 'ok', flat(job), next }

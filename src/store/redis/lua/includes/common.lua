@@ -473,7 +473,7 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
   local running, vt = math.max(stored + held, 0), num(meta[4], 0)
   local storedVt = vt
   if meta[1] == '1' then
-    if held ~= 0 then redis.call('HSET', qk, 'running', I(running)) end
+    if running ~= stored then redis.call('HSET', qk, 'running', I(running)) end
     return out
   end
   local capacity = limit
