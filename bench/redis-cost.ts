@@ -174,7 +174,7 @@ export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'jobgate-callgrind-'));
   const out = join(dir, 'cg.out');
   const server = await startRedis({
-    wrapper: ['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`],
+    wrapper: ['valgrind', '--tool=callgrind', '--compress-strings=no', `--callgrind-out-file=${out}`],
   });
   const admin = new Redis(server.url);
   const control = (flag: string) =>

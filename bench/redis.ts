@@ -7,7 +7,9 @@
  * Rows: add throughput (single adds, 50 in flight; bulk), processing throughput at
  * worker concurrency 1, 10, 100, submit → handler-start latency with an idle worker,
  * and Redis memory per 100,000 queued jobs. Each row is measured on a flushed server;
- * throughput and latency rows run BENCH_ROUNDS rounds (default 3) and report medians.
+ * throughput and latency rows run BENCH_ROUNDS rounds (default 3) and report medians,
+ * after one uncounted warm-up round at a quarter of the sizes; rounds alternate which side
+ * runs first in each row.
  */
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -127,142 +129,179 @@ export function until(check: () => boolean): Promise<void> {
 }
 
 export const input = (n: number) => ({ queue: 'bench', payload: { n } });
+const inputs = (n: number) => Array.from({ length: n }, (_, i) => input(i));
+const bullmqInputs = (n: number) => Array.from({ length: n }, (_, i) => ({ name: 'job', data: { n: i } }));
 
-/** One round of the throughput and latency rows, each side on a flushed server. */
-async function measureRound(server: { url: string }, admin: Redis): Promise<Row[]> {
-  const flush = () => admin.flushall();
+/** What one round measures, for one side: a function of the row sizes. */
+type Side = () => Promise<number>;
+
+/**
+ * One round of the throughput and latency rows, each side on a flushed server. `bullmqFirst`
+ * swaps which side runs first in every row: the side that runs second finds the shared code
+ * (ioredis, the bench's helpers) already compiled by the first, so rounds alternate the order.
+ * `part` scales the row sizes (the warm-up round runs a quarter).
+ */
+async function measureRound(
+  server: { url: string },
+  admin: Redis,
+  bullmqFirst: boolean,
+  part = 1,
+): Promise<Row[]> {
+  const url = server.url;
+  const size = (n: number) => Math.max(1, Math.round(n * part));
   const rows: Row[] = [];
-  {
-    // ---- add throughput ---------------------------------------------------------
-    await flush();
-    let jg = await jobgate(server.url);
-    const jgSingle = await inFlight(sizes.addSingle, 50, (i) => jg.engine.submit(input(i), tenant));
-    await jg.close();
-    await flush();
-    let bq = bullmq(server.url);
-    const bqSingle = await inFlight(sizes.addSingle, 50, (i) => bq.queue.add('job', { n: i }));
-    await bq.close();
-    rows.push({
-      name: 'add, single (50 in flight)',
-      unit: 'jobs/s',
-      jobgate: jgSingle,
-      bullmq: bqSingle,
-      higherIsBetter: true,
-    });
+  /** Runs both sides, each on a flushed server, in this round's order. */
+  const both = async (jg: Side, bq: Side): Promise<{ jobgate: number; bullmq: number }> => {
+    const figures: number[] = [];
+    for (const side of bullmqFirst ? [bq, jg] : [jg, bq]) {
+      await admin.flushall();
+      figures.push(await side());
+    }
+    return bullmqFirst
+      ? { jobgate: figures[1]!, bullmq: figures[0]! }
+      : { jobgate: figures[0]!, bullmq: figures[1]! };
+  };
+  const pair = async (name: string, unit: string, higherIsBetter: boolean, jg: Side, bq: Side) => {
+    rows.push({ name, unit, higherIsBetter, ...(await both(jg, bq)) });
+  };
 
-    await flush();
-    jg = await jobgate(server.url);
-    const jgBulk = await chunks(sizes.addBulk, 1_000, (n) =>
-      jg.engine.submitMany(
-        Array.from({ length: n }, (_, i) => input(i)),
-        tenant,
-      ),
-    );
-    await jg.close();
-    await flush();
-    bq = bullmq(server.url);
-    const bqBulk = await chunks(sizes.addBulk, 1_000, (n) =>
-      bq.queue.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'job', data: { n: i } }))),
-    );
-    await bq.close();
-    rows.push({
-      name: 'add, bulk (1,000 per call)',
-      unit: 'jobs/s',
-      jobgate: jgBulk,
-      bullmq: bqBulk,
-      higherIsBetter: true,
-    });
-
-    // ---- processing throughput ----------------------------------------------------
-    for (const concurrency of [1, 10, 100]) {
-      const count = sizes.process[concurrency]!;
-      await flush();
-      jg = await jobgate(server.url);
-      await chunks(count, 1_000, (n) =>
-        jg.engine.submitMany(
-          Array.from({ length: n }, (_, i) => input(i)),
-          tenant,
-        ),
-      );
-      let done = 0;
-      jg.workers.register(
-        'bench',
-        async () => {
-          done++;
-        },
-        { concurrency },
-      );
-      let start = performance.now();
-      jg.workers.start();
-      await until(() => done >= count);
-      const jgRate = count / ((performance.now() - start) / 1000);
+  // ---- add throughput -------------------------------------------------------------
+  const addSingle = size(sizes.addSingle);
+  await pair(
+    'add, single (50 in flight)',
+    'jobs/s',
+    true,
+    async () => {
+      const jg = await jobgate(url);
+      const rate = await inFlight(addSingle, 50, (i) => jg.engine.submit(input(i), tenant));
       await jg.close();
-
-      await flush();
-      bq = bullmq(server.url);
-      await chunks(count, 1_000, (n) =>
-        bq.queue.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'job', data: { n: i } }))),
-      );
-      done = 0;
-      start = performance.now();
-      bq.worker(async () => {
-        done++;
-      }, concurrency);
-      await until(() => done >= count);
-      const bqRate = count / ((performance.now() - start) / 1000);
+      return rate;
+    },
+    async () => {
+      const bq = bullmq(url);
+      const rate = await inFlight(addSingle, 50, (i) => bq.queue.add('job', { n: i }));
       await bq.close();
-      rows.push({
-        name: `process, concurrency ${concurrency}`,
-        unit: 'jobs/s',
-        jobgate: jgRate,
-        bullmq: bqRate,
-        higherIsBetter: true,
-      });
-    }
+      return rate;
+    },
+  );
+  const addBulk = size(sizes.addBulk);
+  await pair(
+    'add, bulk (1,000 per call)',
+    'jobs/s',
+    true,
+    async () => {
+      const jg = await jobgate(url);
+      const rate = await chunks(addBulk, 1_000, (n) => jg.engine.submitMany(inputs(n), tenant));
+      await jg.close();
+      return rate;
+    },
+    async () => {
+      const bq = bullmq(url);
+      const rate = await chunks(addBulk, 1_000, (n) => bq.queue.addBulk(bullmqInputs(n)));
+      await bq.close();
+      return rate;
+    },
+  );
 
-    // ---- latency: submit → handler start, idle worker ------------------------------
-    await flush();
-    jg = await jobgate(server.url);
-    let started: (() => void) | null = null;
-    jg.workers.register('bench', async () => started?.(), { concurrency: 1 });
-    jg.workers.start();
-    const jgLatency: number[] = [];
-    for (let i = 0; i < sizes.latency; i++) {
+  // ---- processing throughput ------------------------------------------------------
+  for (const concurrency of [1, 10, 100]) {
+    const count = size(sizes.process[concurrency]!);
+    await pair(
+      `process, concurrency ${concurrency}`,
+      'jobs/s',
+      true,
+      async () => {
+        const jg = await jobgate(url);
+        await chunks(count, 1_000, (n) => jg.engine.submitMany(inputs(n), tenant));
+        let done = 0;
+        jg.workers.register(
+          'bench',
+          async () => {
+            done++;
+          },
+          { concurrency },
+        );
+        const start = performance.now();
+        jg.workers.start();
+        await until(() => done >= count);
+        const rate = count / ((performance.now() - start) / 1000);
+        await jg.close();
+        return rate;
+      },
+      async () => {
+        const bq = bullmq(url);
+        await chunks(count, 1_000, (n) => bq.queue.addBulk(bullmqInputs(n)));
+        let done = 0;
+        const start = performance.now();
+        bq.worker(async () => {
+          done++;
+        }, concurrency);
+        await until(() => done >= count);
+        const rate = count / ((performance.now() - start) / 1000);
+        await bq.close();
+        return rate;
+      },
+    );
+  }
+
+  // ---- latency: submit → handler start, idle worker ----------------------------------
+  const samples = size(sizes.latency);
+  const latencies = { jobgate: [] as number[], bullmq: [] as number[] };
+  /** Submits one job at a time to an idle worker, `started` resolving when its handler starts. */
+  const timeStarts = async (
+    into: number[],
+    submit: (i: number) => Promise<unknown>,
+    hook: (fn: () => void) => void,
+  ) => {
+    for (let i = 0; i < samples; i++) {
       const begin = performance.now();
-      const seen = new Promise<void>((resolve) => {
-        started = resolve;
-      });
-      await jg.engine.submit(input(i), tenant);
+      const seen = new Promise<void>((resolve) => hook(resolve));
+      await submit(i);
       await seen;
-      jgLatency.push(performance.now() - begin);
+      into.push(performance.now() - begin);
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
-    await jg.close();
-    await flush();
-    bq = bullmq(server.url);
-    bq.worker(async () => started?.(), 1);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const bqLatency: number[] = [];
-    for (let i = 0; i < sizes.latency; i++) {
-      const begin = performance.now();
-      const seen = new Promise<void>((resolve) => {
-        started = resolve;
-      });
-      await bq.queue.add('job', { n: i });
-      await seen;
-      bqLatency.push(performance.now() - begin);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    await bq.close();
-    for (const p of [50, 99]) {
-      rows.push({
-        name: `latency p${p}, submit → start`,
-        unit: 'ms',
-        jobgate: percentile(jgLatency, p),
-        bullmq: percentile(bqLatency, p),
-        higherIsBetter: false,
-      });
-    }
+  };
+  await both(
+    async () => {
+      const jg = await jobgate(url);
+      let started: (() => void) | null = null;
+      jg.workers.register('bench', async () => started?.(), { concurrency: 1 });
+      jg.workers.start();
+      await timeStarts(
+        latencies.jobgate,
+        (i) => jg.engine.submit(input(i), tenant),
+        (fn) => {
+          started = fn;
+        },
+      );
+      await jg.close();
+      return 0;
+    },
+    async () => {
+      const bq = bullmq(url);
+      let started: (() => void) | null = null;
+      bq.worker(async () => started?.(), 1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await timeStarts(
+        latencies.bullmq,
+        (i) => bq.queue.add('job', { n: i }),
+        (fn) => {
+          started = fn;
+        },
+      );
+      await bq.close();
+      return 0;
+    },
+  );
+  for (const p of [50, 99]) {
+    rows.push({
+      name: `latency p${p}, submit → start`,
+      unit: 'ms',
+      jobgate: percentile(latencies.jobgate, p),
+      bullmq: percentile(latencies.bullmq, p),
+      higherIsBetter: false,
+    });
   }
   return rows;
 }
@@ -280,8 +319,12 @@ export async function run(): Promise<void> {
   const ratioRanges = new Map<string, [number, number]>();
   try {
     // Rounds alternate over all rows, so a slow minute hits both sides of several rows.
+    // A warm-up round at a quarter of the sizes, not counted: without it the first round
+    // measures the JIT's warm-up (each side's first rows ran at half its later rate).
+    await measureRound(server, admin, false, 0.25);
     const samples: Row[][] = [];
-    for (let round = 0; round < rounds; round++) samples.push(await measureRound(server, admin));
+    for (let round = 0; round < rounds; round++)
+      samples.push(await measureRound(server, admin, round % 2 === 1));
     for (const [index, first] of samples[0]!.entries()) {
       const all = samples.map((sample) => sample[index]!);
       const ratios = all.map((r) => r.jobgate / r.bullmq);
