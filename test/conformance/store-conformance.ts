@@ -552,6 +552,94 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect((await store.counts('q')).running).toBe(2);
       });
 
+      it('pages queued jobs newest first across owners, projects and priorities', async () => {
+        // Interleaved groups (two owners, two projects) and priorities, admitted one at a
+        // time and in a batch; some claimed (in fair order, from several groups), one
+        // cancelled: the queued listing and the queue's listing read in creation order.
+        const shapes = (i: number) => ({
+          owner: i % 3 === 0 ? 'bob' : 'alice',
+          projectId: i % 4 === 1 ? 'p1' : null,
+          priority: [1, 5, 9][i % 3]!,
+          type: i % 2 ? 'odd' : 'even',
+        });
+        const ids: string[] = [];
+        for (let i = 0; i < 12; i++) ids.push((await admitOk(store, request(shapes(i)))).job.id);
+        // A batch's jobs are created in its order for one owner (Redis admits each owner's
+        // part of a batch in its own call).
+        const batch = await store.admit(
+          Array.from({ length: 18 }, (_, i) => request({ ...shapes(12 + i), owner: 'alice' })),
+        );
+        for (const result of batch) {
+          if (result.kind === 'error') throw result.error;
+          ids.push(result.job.id);
+        }
+        const claimed = await store.claim({ queue: 'q', workerId: 'w', limit: 5, leaseMs: 60_000 });
+        const gone = new Set(claimed.map((j) => j.id));
+        await store.cancel({ id: ids[20]! });
+        gone.add(ids[20]!);
+        const pageThrough = async (filter: { status?: 'queued'; type?: string }, limit: number) => {
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await store.list({ queue: 'q', limit, cursor, ...filter });
+            seen.push(...page.items.map((j) => j.id));
+            cursor = page.nextCursor ?? undefined;
+          } while (cursor);
+          return seen;
+        };
+        const queued = ids.filter((id) => !gone.has(id)).reverse();
+        expect(await pageThrough({ status: 'queued' }, 4)).toEqual(queued);
+        expect(await pageThrough({ status: 'queued' }, 100)).toEqual(queued);
+        const odd = new Set(ids.filter((_, i) => i % 2));
+        expect(await pageThrough({ status: 'queued', type: 'odd' }, 3)).toEqual(
+          queued.filter((id) => odd.has(id)),
+        );
+        expect(await pageThrough({}, 4)).toEqual([...ids].reverse());
+      });
+
+      it('keeps the queued count and the queued listing in step through every move', async () => {
+        const expectQueued = async (n: number) => {
+          expect((await store.counts('q')).queued).toBe(n);
+          expect((await store.list({ queue: 'q', status: 'queued', limit: 100 })).items).toHaveLength(n);
+        };
+        const batch = await store.admit([
+          request(),
+          request({ owner: 'bob' }),
+          request({ projectId: 'p1' }),
+          request({ maxAttempts: 1 }),
+        ]);
+        const ids = batch.map((r) => (r.kind === 'error' ? '' : r.job.id));
+        await admitOk(store, request({ delayMs: 500 }));
+        await admitOk(store, request());
+        await expectQueued(5);
+        const [a, b] = await store.claim({ queue: 'q', workerId: 'w', limit: 2, leaseMs: 100 });
+        await expectQueued(3);
+        await store.release({ id: a!.id, token: a!.leaseToken });
+        await expectQueued(4);
+        await store.cancel({ id: ids[3]! === a!.id || ids[3]! === b!.id ? ids[2]! : ids[3]! });
+        await expectQueued(3);
+        await h.advance(500);
+        await store.reapExpired({ limit: 10 });
+        await store.promoteDue({ limit: 10 });
+        await expectQueued(5);
+        const all = await store.claim({ queue: 'q', workerId: 'w', limit: 10, leaseMs: 60_000 });
+        expect(all).toHaveLength(5);
+        await expectQueued(0);
+        await store.fail({
+          id: all[0]!.id,
+          token: all[0]!.leaseToken,
+          error: { message: 'x', retryable: false },
+          retryDelayMs: 0,
+        });
+        await store.retry({ id: all[0]!.id });
+        await admitOk(store, request({ owner: 'carol' }));
+        await expectQueued(2);
+        await store.clearQueue({ queue: 'q', limit: 100 });
+        await expectQueued(0);
+        await admitOk(store, request());
+        await expectQueued(1);
+      });
+
       it('counts jobs per state and lists queues', async () => {
         await admitOk(store, request());
         await admitOk(store, request({ delayMs: 1000 }));

@@ -3,8 +3,9 @@
   cursor?: {ord (a string: Lua's tostring would round it), id}}: for each of the shard's
   queues it scans the most selective index (a status set, the owner's jobs, or all status
   sets), all scored by `ord` but the running set (scored by lease expiry: its jobs, as
-  many as the queue's worker slots, are read and sorted by ord here) and the owner's
-  jobs (a list in creation order, see appendOwnerJobs). The caller merges
+  many as the queue's worker slots, are read and sorted by ord here), the owner's
+  jobs (a list in creation order, see appendOwnerJobs) and the queued jobs (their
+  groups', merged here, see scanQueued). The caller merges
   shards by (ord, id) descending, so the cursor resumes after (ord, id) in that order.
   Returns at most limit + 1 entries per index: {ord, job} pairs.
 ]]
@@ -14,13 +15,19 @@ local status, jtype, owner, cursor = nn(f.status), nn(f.type), nn(f.owner), nn(f
 local want = f.limit + 1
 local out = {}
 local STATUSES = { 'scheduled', 'queued', 'running', 'completed', 'failed', 'cancelled', 'awaiting_confirmation' }
+-- Each index is {how, key or queue}.
 local indexes = {}
+local function statusIndex(queue, st)
+  if st == 'queued' then return { 'queued', queue } end
+  if st == 'running' then return { 'running', statusKey(queue, st) } end
+  return { 'ord', statusKey(queue, st) }
+end
 for _, queue in ipairs(f.queues) do
-  if status then indexes[#indexes + 1] = statusKey(queue, status)
-  elseif owner then indexes[#indexes + 1] = ownerJobsKey(queue, owner)
+  if status then indexes[#indexes + 1] = statusIndex(queue, status)
+  elseif owner then indexes[#indexes + 1] = { 'owner', ownerJobsKey(queue, owner) }
   else
     -- All of a queue's jobs: its status sets together (no separate all-jobs index to keep).
-    for _, st in ipairs(STATUSES) do indexes[#indexes + 1] = statusKey(queue, st) end
+    for _, st in ipairs(STATUSES) do indexes[#indexes + 1] = statusIndex(queue, st) end
   end
 end
 -- Serves a job if it comes after the cursor in (ord, id) descending order and passes the filters.
@@ -114,12 +121,74 @@ local function scanOwnerList(key)
   end
 end
 
-local running, owned = {}, {}
-for _, queue in ipairs(f.queues) do
-  running[statusKey(queue, 'running')] = true
-  if owner then owned[ownerJobsKey(queue, owner)] = true end
+--[[ A queue's queued jobs are its groups' members (see queuedDelta in common.lua). A
+     group's set orders by priority band, then by seq, which grows with ord within a
+     shard: each band of each group is a run of jobs in creation order. The runs are
+     merged here newest first, each entered at the cursor by bisection, reading one job
+     per step. ]]
+local function scanQueued(queue)
+  local c = cursor and tonumber(cursor.ord)
+  local function before(ord, id) return not c or ord < c or (ord == c and id < cursor.id) end
+  -- A run: {key, low rank, next rank to read (newest first), job there, its ord}.
+  local runs = {}
+  local function load(run)
+    while run.at >= run.low do
+      local id = redis.call('ZRANGE', run.key, I(run.at), I(run.at))[1]
+      local job = id and getJob(id)
+      if job then
+        run.job, run.ord = job, tonumber(job.ord)
+        return
+      end
+      run.at = run.at - 1
+    end
+    run.job = nil
+  end
+  for _, name in ipairs(redis.call('SMEMBERS', queueGroupsKey(queue))) do
+    local key = namedGroupKey(queue, name)
+    local high = redis.call('ZCARD', key) - 1
+    local top = redis.call('ZRANGE', key, '-1', '-1', 'WITHSCORES')
+    while top[2] do
+      local band = math.floor(tonumber(top[2]) / SCORE_BASE)
+      local low = high - redis.call('ZCOUNT', key, I(band * SCORE_BASE), '(' .. I((band + 1) * SCORE_BASE)) + 1
+      -- The newest job of the band before the cursor: the band is in ord order by rank.
+      local at, lo, hi = -1, low, high
+      while lo <= hi do
+        local mid = math.floor((lo + hi) / 2)
+        local id = redis.call('ZRANGE', key, I(mid), I(mid))[1]
+        if before(num(redis.call('HGET', jobKey(id), 'ord'), 0), id) then
+          at, lo = mid, mid + 1
+        else
+          hi = mid - 1
+        end
+      end
+      if at >= low then
+        local run = { key = key, low = low, at = at }
+        load(run)
+        if run.job then runs[#runs + 1] = run end
+      end
+      high = low - 1
+      top = high >= 0 and redis.call('ZRANGE', key, I(high), I(high), 'WITHSCORES') or {}
+    end
+  end
+  local matched, scanned = 0, 0
+  while matched < want and scanned < 20000 do
+    local best = nil
+    for _, run in ipairs(runs) do
+      if run.job and (not best or run.ord > best.ord or (run.ord == best.ord and run.job.id > best.job.id)) then best = run end
+    end
+    if not best then return end
+    scanned = scanned + 1
+    if take(best.job.ord, best.job.id, best.job) then matched = matched + 1 end
+    best.at = best.at - 1
+    load(best)
+  end
 end
+
 for _, index in ipairs(indexes) do
-  if running[index] then scanRunning(index) elseif owned[index] then scanOwnerList(index) else scanByOrd(index) end
+  local how, key = index[1], index[2]
+  if how == 'queued' then scanQueued(key)
+  elseif how == 'running' then scanRunning(key)
+  elseif how == 'owner' then scanOwnerList(key)
+  else scanByOrd(key) end
 end
 return out

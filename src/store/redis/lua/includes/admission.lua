@@ -45,30 +45,32 @@ local adm = nil
 local function startAdmissions(handoff)
   adm = {
     usage = {}, pending = {}, usageKeys = {}, limitsSet = {}, heads = {}, queues = {}, owned = {}, fields = {},
+    queued = {},
     handoff = handoff,
     handed = 0,
   }
 end
 
 -- The keys a call's jobs share, built once per call (a call admits for one queue and
--- owner; its jobs' projects may differ): the owner's job index, status sets, groups.
+-- owner; its jobs' projects may differ): the owner's job index, owner row, groups.
 local function callKeys(queue, owner)
   local k = adm.keys
   if not k or k.queue ~= queue or k.owner ~= owner then
     k = {
       queue = queue, owner = owner, ownerJobs = ownerJobsKey(queue, owner), ownerRow = ownerKey(queue, owner),
-      status = {}, groups = {},
+      groups = {},
     }
     adm.keys = k
   end
   return k
 end
 
--- A queue's counters as this call knows them: {max_queued, paused, max_workers, running, vtime}.
+-- A queue's counters as this call knows them: {max_queued, paused, max_workers, running, vtime, queued}
+-- (queued as read: the call's own queued jobs are counted in adm.queued until endAdmissions).
 local function queueMeta(queue)
   local m = adm.queues[queue]
   if not m then
-    m = redis.call('HMGET', queueKey(queue), 'max_queued', 'paused', 'max_workers', 'running', 'vtime')
+    m = redis.call('HMGET', queueKey(queue), 'max_queued', 'paused', 'max_workers', 'running', 'vtime', 'queued')
     adm.queues[queue] = m
   end
   return m
@@ -111,6 +113,7 @@ local function endAdmissions()
   flushUsage()
   if adm.dirty then redis.call('MSET', P .. ':seq', I(adm.seq), P .. ':ord', I(adm.ord)) end
   appendOwnerJobs()
+  for queue, n in pairs(adm.queued) do redis.call('HINCRBY', queueKey(queue), 'queued', I(n)) end
   adm = nil
 end
 
@@ -274,9 +277,10 @@ local function admitJob(r)
   -- An idempotent retry whose first attempt got this far already.
   if not r.fresh and redis.call('EXISTS', jobKey(j.id)) == 1 then return { 'duplicate', 0, jobReply(j.id) } end
 
-  local maxQueued = queueMeta(j.queue)[1]
+  local m = queueMeta(j.queue)
+  local maxQueued = m[1]
   if maxQueued then
-    local waiting = redis.call('ZCARD', statusKey(j.queue, 'queued')) + redis.call('ZCARD', statusKey(j.queue, 'scheduled'))
+    local waiting = num(m[6], 0) + (adm.queued[j.queue] or 0) + redis.call('ZCARD', statusKey(j.queue, 'scheduled'))
       + redis.call('ZCARD', statusKey(j.queue, 'awaiting_confirmation'))
     if waiting >= tonumber(maxQueued) then return { 'error', 'queue_full', j.queue } end
   end
@@ -388,10 +392,11 @@ local function admitJob(r)
     local job = { id = j.id, queue = j.queue, owner = j.owner, project = project }
     fileHandedOff(job, ownerRow(j.queue, j.owner, project), expS)
   elseif status == 'queued' then
-    -- fileStatus's work for a queued job, with the call's keys.
+    -- fileStatus's work for a queued job, with the call's keys; the queued count is
+    -- written once for the call's jobs (endAdmissions).
     local gk = cached(keys.groups, project, groupKey, j.queue, j.owner, project)
-    redis.call('ZADD', cached(keys.status, 'queued', statusKey, j.queue, 'queued'), ordS, j.id)
     redis.call('ZADD', gk, gs, j.id)
+    adm.queued[j.queue] = (adm.queued[j.queue] or 0) + 1
     -- The ready set may hold a group now: later jobs of the call are not handed off.
     adm.readyBusy = true
     -- A job behind the group's head changes nothing in the ready set; the head a batch

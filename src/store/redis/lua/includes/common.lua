@@ -83,9 +83,14 @@ local function jobKey(id) return P .. ':job:' .. id end
 local function queueKey(queue) return P .. ':q:' .. queue end
 local function statusKey(queue, status) return P .. ':qs:' .. queue .. '|' .. status end
 local function groupName(owner, project) return owner .. '|' .. project end
-local function groupKey(queue, owner, project) return P .. ':g:' .. queue .. '|' .. groupName(owner, project) end
+-- A group's queued jobs by `gs` (see SCORE_BASE), by the group's name.
+local function namedGroupKey(queue, name) return P .. ':g:' .. queue .. '|' .. name end
+local function groupKey(queue, owner, project) return namedGroupKey(queue, groupName(owner, project)) end
 local function groupMetaKey(queue, owner, project) return P .. ':gm:' .. queue .. '|' .. groupName(owner, project) end
 local function readyKey(queue) return P .. ':ready:' .. queue end
+-- A queue's fair-queue groups that hold jobs, by name ("<owner>|<project>"): queued jobs
+-- have no index of their own but their groups (see queuedDelta), so listings walk these.
+local function queueGroupsKey(queue) return P .. ':qg:' .. queue end
 -- Owner and project counters are per queue: a tier's limits hold in each queue (its own pool).
 -- One hash per (queue, owner): running, the limits, and each project's running count as
 -- "p|<project>", so a claim reads and writes them in one call each.
@@ -121,18 +126,33 @@ end
 
 local TERMINAL = { completed = true, failed = true, cancelled = true }
 
+--[[ Queued jobs are filed in their fair-queue group alone: the group's sorted set is the
+     queue's order, and a second set of every queued job by creation order (what the
+     other statuses have) cost each add and claim a skiplist write into a set as large as
+     the backlog, and each queued job ~145 bytes. Their count is the queue hash's
+     `queued` field, moved here by one job at a time, and by a claim or an admission once
+     for all its jobs. Listings walk the groups (list_jobs.lua). ]]
+local function queuedDelta(queue, delta)
+  local v = redis.call('HINCRBY', queueKey(queue), 'queued', I(delta))
+  if v < 0 then redis.call('HSET', queueKey(queue), 'queued', '0') end
+end
+
 -- Files a job under status `to` in the indexes (setStatus's second half; a new job is
 -- filed straight away, its status written with its other fields): its queue's status set
 -- (whose ZCARD is the status count; scored by `ord`, the cross-queue creation order lists
--- merge by), the group's queued set, the shard's scheduled set, the finished set. `score`
+-- merge by) or, when queued, its group alone (see queuedDelta), the shard's scheduled
+-- set, the finished set. `score`
 -- is the due time for scheduled, the finish time for the end states. A claim files its
 -- leases itself (see claimJobs).
 local function fileStatus(job, to, score)
   local id, queue = job.id, job.queue
-  redis.call('ZADD', statusKey(queue, to), job.ord, id)
   if to == 'queued' then
     redis.call('ZADD', groupKey(queue, job.owner, job.project), job.gs, id)
-  elseif to == 'scheduled' then
+    queuedDelta(queue, 1)
+    return
+  end
+  redis.call('ZADD', statusKey(queue, to), job.ord, id)
+  if to == 'scheduled' then
     redis.call('ZADD', P .. ':sched', S(score), id)
   elseif TERMINAL[to] then
     redis.call('ZADD', finishedKey(queue), S(score), id)
@@ -144,9 +164,11 @@ end
 local function setStatus(job, to, score, extra)
   local from = job.status
   local id, queue = job.id, job.queue
-  if from then
+  if from == 'queued' then
+    redis.call('ZREM', groupKey(queue, job.owner, job.project), id)
+    queuedDelta(queue, -1)
+  elseif from then
     redis.call('ZREM', statusKey(queue, from), id)
-    if from == 'queued' then redis.call('ZREM', groupKey(queue, job.owner, job.project), id) end
     if from == 'scheduled' then redis.call('ZREM', P .. ':sched', id) end
     if TERMINAL[from] then redis.call('ZREM', finishedKey(queue), id) end
   end
@@ -271,6 +293,7 @@ local function refileGroup(queue, owner, project, known, head)
       redis.call('ZREM', readyKey(queue), g.member or readyMember(g.gid, owner, project))
       redis.call('DEL', meta)
       redis.call('SREM', ownerGroupsKey(queue, owner), project)
+      redis.call('SREM', queueGroupsKey(queue), groupName(owner, project))
     end
     return false
   end
@@ -278,6 +301,7 @@ local function refileGroup(queue, owner, project, known, head)
     g.gid = redis.call('INCR', P .. ':gid')
     g.vstart = vtime(queue)
     redis.call('SADD', ownerGroupsKey(queue, owner), project)
+    redis.call('SADD', queueGroupsKey(queue), groupName(owner, project))
   end
   -- The head's effective priority is in its group score: (eff + 20) * SCORE_BASE + seq.
   local eff = math.floor(tonumber(head[2]) / SCORE_BASE) - 20
@@ -451,10 +475,13 @@ end
 -- (a cleared queue's waiting jobs) from the newest.
 local function removeJob(job)
   local id, queue = job.id, job.queue
-  for _, key in ipairs({
-    statusKey(queue, job.status), P .. ':sched', finishedKey(queue), groupKey(queue, job.owner, job.project),
-  }) do
-    redis.call('ZREM', key, id)
+  if job.status == 'queued' then
+    redis.call('ZREM', groupKey(queue, job.owner, job.project), id)
+    queuedDelta(queue, -1)
+  else
+    for _, key in ipairs({ statusKey(queue, job.status), P .. ':sched', finishedKey(queue) }) do
+      redis.call('ZREM', key, id)
+    end
   end
   redis.call('LREM', ownerJobsKey(queue, job.owner), TERMINAL[job.status] and '1' or '-1', id)
   redis.call('DEL', jobKey(id))
@@ -465,13 +492,16 @@ end
 local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
   local out = {}
   local qk = queueKey(queue)
-  local meta = redis.call('HMGET', qk, 'paused', 'max_workers', 'running', 'vtime')
+  local meta = redis.call('HMGET', qk, 'paused', 'max_workers', 'running', 'vtime', 'queued')
   -- A completion earlier in this call freed a slot: its count change is written here.
   local held = heldRunning and heldRunning[queue] or 0
   if heldRunning then heldRunning[queue] = nil end
   local stored = num(meta[3], 0)
   local running, vt = math.max(stored + held, 0), num(meta[4], 0)
   local storedVt = vt
+  -- The queued count, written at the end with the others: nothing in between files or
+  -- unfiles a queued job but the claim itself (see queuedDelta).
+  local queued = num(meta[5], 0)
   if meta[1] == '1' then
     if running ~= stored then redis.call('HSET', qk, 'running', I(running)) end
     return out
@@ -511,6 +541,7 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
       -- Unreachable while the invariant holds; heal rather than spin.
       redis.call('ZREM', readyKey(queue), member)
       redis.call('DEL', groupMetaKey(queue, owner, project))
+      redis.call('SREM', queueGroupsKey(queue), groupName(owner, project))
     else
       -- The group's start tag, from its ready-set score: the head was the job its key was
       -- computed with (every change of head refiles the group). A run keeps to the head's
@@ -556,15 +587,15 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
         leases[#leases + 1] = id
         k = k + 2
       end
-      -- A claimed job leaves queued (and its group) for running. The running set is also
+      -- A claimed job leaves its group (queued) for running. The running set is also
       -- the queue's lease set: scored by the lease's expiry, negated, so a new lease (the
       -- latest) goes to the front of a set of up to 128 jobs (a listpack, scanned from the
       -- front) instead of behind every other.
-      redis.call('ZREM', statusKey(queue, 'queued'), unpack(ids))
       redis.call('ZREM', groupKey(queue, owner, project), unpack(ids))
       redis.call('ZADD', statusKey(queue, 'running'), unpack(leases))
       local n = #ids
       running = running + n
+      queued = queued - n
       if vstart + n > vt then vt = vstart + n end
       own.running, own.prun = own.running + n, own.prun + n
       saveOwnerRow(queue, owner, project, own)
@@ -580,13 +611,14 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
     end
   end
   -- A completion and the claim after it (a busy worker at concurrency 1) often leave the
-  -- running count where it was: only what moved is written.
-  if running ~= stored and vt ~= storedVt then
-    redis.call('HSET', qk, 'running', I(running), 'vtime', I(vt))
+  -- running count where it was: only what moved is written (a claim that leased jobs
+  -- moved the queued count; one that did not moved nothing but, maybe, running).
+  if #out > 0 and running ~= stored then
+    redis.call('HSET', qk, 'running', I(running), 'vtime', I(vt), 'queued', I(math.max(queued, 0)))
+  elseif #out > 0 then
+    redis.call('HSET', qk, 'vtime', I(vt), 'queued', I(math.max(queued, 0)))
   elseif running ~= stored then
     redis.call('HSET', qk, 'running', I(running))
-  elseif vt ~= storedVt then
-    redis.call('HSET', qk, 'vtime', I(vt))
   end
   return out
 end
