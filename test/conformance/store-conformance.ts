@@ -597,6 +597,33 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect(await pageThrough({}, 4)).toEqual([...ids].reverse());
       });
 
+      it('pages queued jobs newest first across queues, runs of one queue and another', async () => {
+        // Two queues (two Redis shards): pages where one queue serves nothing, then both.
+        const queues = ['q', 'far'];
+        const ids: string[] = [];
+        for (const [queue, n] of [
+          [0, 5],
+          [1, 5],
+          [0, 4],
+          [1, 1],
+        ] as const)
+          for (let i = 0; i < n; i++) {
+            ids.push((await admitOk(store, request({ queue: queues[queue], priority: 1 + (i % 2) }))).job.id);
+            // Creation order across shards is by the clock (a shard's own order within a tick).
+            await h.advance(1);
+          }
+        for (const limit of [3, 4, 50]) {
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await store.list({ status: 'queued', limit, cursor });
+            seen.push(...page.items.map((j) => j.id));
+            cursor = page.nextCursor ?? undefined;
+          } while (cursor);
+          expect(seen).toEqual([...ids].reverse());
+        }
+      });
+
       it('keeps the queued count and the queued listing in step through every move', async () => {
         const expectQueued = async (n: number) => {
           expect((await store.counts('q')).queued).toBe(n);

@@ -22,6 +22,23 @@ export function packedCreatedAt(body: string): number {
   return Number.parseInt(body.slice(1), 10);
 }
 
+/**
+ * A job's group score (`gs`) is (effective priority + 20) * GROUP_SCORE_BASE + seq, seq being
+ * its shard's admission counter (see SCORE_BASE in common.lua).
+ */
+const GROUP_SCORE_BASE = 1e12;
+
+/** A job's seq, from its hash as HGETALL returns it (flat [field, value, …]). */
+export function seqOf(flat: string[]): number | undefined {
+  for (let i = 0; i < flat.length; i += 2) {
+    if (flat[i] === 'gs') {
+      const gs = Number(flat[i + 1]);
+      return gs - Math.floor(gs / GROUP_SCORE_BASE) * GROUP_SCORE_BASE;
+    }
+  }
+  return undefined;
+}
+
 /** A job hash as HGETALL returns it (flat [field, value, …]); absent fields are null, or 0 for counters. */
 export function toFields(flat: string[]): Record<string, string> {
   const fields: Record<string, string> = {};

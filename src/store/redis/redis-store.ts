@@ -47,7 +47,15 @@ import { admitThenClaim, claimAfterAdmission } from '../store.js';
 import { type StoreFailureCode, storeFailure } from '../store-errors.js';
 import { CLUSTER_SCHEME, parseClusterUrl } from './cluster-url.js';
 import { functions, library, type ScriptName } from './generated/scripts.js';
-import { bodyRest, completedJob, handedOffJob, packedCreatedAt, toClaimedJob, toJob } from './redis-job.js';
+import {
+  bodyRest,
+  completedJob,
+  handedOffJob,
+  packedCreatedAt,
+  seqOf,
+  toClaimedJob,
+  toJob,
+} from './redis-job.js';
 import { jobIdFor, queueShard, type RedisKeys, redisKeys, shardOfJobId } from './redis-keys.js';
 import { InFlight, TickBatch } from './tick-batch.js';
 
@@ -821,34 +829,40 @@ export class RedisStore implements JobStore {
     return owner !== undefined && job.owner !== owner ? null : job;
   }
 
-  /** Newest first across shards: each shard lists its best limit + 1, merged by (ord, id). */
+  /**
+   * Newest first across shards: each shard lists its best limit + 1, merged by (ord, id).
+   * The cursor also carries, per shard that served a job so far, the seq of the last one
+   * it served: a shard's queued jobs are read by seq (see scanQueued in list_jobs.lua).
+   */
   async list(filter: ListFilter): Promise<JobPage> {
     const cursor = filter.cursor ? decodeCursor(filter.cursor) : null;
     const byShard = await this.shards(filter.queue || undefined);
     const { cursor: _raw, queue: _queue, ...rest } = filter;
     const replies = await Promise.all(
-      [...byShard].map(
-        ([base, queues]) =>
-          this.run(
-            'listJobs',
-            base,
-            JSON.stringify({ ...rest, queues, cursor: cursor && { ...cursor, ord: String(cursor.ord) } }),
-          ) as Promise<Array<[string, string[]]>>,
-      ),
+      [...byShard].map(([base, queues]) => {
+        const seq = cursor?.seqs.get(shardOfBase(base));
+        return this.run(
+          'listJobs',
+          base,
+          JSON.stringify({
+            ...rest,
+            queues,
+            cursor: cursor && { ord: String(cursor.ord), id: cursor.id, seq },
+          }),
+        ) as Promise<Array<[string, string[]]>>;
+      }),
     );
     const entries = replies
       .flat()
-      .map(([ord, flat]) => ({ ord: Number(ord), job: toJob(flat) }))
+      .map(([ord, flat]) => ({ ord: Number(ord), seq: seqOf(flat), job: toJob(flat) }))
       .sort((a, b) => b.ord - a.ord || (a.job.id < b.job.id ? 1 : a.job.id > b.job.id ? -1 : 0));
     const page = entries.slice(0, filter.limit);
     const last = page.at(-1);
-    return {
-      items: page.map((e) => e.job),
-      nextCursor:
-        entries.length > filter.limit && last
-          ? Buffer.from(`${last.ord}.${last.job.id}`).toString('base64url')
-          : null,
-    };
+    if (entries.length <= filter.limit || !last) return { items: page.map((e) => e.job), nextCursor: null };
+    // The page is newest first: a shard's last entry in it is its oldest served.
+    const seqs = new Map(cursor?.seqs);
+    for (const entry of page) if (entry.seq !== undefined) seqs.set(entry.job.id.slice(0, 4), entry.seq);
+    return { items: page.map((e) => e.job), nextCursor: encodeCursor(last.ord, last.job.id, seqs) };
   }
 
   /** One script call per shard: a submit's place in line reads its queue's counts in one command. */
@@ -1045,14 +1059,34 @@ function admitView([position, running, day, jobs, iterations]: number[], resetOf
   };
 }
 
-/** A list cursor: the (ord, id) of the last job served, as "<ord>.<id>" in base64url. */
-function decodeCursor(raw: string): { ord: number; id: string } {
+/**
+ * A list cursor: the (ord, id) of the last job served and, per shard that served jobs,
+ * the seq of the last one (see list), as "<ord>.<id>~<shard>:<seq>,…" in base64url.
+ */
+function encodeCursor(ord: number, id: string, seqs: Map<string, number>): string {
+  const bounds = [...seqs].map(([shard, seq]) => `${shard}:${seq}`).join(',');
+  return Buffer.from(`${ord}.${id}~${bounds}`).toString('base64url');
+}
+
+function decodeCursor(raw: string): { ord: number; id: string; seqs: Map<string, number> } {
+  const bad = () => new JobgateError('JOBGATE_ERR_BAD_REQUEST', 'The cursor is not one this server issued');
   const text = Buffer.from(raw, 'base64url').toString();
-  const dot = text.indexOf('.');
-  const ord = Number(text.slice(0, dot));
-  if (dot <= 0 || !Number.isSafeInteger(ord) || ord <= 0)
-    throw new JobgateError('JOBGATE_ERR_BAD_REQUEST', 'The cursor is not one this server issued');
-  return { ord, id: text.slice(dot + 1) };
+  const [head = '', bounds = ''] = text.split('~', 2);
+  const dot = head.indexOf('.');
+  const ord = Number(head.slice(0, dot));
+  if (dot <= 0 || !Number.isSafeInteger(ord) || ord <= 0) throw bad();
+  const seqs = new Map<string, number>();
+  for (const bound of bounds ? bounds.split(',') : []) {
+    const match = /^([0-9a-f]{4}):(\d{1,15})$/.exec(bound);
+    if (!match) throw bad();
+    seqs.set(match[1]!, Number(match[2]));
+  }
+  return { ord, id: head.slice(dot + 1), seqs };
+}
+
+/** The shard of a queue-shard base key (see redisKeys().shard). */
+function shardOfBase(base: string): string {
+  return base.slice(-5, -1);
 }
 
 /**

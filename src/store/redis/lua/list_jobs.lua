@@ -1,6 +1,6 @@
 --[[
   List one shard's jobs newest first. ARGV[2] JSON {queues, status?, type?, owner?, limit,
-  cursor?: {ord (a string: Lua's tostring would round it), id}}: for each of the shard's
+  cursor?: {ord (a string: Lua's tostring would round it), id, seq?}}: for each of the shard's
   queues it scans the most selective index (a status set, the owner's jobs, or all status
   sets), all scored by `ord` but the running set (scored by lease expiry: its jobs, as
   many as the queue's worker slots, are read and sorted by ord here), the owner's
@@ -122,65 +122,98 @@ local function scanOwnerList(key)
 end
 
 --[[ A queue's queued jobs are its groups' members (see queuedDelta in common.lua). A
-     group's set orders by priority band, then by seq, which grows with ord within a
-     shard: each band of each group is a run of jobs in creation order. The runs are
-     merged here newest first, each entered at the cursor by bisection, reading one job
-     per step. ]]
+     group's set orders by priority band, then by seq, the shard's admission counter,
+     which grows with ord: seq order is creation order within a shard. The groups' jobs
+     are merged here by seq, newest first: a small group read whole, a large one band by
+     band (each band is in seq order), a window at a time. cursor.seq is this shard's
+     bound: the seq of the last job of this shard the listing served (see list in
+     redis-store.ts); every job older than the cursor is below it, so only the window
+     under it is read, whatever the page's depth. ]]
+local SMALL_GROUP = 64
 local function scanQueued(queue)
-  local c = cursor and tonumber(cursor.ord)
-  local function before(ord, id) return not c or ord < c or (ord == c and id < cursor.id) end
-  -- A run: {key, low rank, next rank to read (newest first), job there, its ord}.
-  local runs = {}
-  local function load(run)
-    while run.at >= run.low do
-      local id = redis.call('ZRANGE', run.key, I(run.at), I(run.at))[1]
-      local job = id and getJob(id)
-      if job then
-        run.job, run.ord = job, tonumber(job.ord)
-        return
-      end
-      run.at = run.at - 1
+  local bound = (cursor and tonumber(cursor.seq)) or SCORE_BASE
+  -- A run: seqs and ids read so far, newest first (parallel lists: a table per job cost
+  -- more than the rest of a small group's read), `at` the next to serve; for a band of a
+  -- large group, where to read its next window.
+  local function window(run)
+    local flat = redis.call('ZREVRANGEBYSCORE', run.key, '(' .. I(run.base + run.below), I(run.base), 'WITHSCORES', 'LIMIT',
+      '0', I(want))
+    local seqs, ids = {}, {}
+    for k = 1, #flat, 2 do
+      seqs[#seqs + 1] = tonumber(flat[k + 1]) - run.base
+      ids[#ids + 1] = flat[k]
     end
-    run.job = nil
+    run.seqs, run.ids, run.at = seqs, ids, 1
+    run.more = #seqs == want
+    if run.more then run.below = seqs[#seqs] end
+    return seqs[1] ~= nil
   end
+  local runs = {}
   for _, name in ipairs(redis.call('SMEMBERS', queueGroupsKey(queue))) do
     local key = namedGroupKey(queue, name)
-    local high = redis.call('ZCARD', key) - 1
-    local top = redis.call('ZRANGE', key, '-1', '-1', 'WITHSCORES')
-    while top[2] do
-      local band = math.floor(tonumber(top[2]) / SCORE_BASE)
-      local low = high - redis.call('ZCOUNT', key, I(band * SCORE_BASE), '(' .. I((band + 1) * SCORE_BASE)) + 1
-      -- The newest job of the band before the cursor: the band is in ord order by rank.
-      local at, lo, hi = -1, low, high
-      while lo <= hi do
-        local mid = math.floor((lo + hi) / 2)
-        local id = redis.call('ZRANGE', key, I(mid), I(mid))[1]
-        if before(num(redis.call('HGET', jobKey(id), 'ord'), 0), id) then
-          at, lo = mid, mid + 1
-        else
-          hi = mid - 1
+    local flat = redis.call('ZRANGE', key, '0', I(SMALL_GROUP), 'WITHSCORES')
+    local n = #flat
+    if n > 0 and n <= 2 * SMALL_GROUP then
+      local seqs, ids = {}, {}
+      local low = math.floor(tonumber(flat[2]) / SCORE_BASE)
+      if low == math.floor(tonumber(flat[n]) / SCORE_BASE) then
+        -- One band: score order is seq order.
+        local base = low * SCORE_BASE
+        for k = n - 1, 1, -2 do
+          local seq = tonumber(flat[k + 1]) - base
+          if seq < bound then
+            seqs[#seqs + 1] = seq
+            ids[#ids + 1] = flat[k]
+          end
         end
+      else
+        local items = {}
+        for k = 1, n, 2 do
+          local seq = tonumber(flat[k + 1]) % SCORE_BASE
+          if seq < bound then items[#items + 1] = { seq, flat[k] } end
+        end
+        table.sort(items, function(a, b) return a[1] > b[1] end)
+        for k, item in ipairs(items) do seqs[k], ids[k] = item[1], item[2] end
       end
-      if at >= low then
-        local run = { key = key, low = low, at = at }
-        load(run)
-        if run.job then runs[#runs + 1] = run end
+      if seqs[1] then runs[#runs + 1] = { seqs = seqs, ids = ids, at = 1 } end
+    elseif n > 0 then
+      local top = redis.call('ZRANGE', key, '-1', '-1', 'WITHSCORES')[2]
+      while top do
+        local base = math.floor(tonumber(top) / SCORE_BASE) * SCORE_BASE
+        local run = { key = key, base = base, below = bound }
+        if window(run) then runs[#runs + 1] = run end
+        top = redis.call('ZREVRANGEBYSCORE', key, '(' .. I(base), '-inf', 'WITHSCORES', 'LIMIT', '0', '1')[2]
       end
-      high = low - 1
-      top = high >= 0 and redis.call('ZRANGE', key, I(high), I(high), 'WITHSCORES') or {}
     end
   end
-  local matched, scanned = 0, 0
-  while matched < want and scanned < 20000 do
-    local best = nil
-    for _, run in ipairs(runs) do
-      if run.job and (not best or run.ord > best.ord or (run.ord == best.ord and run.job.id > best.job.id)) then best = run end
+  -- The runs in a max-heap by the seq of their next job.
+  local heap = runs
+  local function head(run) return run.seqs[run.at] end
+  local function sift(i)
+    local size = #heap
+    while true do
+      local l, r, top = 2 * i, 2 * i + 1, i
+      if l <= size and head(heap[l]) > head(heap[top]) then top = l end
+      if r <= size and head(heap[r]) > head(heap[top]) then top = r end
+      if top == i then return end
+      heap[i], heap[top] = heap[top], heap[i]
+      i = top
     end
-    if not best then return end
+  end
+  for i = math.floor(#heap / 2), 1, -1 do sift(i) end
+  local matched, scanned = 0, 0
+  while matched < want and scanned < 20000 and heap[1] do
+    local run = heap[1]
+    local id = run.ids[run.at]
+    run.at = run.at + 1
+    if not run.seqs[run.at] and not (run.more and window(run)) then
+      heap[1] = heap[#heap]
+      heap[#heap] = nil
+    end
+    if heap[1] then sift(1) end
     scanned = scanned + 1
-    if take(best.job.ord, best.job.id, best.job) then matched = matched + 1 end
-    best.at = best.at - 1
-    load(best)
+    local job = getJob(id)
+    if job and take(job.ord, id, job) then matched = matched + 1 end
   end
 end
 
