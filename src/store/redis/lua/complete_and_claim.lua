@@ -26,7 +26,7 @@ else
 end
 local tokens = {}
 for k = 10, #ARGV do tokens[#tokens + 1] = ARGV[k] end
-local next = claimJobs(ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), tokens, t)
+local next = claimJobs(ARGV[5], ARGV[6], ARGV[7] + 0, ARGV[8] + 0, tokens, t)
 flushHeld()
 if brief then
   local changed = job.changed

@@ -407,7 +407,7 @@ local function admitJob(r)
       if head[1] == j.id or redis.call('EXISTS', groupMetaKey(j.queue, j.owner, project)) == 0 then
         refileGroup(j.queue, j.owner, project, nil, head)
       end
-      adm.heads[gk] = tonumber(head[2])
+      adm.heads[gk] = head[2] + 0
     end
   else
     fileStatus({ id = j.id, queue = j.queue, owner = j.owner, project = project, ord = ordS, gs = gs }, status, runAt)

@@ -12,8 +12,15 @@
   null is an absent field), the payload, and the rest packed in `body` (see admitJob); the
   id is the key's, not a field.
 ]]
+--[[ Numbers from Redis replies are strings. Lua 5.1's tonumber() parses a string twice
+     (lua_isnumber, then lua_tonumber; ~1k instructions of strtod each), arithmetic
+     coerces it once: on the paths every job takes, a string known to hold a number is
+     turned into one with `s + 0`, not tonumber(s). ]]
+
 -- Per-call state, set by begin(): calls run one at a time, so library upvalues are safe.
 local P, CLOCK, AGING
+-- The clock argument's offset as a number (see clockUs), parsed once per clock argument.
+local CLOCK_N = 0
 -- AGING as a number, parsed once per clock argument (aging() is read on every claim).
 local AGING_N = 10
 -- Read once per call: a call is atomic, so its time is one instant (TIME costs ~1 µs).
@@ -33,6 +40,7 @@ local function begin(keys, argv)
   if argv[1] ~= lastClockArg then
     CLOCK, AGING = string.match(argv[1], '^([^;]*);?(%d*)$')
     AGING_N = tonumber(AGING) or 10
+    if string.sub(CLOCK, 1, 1) ~= '=' then CLOCK_N = tonumber(CLOCK) end
     lastClockArg = argv[1]
   end
   clockCache, nowCache = nil, nil
@@ -48,7 +56,7 @@ local function clockUs()
       clockCache = tonumber(string.sub(CLOCK, 2)) * 1000
     else
       local t = redis.call('TIME')
-      clockCache = tonumber(t[1]) * 1000000 + tonumber(t[2]) + tonumber(CLOCK) * 1000
+      clockCache = t[1] * 1000000 + t[2] + CLOCK_N * 1000
     end
   end
   return clockCache
@@ -121,7 +129,7 @@ end
 
 local function num(value, default)
   if value == nil or value == false or value == '' then return default end
-  return tonumber(value)
+  return value + 0
 end
 
 local TERMINAL = { completed = true, failed = true, cancelled = true }
@@ -304,13 +312,13 @@ local function refileGroup(queue, owner, project, known, head)
     redis.call('SADD', queueGroupsKey(queue), groupName(owner, project))
   end
   -- The head's effective priority is in its group score: (eff + 20) * SCORE_BASE + seq.
-  local eff = math.floor(tonumber(head[2]) / SCORE_BASE) - 20
+  local eff = math.floor(head[2] / SCORE_BASE) - 20
   local hkS = I(g.vstart + eff * aging())
   local member = g.member or readyMember(g.gid, owner, project)
   local ready = groupReady(g.own or ownerRow(queue, owner, project), project)
   if ready then
     -- Still ready, same head priority (a claim's usual case): only the score moves.
-    if g.ready ~= '1' or tonumber(g.heff) ~= eff then
+    if g.ready ~= '1' or num(g.heff) ~= eff then
       redis.call('HSET', meta, 'gid', I(g.gid), 'heff', I(eff), 'ready', '1')
     end
     redis.call('ZADD', readyKey(queue), hkS, member)
@@ -507,7 +515,7 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
     return out
   end
   local capacity = limit
-  if meta[2] then capacity = math.min(limit, tonumber(meta[2]) - running) end
+  if meta[2] then capacity = math.min(limit, meta[2] - running) end
   local tS, expS = timeS(t), I(t + leaseMs)
   -- The running set's score: the lease expiry, negated (see below).
   local leaseScore = '-' .. expS
@@ -519,6 +527,7 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
     local first = redis.call('ZRANGE', readyKey(queue), '0', '1', 'WITHSCORES')
     local member = first[1]
     if not member then break end
+    local firstKey = first[2] + 0
     local rest = string.sub(member, 14)
     local sep = string.find(rest, '|', 1, true)
     local owner, project = string.sub(rest, 1, sep - 1), string.sub(rest, sep + 1)
@@ -526,7 +535,7 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
     local run = capacity - i
     if first[3] then
       -- Ties go to the lower member (the lower gid), as in the sorted set.
-      local turns = tonumber(first[4]) - tonumber(first[2])
+      local turns = first[4] - firstKey
       if member < first[3] then turns = turns + 1 end
       run = math.min(run, turns)
     end
@@ -546,11 +555,11 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
       -- The group's start tag, from its ready-set score: the head was the job its key was
       -- computed with (every change of head refiles the group). A run keeps to the head's
       -- priority: a lower one behind it changes the group's key.
-      local heff = math.floor(tonumber(heads[2]) / SCORE_BASE) - 20
-      local vstart = tonumber(first[2]) - heff * aging()
+      local heff = math.floor(heads[2] / SCORE_BASE) - 20
+      local vstart = firstKey - heff * aging()
       local ids, leases = {}, {}
       local k = 1
-      while heads[k] and #ids < run and math.floor(tonumber(heads[k + 1]) / SCORE_BASE) - 20 == heff do
+      while heads[k] and #ids < run and math.floor(heads[k + 1] / SCORE_BASE) - 20 == heff do
         local id = heads[k]
         i = i + 1
         -- The hash as read is the reply, with this claim's writes appended: the reader
@@ -560,7 +569,7 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
         local attempts, stale = 0, false
         for f = 1, #reply, 2 do
           local field = reply[f]
-          if field == 'attempts' then attempts = tonumber(reply[f + 1])
+          if field == 'attempts' then attempts = reply[f + 1] + 0
           elseif field == 'error' or field == 'cancel_requested' then stale = true end
         end
         local fields = {
