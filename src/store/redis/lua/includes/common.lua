@@ -209,7 +209,7 @@ local function aging() return AGING_N end
 -- so a completion and the claim after it read the row once. A caller that changes the
 -- row saves it (saveOwnerRow); a write of the limits (admission) forgets it.
 local function writeOwnerRow(key, own)
-  own.dirty = nil
+  own.dirty = false
   -- A completion and the claim after it often leave the counts where they were read.
   if own.running == own.stored and own.prun == own.pstored then return end
   redis.call('HSET', key, 'running', I(own.running), 'p|' .. own.project, I(own.prun))
@@ -223,11 +223,14 @@ local function ownerRow(queue, owner, project)
   -- The row kept is one project's: a held write of another goes out before it is replaced.
   if known and known.dirty then writeOwnerRow(key, known) end
   local v = redis.call('HMGET', key, 'running', 'max_running', 'max_per_project', 'p|' .. project)
-  known = { project = project, running = num(v[1], 0), max_running = v[2], max_per_project = v[3], prun = num(v[4], 0) }
-  -- The limits as numbers, parsed once (claims test them on every turn); -1 = none.
-  known.maxRunN, known.maxProjectN = num(v[2], -1), num(v[3], -1)
-  -- The counts as stored, so a write that would change nothing is skipped.
-  known.stored, known.pstored = known.running, known.prun
+  local running, prun = num(v[1], 0), num(v[4], 0)
+  -- One constructor (a table that grows is rebuilt): the limits also as numbers, parsed
+  -- once (claims test them on every turn; -1 = none), the counts also as stored, so a
+  -- write that would change nothing is skipped.
+  known = {
+    project = project, running = running, max_running = v[2], max_per_project = v[3], prun = prun,
+    maxRunN = num(v[2], -1), maxProjectN = num(v[3], -1), stored = running, pstored = prun, dirty = false,
+  }
   ownerRows[key] = known
   return known
 end
@@ -612,8 +615,7 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
       local head = {}
       if heads[k] then head = { heads[k], heads[k + 1] } end
       -- A group that is still ready proves its owner and project are below their limits.
-      local known = { gid = string.sub(member, 1, 12), member = member, vstart = vstart + n, ready = '1', heff = heff }
-      known.own = own
+      local known = { gid = string.sub(member, 1, 12), member = member, vstart = vstart + n, ready = '1', heff = heff, own = own }
       if not refileGroup(queue, owner, project, known, head) then
         parkIfAtLimit(queue, owner, project, own)
       end
