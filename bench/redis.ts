@@ -9,15 +9,17 @@
  * and Redis memory per 100,000 queued jobs. Each row is measured on a flushed server;
  * throughput and latency rows run BENCH_ROUNDS rounds (default 3) and report medians,
  * after one uncounted warm-up round at a quarter of the sizes; rounds alternate which side
- * runs first in each row.
+ * runs first in each row. Jobgate runs from dist/ (tsc's output, as `npm start` runs it),
+ * as BullMQ runs from its own: through tsx, esbuild's keepNames wrapped every class field
+ * function in a __name call per instance (`npm run bench` builds dist/ first).
  */
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { Engine } from '../src/engine/engine.js';
-import type { Principal } from '../src/engine/principal.js';
-import { RedisStore } from '../src/store/redis/redis-store.js';
-import type { OwnerLimits } from '../src/store/store.js';
-import { InProcessWorkers } from '../src/worker/in-process-workers.js';
+import { Engine } from '../dist/engine/engine.js';
+import type { Principal } from '../dist/engine/principal.js';
+import { RedisStore } from '../dist/store/redis/redis-store.js';
+import type { OwnerLimits } from '../dist/store/store.js';
+import { InProcessWorkers } from '../dist/worker/in-process-workers.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { percentile, printTable, round } from './stats.js';
 
