@@ -33,7 +33,7 @@ const sizes = {
   addSingle: 10_000 * scale,
   addBulk: 30_000 * scale,
   process: { 1: 2_000 * scale, 10: 10_000 * scale, 100: 20_000 * scale } as Record<number, number>,
-  latency: 1_000,
+  latency: 2_000,
   memory: 100_000,
 };
 
