@@ -676,12 +676,18 @@ export class RedisStore implements JobStore {
       first.workerId,
       first.leaseMs,
       entries.length,
-      ...entries.flatMap((entry, k) => [
-        entry.request.id,
-        entry.request.token,
-        results[k]!,
-        entry.request.next.limit,
-      ]),
+      ...entries.flatMap((entry, k) => {
+        const known = entry.request.known!;
+        return [
+          entry.request.id,
+          entry.request.token,
+          results[k]!,
+          entry.request.next.limit,
+          known.queue,
+          known.owner,
+          known.projectId ?? '',
+        ];
+      }),
       ...tokens,
     )) as [Reply[], string[][]];
     const next = claimed.map((flat, i) => toClaimedJob(flat, first, tokens[i]!));
@@ -721,7 +727,10 @@ export class RedisStore implements JobStore {
       workerId,
       limit,
       leaseMs,
-      request.known ? 1 : 0,
+      // Brief: the job as the worker claimed it, so the script reads none of it again.
+      ...(request.known
+        ? [1, request.known.queue, request.known.owner, request.known.projectId ?? '']
+        : [0, '', '', '']),
       ...tokens,
     )) as Reply;
     if (reply[0] === 'error') throw this.failure(reply, { id: request.id, op: 'complete' });

@@ -6,13 +6,14 @@
   all of them (one ZREM and two ZADDs instead of three calls per job).
   ARGV[2] queue, ARGV[3] workerId, ARGV[4] leaseMs, ARGV[5] n, then per completion
   (brief: the caller holds each job as claimed) id, token, result JSON, how many jobs to
-  lease for it; then one fresh token per job that may be leased.
+  lease for it, the job's queue, owner and project as claimed; then one fresh token per
+  job that may be leased.
   Returns {replies, next}: per completion {'ok', changed} (ps, pm, cancel_requested when
   set, then finished_at) or {'error', code}; next as claim.lua returns it, for the
   completions that succeeded, in their order (a refused one frees no slot).
 ]]
 local queue, workerId, leaseMs, n = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-local PER = 4
+local PER = 7
 local t = now()
 local tS = timeS(t)
 heldRunning = {}
@@ -21,7 +22,7 @@ local limit = 0
 for c = 0, n - 1 do
   local a = 6 + c * PER
   local id = ARGV[a]
-  local job, err = holdsLeaseBrief(id, ARGV[a + 1])
+  local job, err = holdsLeaseBrief(id, ARGV[a + 1], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6])
   if not job then
     replies[#replies + 1] = { 'error', err }
   else
@@ -43,8 +44,6 @@ for c = 0, n - 1 do
   end
 end
 if #left > 0 then fileCompleted(queue, left, completed, finished) end
-local tokens = {}
-for k = 6 + n * PER, #ARGV do tokens[#tokens + 1] = ARGV[k] end
-local next = claimJobs(queue, workerId, limit, leaseMs, tokens, t)
+local next = claimJobs(queue, workerId, limit, leaseMs, ARGV, t, 5 + n * PER)
 flushHeld()
 return { replies, next }

@@ -101,8 +101,6 @@ if not handoff then return out end
 -- Slots the admitted jobs did not fill claim as the worker would have right after.
 local claimed = {}
 if handed < slots and readyBusy then
-  local rest = {}
-  for k = handed + 1, slots do rest[#rest + 1] = handoff.tokens[k] end
-  claimed = claimJobs(queue, workerId, #rest, handoff.leaseMs, rest, now())
+  claimed = claimJobs(queue, workerId, slots - handed, handoff.leaseMs, handoff.tokens, now(), handed)
 end
 return { out, claimed }

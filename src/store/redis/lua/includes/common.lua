@@ -457,20 +457,21 @@ local BRIEF_CHANGED = { 'ps', 'pm', 'cancel_requested' }
 
 -- holdsLease for a completion whose caller holds the job as claimed: reads only what
 -- finishing needs and what the run may have changed since the claim (job.changed: ps,
--- pm, cancel_requested when set, as flat pairs).
-local function holdsLeaseBrief(id, token)
-  local v = redis.call('HMGET', jobKey(id), 'status', 'lease_token', 'queue', 'owner', 'project', 'ord', 'ps', 'pm',
-    'cancel_requested')
+-- pm, cancel_requested when set, as flat pairs). The caller names the job's queue,
+-- owner and project as its claim read them (they never change; the token proves the
+-- caller's claim is the job's current one), so they are not read again.
+local function holdsLeaseBrief(id, token, queue, owner, project)
+  local v = redis.call('HMGET', jobKey(id), 'status', 'lease_token', 'ord', 'ps', 'pm', 'cancel_requested')
   if not v[1] then return nil, 'not_found' end
   if v[1] ~= 'running' or v[2] ~= token then return nil, 'lease_lost' end
-  local job = { id = id, status = v[1], queue = v[3], owner = v[4], project = v[5], ord = v[6], changed = {} }
+  local changed = {}
   for k, field in ipairs(BRIEF_CHANGED) do
-    if v[6 + k] then
-      job.changed[#job.changed + 1] = field
-      job.changed[#job.changed + 1] = v[6 + k]
+    if v[3 + k] then
+      changed[#changed + 1] = field
+      changed[#changed + 1] = v[3 + k]
     end
   end
-  return job
+  return { id = id, status = v[1], queue = queue, owner = owner, project = project, ord = v[3], changed = changed }
 end
 
 -- A job as a flat reply: the hash, then its id (the hash does not repeat its own key's id).
@@ -499,8 +500,9 @@ local function removeJob(job)
 end
 
 --[[ Leases up to `limit` jobs of `queue` in fair order (see domain/fair-share.ts), with
-     one fresh token per job from `tokens`. Returns the jobs as flat lists. ]]
-local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
+     one fresh token per job from `tokens`, from its index `from` + 1 on (a script passes
+     its ARGV and where the tokens start). Returns the jobs as flat lists. ]]
+local function claimJobs(queue, workerId, limit, leaseMs, tokens, t, from)
   local out = {}
   local qk = queueKey(queue)
   local meta = redis.call('HMGET', qk, 'paused', 'max_workers', 'running', 'vtime', 'queued')
@@ -577,7 +579,7 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t)
         end
         local fields = {
           'status', 'running', 'attempts', attempts == 0 and '1' or I(attempts + 1), 'started_at', tS, 'worker_id', workerId,
-          'lease_token', tokens[i], 'lease_expires_at', expS,
+          'lease_token', tokens[from + i], 'lease_expires_at', expS,
         }
         -- A new attempt starts clean: no last error, no cancel request ('' = none).
         if stale then
