@@ -166,6 +166,20 @@ async function measureRound(
   const pair = async (name: string, unit: string, higherIsBetter: boolean, jg: Side, bq: Side) => {
     rows.push({ name, unit, higherIsBetter, ...(await both(jg, bq)) });
   };
+  /** A side's measurement on a fresh Jobgate engine or BullMQ queue, closed after. */
+  const on =
+    <T extends { close(): Promise<void> }>(open: () => T | Promise<T>) =>
+    (measure: (side: T) => Promise<number>): Side =>
+    async () => {
+      const side = await open();
+      try {
+        return await measure(side);
+      } finally {
+        await side.close();
+      }
+    };
+  const onJobgate = on(() => jobgate(url));
+  const onBullmq = on(() => bullmq(url));
 
   // ---- add throughput -------------------------------------------------------------
   const addSingle = size(sizes.addSingle);
@@ -173,36 +187,16 @@ async function measureRound(
     'add, single (50 in flight)',
     'jobs/s',
     true,
-    async () => {
-      const jg = await jobgate(url);
-      const rate = await inFlight(addSingle, 50, (i) => jg.engine.submit(input(i), tenant));
-      await jg.close();
-      return rate;
-    },
-    async () => {
-      const bq = bullmq(url);
-      const rate = await inFlight(addSingle, 50, (i) => bq.queue.add('job', { n: i }));
-      await bq.close();
-      return rate;
-    },
+    onJobgate((jg) => inFlight(addSingle, 50, (i) => jg.engine.submit(input(i), tenant))),
+    onBullmq((bq) => inFlight(addSingle, 50, (i) => bq.queue.add('job', { n: i }))),
   );
   const addBulk = size(sizes.addBulk);
   await pair(
     'add, bulk (1,000 per call)',
     'jobs/s',
     true,
-    async () => {
-      const jg = await jobgate(url);
-      const rate = await chunks(addBulk, 1_000, (n) => jg.engine.submitMany(inputs(n), tenant));
-      await jg.close();
-      return rate;
-    },
-    async () => {
-      const bq = bullmq(url);
-      const rate = await chunks(addBulk, 1_000, (n) => bq.queue.addBulk(bullmqInputs(n)));
-      await bq.close();
-      return rate;
-    },
+    onJobgate((jg) => chunks(addBulk, 1_000, (n) => jg.engine.submitMany(inputs(n), tenant))),
+    onBullmq((bq) => chunks(addBulk, 1_000, (n) => bq.queue.addBulk(bullmqInputs(n)))),
   );
 
   // ---- processing throughput ------------------------------------------------------
@@ -212,8 +206,7 @@ async function measureRound(
       `process, concurrency ${concurrency}`,
       'jobs/s',
       true,
-      async () => {
-        const jg = await jobgate(url);
+      onJobgate(async (jg) => {
         await chunks(count, 1_000, (n) => jg.engine.submitMany(inputs(n), tenant));
         let done = 0;
         jg.workers.register(
@@ -226,12 +219,9 @@ async function measureRound(
         const start = performance.now();
         jg.workers.start();
         await until(() => done >= count);
-        const rate = count / ((performance.now() - start) / 1000);
-        await jg.close();
-        return rate;
-      },
-      async () => {
-        const bq = bullmq(url);
+        return count / ((performance.now() - start) / 1000);
+      }),
+      onBullmq(async (bq) => {
         await chunks(count, 1_000, (n) => bq.queue.addBulk(bullmqInputs(n)));
         let done = 0;
         const start = performance.now();
@@ -239,10 +229,8 @@ async function measureRound(
           done++;
         }, concurrency);
         await until(() => done >= count);
-        const rate = count / ((performance.now() - start) / 1000);
-        await bq.close();
-        return rate;
-      },
+        return count / ((performance.now() - start) / 1000);
+      }),
     );
   }
 
@@ -265,8 +253,7 @@ async function measureRound(
     }
   };
   await both(
-    async () => {
-      const jg = await jobgate(url);
+    onJobgate(async (jg) => {
       let started: (() => void) | null = null;
       jg.workers.register('bench', async () => started?.(), { concurrency: 1 });
       jg.workers.start();
@@ -277,11 +264,9 @@ async function measureRound(
           started = fn;
         },
       );
-      await jg.close();
       return 0;
-    },
-    async () => {
-      const bq = bullmq(url);
+    }),
+    onBullmq(async (bq) => {
       let started: (() => void) | null = null;
       bq.worker(async () => started?.(), 1);
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -292,9 +277,8 @@ async function measureRound(
           started = fn;
         },
       );
-      await bq.close();
       return 0;
-    },
+    }),
   );
   for (const p of [50, 99]) {
     rows.push({

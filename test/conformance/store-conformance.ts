@@ -11,6 +11,7 @@ import {
   type AdmitRequest,
   type AdmitResult,
   type JobStore,
+  type ListFilter,
   type NewJob,
   type OwnerLimits,
   unlimitedOwner,
@@ -66,6 +67,18 @@ export async function admitOk(store: JobStore, req: AdmitRequest): Promise<Admit
 
 export async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
   await expect(promise).rejects.toMatchObject({ code });
+}
+
+/** Every job `filter` lists, page by page (`limit` a page), in the order served. */
+export async function pageAll(store: JobStore, filter: Omit<ListFilter, 'limit' | 'cursor'>, limit: number) {
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.list({ ...filter, limit, cursor });
+    seen.push(...page.items.map((j) => j.id));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return seen;
 }
 
 export const limited = (limits: Partial<OwnerLimits>): OwnerLimits => ({ ...unlimitedOwner, ...limits });
@@ -468,14 +481,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         for (let i = 0; i < 5; i++)
           ids.push((await admitOk(store, request({ type: i % 2 ? 'odd' : 'even' }))).job.id);
         await admitOk(store, request({ queue: 'other' }));
-        const seen: string[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await store.list({ queue: 'q', limit: 2, cursor });
-          seen.push(...page.items.map((j) => j.id));
-          cursor = page.nextCursor ?? undefined;
-        } while (cursor);
-        expect(seen).toEqual([...ids].reverse());
+        expect(await pageAll(store, { queue: 'q' }, 2)).toEqual([...ids].reverse());
         const odd = await store.list({ type: 'odd', limit: 10 });
         expect(odd.items).toHaveLength(2);
         const queued = await store.list({ status: 'queued', owner: 'alice', limit: 10 });
@@ -508,16 +514,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         const left = new Set<string>();
         for (const id of mine) if (await store.get(id)) left.add(id);
         expect(left.size).toBeLessThan(mine.length);
-        const pageThrough = async (limit: number) => {
-          const seen: string[] = [];
-          let cursor: string | undefined;
-          do {
-            const page = await store.list({ owner: 'carol', limit, cursor });
-            seen.push(...page.items.map((j) => j.id));
-            cursor = page.nextCursor ?? undefined;
-          } while (cursor);
-          return seen;
-        };
+        const pageThrough = (limit: number) => pageAll(store, { owner: 'carol' }, limit);
         const expected = mine.filter((id) => left.has(id)).reverse();
         expect(await pageThrough(7)).toEqual(expected);
         expect(await pageThrough(500)).toEqual(expected);
@@ -534,16 +531,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           leaseMs: 5_000,
         });
         await store.complete({ id: claimed[3]!.id, token: claimed[3]!.leaseToken, result: null });
-        const pages = async (filter: { status?: 'running' }) => {
-          const seen: string[] = [];
-          let cursor: string | undefined;
-          do {
-            const page = await store.list({ queue: 'q', limit: 2, cursor, ...filter });
-            seen.push(...page.items.map((j) => j.id));
-            cursor = page.nextCursor ?? undefined;
-          } while (cursor);
-          return seen;
-        };
+        const pages = (filter: { status?: 'running' }) => pageAll(store, { queue: 'q', ...filter }, 2);
         expect(await pages({ status: 'running' })).toEqual(ids.slice(0, 3).reverse());
         expect(await pages({})).toEqual([...ids].reverse());
         // The leases still expire in their own order: only the one not extended is reaped.
@@ -577,16 +565,8 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         const gone = new Set(claimed.map((j) => j.id));
         await store.cancel({ id: ids[20]! });
         gone.add(ids[20]!);
-        const pageThrough = async (filter: { status?: 'queued'; type?: string }, limit: number) => {
-          const seen: string[] = [];
-          let cursor: string | undefined;
-          do {
-            const page = await store.list({ queue: 'q', limit, cursor, ...filter });
-            seen.push(...page.items.map((j) => j.id));
-            cursor = page.nextCursor ?? undefined;
-          } while (cursor);
-          return seen;
-        };
+        const pageThrough = (filter: { status?: 'queued'; type?: string }, limit: number) =>
+          pageAll(store, { queue: 'q', ...filter }, limit);
         const queued = ids.filter((id) => !gone.has(id)).reverse();
         expect(await pageThrough({ status: 'queued' }, 4)).toEqual(queued);
         expect(await pageThrough({ status: 'queued' }, 100)).toEqual(queued);
@@ -612,16 +592,8 @@ export function storeConformance(name: string, factory: StoreFactory): void {
             // Creation order across shards is by the clock (a shard's own order within a tick).
             await h.advance(1);
           }
-        for (const limit of [3, 4, 50]) {
-          const seen: string[] = [];
-          let cursor: string | undefined;
-          do {
-            const page = await store.list({ status: 'queued', limit, cursor });
-            seen.push(...page.items.map((j) => j.id));
-            cursor = page.nextCursor ?? undefined;
-          } while (cursor);
-          expect(seen).toEqual([...ids].reverse());
-        }
+        for (const limit of [3, 4, 50])
+          expect(await pageAll(store, { status: 'queued' }, limit)).toEqual([...ids].reverse());
       });
 
       it('keeps the queued count and the queued listing in step through every move', async () => {
