@@ -28,29 +28,33 @@
 local T = KEYS[2]
 local queue, owner = ARGV[2], ARGV[3]
 local function opt(a) if a == '' then return nil end return a end
-local limits = {
-  priorityBoost = tonumber(ARGV[4]), maxConcurrentPerUser = tonumber(opt(ARGV[5])),
-  maxConcurrentPerProject = tonumber(opt(ARGV[6])), dailyJobs = tonumber(opt(ARGV[7])),
-  iterationDepth = tonumber(opt(ARGV[8])),
-}
+-- The tables each job's steps take (the job, its quota and admission requests and their
+-- answers) are the library's, refilled per call and per job (see RESERVE_ADMIT): none
+-- outlives its job's turn.
+local R = RESERVE_ADMIT
+local limits = R.limits
+limits.priorityBoost, limits.maxConcurrentPerUser = tonumber(ARGV[4]), tonumber(opt(ARGV[5]))
+limits.maxConcurrentPerProject, limits.dailyJobs = tonumber(opt(ARGV[6])), tonumber(opt(ARGV[7]))
+limits.iterationDepth = tonumber(opt(ARGV[8]))
 local resetOffsetMs = tonumber(ARGV[9])
 local workerId, slots, handoff = ARGV[10], tonumber(ARGV[11]), nil
 if workerId ~= '' then
-  local tokens = {}
-  for k = 13, 12 + slots do tokens[#tokens + 1] = ARGV[k] end
-  handoff = { workerId = workerId, leaseMs = tonumber(ARGV[12]), tokens = tokens }
+  -- The tokens are read in place: ARGV[13..12 + slots].
+  handoff = R.handoff
+  handoff.workerId, handoff.leaseMs, handoff.slots, handoff.tokens, handoff.from = workerId, tonumber(ARGV[12]), slots, ARGV, 12
 end
 local FIRST, PER_JOB = 13 + slots, 8
 local out = {}
 startAdmissions(handoff)
--- The tables each job's steps take (the job, its quota and admission requests and their
--- answers) are filled anew per job, not built anew: a batch of 100 would otherwise make
--- several hundred short-lived tables for the collector. None outlives its job's turn.
-local calendar = { resetOffsetMs = resetOffsetMs }
-local quota = { dailyJobs = limits.dailyJobs, calendar = calendar }
-local admission = { limits = limits, decided = {}, created = {} }
-local job = { queue = queue, owner = owner }
-local reserved = {}
+local calendar = R.calendar
+calendar.resetOffsetMs, calendar.jitterMs = resetOffsetMs, 0
+local quota = R.quota
+quota.dailyJobs, quota.calendar = limits.dailyJobs, calendar
+local admission = R.admission
+admission.limits = limits
+local job = R.job
+job.queue, job.owner = queue, owner
+local reserved = R.reserved
 for a = FIRST, #ARGV, PER_JOB do
   local idem, runAt, delayMs, parentId = nil, nil, nil, nil
   if ARGV[a + 7] ~= '' then
@@ -101,6 +105,6 @@ if not handoff then return out end
 -- Slots the admitted jobs did not fill claim as the worker would have right after.
 local claimed = {}
 if handed < slots and readyBusy then
-  claimed = claimJobs(queue, workerId, slots - handed, handoff.leaseMs, handoff.tokens, now(), handed)
+  claimed = claimJobs(queue, workerId, slots - handed, handoff.leaseMs, ARGV, now(), 12 + handed)
 end
 return { out, claimed }

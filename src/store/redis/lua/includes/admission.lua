@@ -39,25 +39,62 @@ local function usageKey(T, day) return T .. ':usage:' .. I(day) end
      whether the owner's limits were written, the new ids for the owner's list (appended
      once, by endAdmissions). Every script that admits calls
      startAdmissions first and endAdmissions last. `handoff` (optional): an idle worker's
-     slots, {workerId, leaseMs, tokens}: a job it may lease at once goes straight to it
-     (see handOff). ]]
+     slots, {workerId, leaseMs, slots, tokens, from}, its tokens tokens[from + 1 .. from +
+     slots]: a job it may lease at once goes straight to it (see handOff). ]]
 local adm = nil
+-- The state itself, kept across calls and emptied by each (see clear in common.lua);
+-- `fields` is refilled per job, `keys` kept while the shard, queue and owner repeat.
+local ADM = {
+  usage = {}, pending = {}, usageKeys = {}, limitsSet = {}, heads = {}, queues = {}, owned = {}, fields = {},
+  queued = {}, handoff = false, handed = 0, keys = false, seq = false, ord = false, dirty = false,
+  readyBusy = false, readyChecked = false,
+}
+--[[ The tables reserve_admit.lua fills per job and per call (the owner's limits, the
+     quota and admission requests, the job), made once, every field named (false for
+     none): a field set later than its table's constructor is an insert, ~400
+     instructions, and a table that grows past its constructor is rebuilt. ]]
+local RESERVE_ADMIT = {
+  limits = {
+    priorityBoost = 0, maxConcurrentPerUser = false, maxConcurrentPerProject = false, dailyJobs = false,
+    iterationDepth = false,
+  },
+  calendar = { resetOffsetMs = 0, jitterMs = 0 },
+  quota = {
+    dailyJobs = false, calendar = false, jobId = false, runAt = false, delayMs = false, iteration = 0,
+    idempotency = false,
+  },
+  admission = { limits = false, decided = {}, created = {}, job = false, runAt = false, deferred = 0, fresh = false },
+  job = {
+    queue = false, owner = false, id = false, priority = 0, runAt = false, delayMs = false, projectId = false,
+    parentId = false, bodyRest = false, payloadJson = false,
+  },
+  reserved = {},
+  handoff = { workerId = false, leaseMs = 0, slots = 0, tokens = false, from = 0 },
+}
+
 local function startAdmissions(handoff)
-  adm = {
-    usage = {}, pending = {}, usageKeys = {}, limitsSet = {}, heads = {}, queues = {}, owned = {}, fields = {},
-    queued = {},
-    handoff = handoff,
-    handed = 0,
-  }
+  local a = ADM
+  clear(a.usage)
+  clear(a.pending)
+  clear(a.usageKeys)
+  clear(a.limitsSet)
+  clear(a.heads)
+  clear(a.queues)
+  clear(a.owned)
+  clear(a.queued)
+  a.handoff, a.handed, a.seq, a.ord, a.dirty = handoff or false, 0, false, false, false
+  a.readyBusy, a.readyChecked = false, false
+  adm = a
 end
 
--- The keys a call's jobs share, built once per call (a call admits for one queue and
--- owner; its jobs' projects may differ): the owner's job index, owner row, groups.
+-- The keys a call's jobs share (a call admits for one queue and owner; its jobs' projects
+-- may differ): the owner's job index, owner row, groups; kept while the shard, queue and
+-- owner repeat, from call to call.
 local function callKeys(queue, owner)
   local k = adm.keys
-  if not k or k.queue ~= queue or k.owner ~= owner then
+  if not k or k.P ~= P or k.queue ~= queue or k.owner ~= owner then
     k = {
-      queue = queue, owner = owner, ownerJobs = ownerJobsKey(queue, owner), ownerRow = ownerKey(queue, owner),
+      P = P, queue = queue, owner = owner, ownerJobs = ownerJobsKey(queue, owner), ownerRow = ownerKey(queue, owner),
       groups = {},
     }
     adm.keys = k
@@ -237,7 +274,7 @@ end
      indexes end as admit-then-claim leaves them. Returns the lease token, or nil. ]]
 local function handOff(queue, owner, project, own)
   local h = adm.handoff
-  if not h or adm.handed >= #h.tokens or adm.readyBusy then return nil end
+  if not h or adm.handed >= h.slots or adm.readyBusy then return nil end
   local m = queueMeta(queue)
   if m[2] == '1' or (m[3] and num(m[4], 0) >= tonumber(m[3])) then return nil end
   if not adm.readyChecked then
@@ -247,7 +284,7 @@ local function handOff(queue, owner, project, own)
   end
   if not groupReady(own, project) or redis.call('EXISTS', groupKey(queue, owner, project)) == 1 then return nil end
   adm.handed = adm.handed + 1
-  return h.tokens[adm.handed]
+  return h.tokens[h.from + adm.handed]
 end
 
 -- Leases a handed-off job (see handOff) as claimJobs would: the owner's and the queue's

@@ -35,6 +35,14 @@ local heldRunning = nil
 -- The last clock argument seen and its parts: servers send the same one call after call.
 local lastClockArg = nil
 
+--[[ Empties a table kept across calls. A call makes its working tables once per library
+     load and empties them instead of building new ones: a table costs ~1k instructions
+     to make and collect, and each named field ~400 to insert, which a lone submit paid
+     some 25 and 100 times over. Calls run one at a time, so nothing else sees them. ]]
+local function clear(t)
+  for k in pairs(t) do t[k] = nil end
+end
+
 local function begin(keys, argv)
   P = keys[1]
   if argv[1] ~= lastClockArg then
@@ -44,7 +52,7 @@ local function begin(keys, argv)
     lastClockArg = argv[1]
   end
   clockCache, nowCache = nil, nil
-  ownerRows = {}
+  clear(ownerRows)
   heldRunning = nil
 end
 
