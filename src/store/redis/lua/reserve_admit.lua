@@ -28,20 +28,22 @@
 local T = KEYS[2]
 local queue, owner = ARGV[2], ARGV[3]
 local function opt(a) if a == '' then return nil end return a end
+-- A number argument, '' for none (coerced, not tonumber'd: see the note in common.lua).
+local function optN(a) if a == '' then return nil end return a + 0 end
 -- The tables each job's steps take (the job, its quota and admission requests and their
 -- answers) are the library's, refilled per call and per job (see RESERVE_ADMIT): none
 -- outlives its job's turn.
 local R = RESERVE_ADMIT
 local limits = R.limits
-limits.priorityBoost, limits.maxConcurrentPerUser = tonumber(ARGV[4]), tonumber(opt(ARGV[5]))
-limits.maxConcurrentPerProject, limits.dailyJobs = tonumber(opt(ARGV[6])), tonumber(opt(ARGV[7]))
-limits.iterationDepth = tonumber(opt(ARGV[8]))
-local resetOffsetMs = tonumber(ARGV[9])
-local workerId, slots, handoff = ARGV[10], tonumber(ARGV[11]), nil
+limits.priorityBoost, limits.maxConcurrentPerUser = ARGV[4] + 0, optN(ARGV[5])
+limits.maxConcurrentPerProject, limits.dailyJobs = optN(ARGV[6]), optN(ARGV[7])
+limits.iterationDepth = optN(ARGV[8])
+local resetOffsetMs = ARGV[9] + 0
+local workerId, slots, handoff = ARGV[10], ARGV[11] + 0, nil
 if workerId ~= '' then
   -- The tokens are read in place: ARGV[13..12 + slots].
   handoff = R.handoff
-  handoff.workerId, handoff.leaseMs, handoff.slots, handoff.tokens, handoff.from = workerId, tonumber(ARGV[12]), slots, ARGV, 12
+  handoff.workerId, handoff.leaseMs, handoff.slots, handoff.tokens, handoff.from = workerId, ARGV[12] + 0, slots, ARGV, 12
 end
 local FIRST, PER_JOB = 13 + slots, 8
 local out = {}
@@ -62,11 +64,11 @@ for a = FIRST, #ARGV, PER_JOB do
     runAt, delayMs, parentId = seldom.r, seldom.d, seldom.p
     if seldom.k then idem = { key = seldom.k, fingerprint = seldom.f, ttlMs = seldom.t } end
   end
-  job.id, job.priority, job.runAt, job.delayMs = ARGV[a], tonumber(ARGV[a + 1]), runAt, delayMs
+  job.id, job.priority, job.runAt, job.delayMs = ARGV[a], ARGV[a + 1] + 0, runAt, delayMs
   job.projectId, job.parentId, job.bodyRest, job.payloadJson = opt(ARGV[a + 2]), parentId, ARGV[a + 3], ARGV[a + 4]
   local iteration = 0
   if parentId then iteration = 1 end
-  calendar.jitterMs = tonumber(ARGV[a + 5])
+  calendar.jitterMs = ARGV[a + 5] + 0
   quota.jobId, quota.runAt, quota.delayMs, quota.iteration, quota.idempotency = job.id, job.runAt, job.delayMs, iteration, idem
   local res = reserveQuota(T, quota, reserved)
   if res[1] == 'error' then

@@ -345,11 +345,13 @@ local function admitJob(r)
   local project = j.projectId or ''
   if not adm.limitsSet[okey] then
     local own = ownerRow(j.queue, j.owner, project)
-    local maxRun, maxProject = I(L.maxConcurrentPerUser or -1), I(L.maxConcurrentPerProject or -1)
-    if own.max_running ~= maxRun or own.max_per_project ~= maxProject then
+    -- Compared as numbers (an absent limit reads as -1, none), printed only to be written.
+    local maxRunN, maxProjectN = L.maxConcurrentPerUser or -1, L.maxConcurrentPerProject or -1
+    if own.maxRunN ~= maxRunN or own.maxProjectN ~= maxProjectN then
+      local maxRun, maxProject = I(maxRunN), I(maxProjectN)
       redis.call('HSET', okey, 'max_running', maxRun, 'max_per_project', maxProject)
       own.max_running, own.max_per_project = maxRun, maxProject
-      own.maxRunN, own.maxProjectN = tonumber(maxRun), tonumber(maxProject)
+      own.maxRunN, own.maxProjectN = maxRunN, maxProjectN
     end
     adm.limitsSet[okey] = true
   end
