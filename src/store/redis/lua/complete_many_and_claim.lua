@@ -12,7 +12,7 @@
   set, then finished_at) or {'error', code}; next as claim.lua returns it, for the
   completions that succeeded, in their order (a refused one frees no slot).
 ]]
-local queue, workerId, leaseMs, n = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local queue, workerId, leaseMs, n = ARGV[2], ARGV[3], ARGV[4] + 0, ARGV[5] + 0
 local PER = 7
 local t = now()
 local tS = timeS(t)
@@ -40,7 +40,7 @@ for c = 0, n - 1 do
       finish(job, 'completed', { 'result', ARGV[a + 2], 'pp', '100' }, t)
     end
     replies[#replies + 1] = { 'ok', changed }
-    limit = limit + tonumber(ARGV[a + 3])
+    limit = limit + ARGV[a + 3]
   end
 end
 if #left > 0 then fileCompleted(queue, left, completed, finished) end
