@@ -676,18 +676,13 @@ export class RedisStore implements JobStore {
       first.workerId,
       first.leaseMs,
       entries.length,
-      ...entries.flatMap((entry, k) => {
-        const known = entry.request.known!;
-        return [
-          entry.request.id,
-          entry.request.token,
-          results[k]!,
-          entry.request.next.limit,
-          known.queue,
-          known.owner,
-          known.projectId ?? '',
-        ];
-      }),
+      ...entries.flatMap((entry, k) => [
+        entry.request.id,
+        entry.request.token,
+        results[k]!,
+        entry.request.next.limit,
+        ...asClaimedArgs(entry.request.known!),
+      ]),
       ...tokens,
     )) as [Reply[], string[][]];
     const next = claimed.map((flat, i) => toClaimedJob(flat, first, tokens[i]!));
@@ -728,9 +723,7 @@ export class RedisStore implements JobStore {
       limit,
       leaseMs,
       // Brief: the job as the worker claimed it, so the script reads none of it again.
-      ...(request.known
-        ? [1, request.known.queue, request.known.owner, request.known.projectId ?? '']
-        : [0, '', '', '']),
+      ...(request.known ? [1, ...asClaimedArgs(request.known)] : [0, '', '', '']),
       ...tokens,
     )) as Reply;
     if (reply[0] === 'error') throw this.failure(reply, { id: request.id, op: 'complete' });
@@ -870,7 +863,10 @@ export class RedisStore implements JobStore {
     if (entries.length <= filter.limit || !last) return { items: page.map((e) => e.job), nextCursor: null };
     // The page is newest first: a shard's last entry in it is its oldest served.
     const seqs = new Map(cursor?.seqs);
-    for (const entry of page) if (entry.seq !== undefined) seqs.set(entry.job.id.slice(0, 4), entry.seq);
+    for (const entry of page) {
+      const shard = shardOfJobId(entry.job.id);
+      if (shard !== null && entry.seq !== undefined) seqs.set(shard, entry.seq);
+    }
     return { items: page.map((e) => e.job), nextCursor: encodeCursor(last.ord, last.job.id, seqs) };
   }
 
@@ -1091,6 +1087,14 @@ function decodeCursor(raw: string): { ord: number; id: string; seqs: Map<string,
     seqs.set(match[1]!, Number(match[2]));
   }
   return { ord, id: head.slice(dot + 1), seqs };
+}
+
+/**
+ * A job as its worker claimed it, for a brief completion (holdsLeaseBrief in common.lua):
+ * its queue, owner and project, which the script then does not read again.
+ */
+function asClaimedArgs(job: Job): [string, string, string] {
+  return [job.queue, job.owner, job.projectId ?? ''];
 }
 
 /** The shard of a queue-shard base key (see redisKeys().shard). */

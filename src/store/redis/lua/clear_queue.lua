@@ -8,7 +8,7 @@ local function remove(ids)
   for _, id in ipairs(ids) do
     local job = getJob(id)
     out[#out + 1] = jobReply(id)
-    if job.status == 'queued' then groups[job.owner .. '|' .. job.project] = { job.owner, job.project } end
+    if job.status == 'queued' then groups[groupName(job.owner, job.project)] = { job.owner, job.project } end
     removeJob(job)
   end
 end

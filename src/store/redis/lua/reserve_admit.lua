@@ -107,6 +107,6 @@ if not handoff then return out end
 -- Slots the admitted jobs did not fill claim as the worker would have right after.
 local claimed = {}
 if handed < slots and readyBusy then
-  claimed = claimJobs(queue, workerId, slots - handed, handoff.leaseMs, ARGV, now(), 12 + handed)
+  claimed = claimJobs(queue, workerId, slots - handed, handoff.leaseMs, handoff.tokens, now(), handoff.from + handed)
 end
 return { out, claimed }

@@ -142,16 +142,19 @@ end
 
 local TERMINAL = { completed = true, failed = true, cancelled = true }
 
+-- Adds `delta` to a counter that must not go below zero.
+local function addFloor(key, field, delta)
+  local v = redis.call('HINCRBY', key, field, I(delta))
+  if v < 0 then redis.call('HSET', key, field, '0') end
+end
+
 --[[ Queued jobs are filed in their fair-queue group alone: the group's sorted set is the
      queue's order, and a second set of every queued job by creation order (what the
      other statuses have) cost each add and claim a skiplist write into a set as large as
      the backlog, and each queued job ~145 bytes. Their count is the queue hash's
      `queued` field, moved here by one job at a time, and by a claim or an admission once
      for all its jobs. Listings walk the groups (list_jobs.lua). ]]
-local function queuedDelta(queue, delta)
-  local v = redis.call('HINCRBY', queueKey(queue), 'queued', I(delta))
-  if v < 0 then redis.call('HSET', queueKey(queue), 'queued', '0') end
-end
+local function queuedDelta(queue, delta) addFloor(queueKey(queue), 'queued', delta) end
 
 -- Files a job under status `to` in the indexes (setStatus's second half; a new job is
 -- filed straight away, its status written with its other fields): its queue's status set
@@ -381,12 +384,6 @@ local function parkIfAtLimit(queue, owner, project, own)
   end
 end
 
--- Adds `delta` to a counter that must not go below zero.
-local function addFloor(key, field, delta)
-  local v = redis.call('HINCRBY', key, field, I(delta))
-  if v < 0 then redis.call('HSET', key, field, '0') end
-end
-
 -- A running job left `running`: free its slots, wake parked groups. Its lease fields
 -- stay in the hash, dead: every reader takes them only from a running job (the status
 -- is what fences a lease), which saves rewriting three fields on every finish.
@@ -519,7 +516,6 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t, from)
   if heldRunning then heldRunning[queue] = nil end
   local stored = num(meta[3], 0)
   local running, vt = math.max(stored + held, 0), num(meta[4], 0)
-  local storedVt = vt
   -- The queued count, written at the end with the others: nothing in between files or
   -- unfiles a queued job but the claim itself (see queuedDelta).
   local queued = num(meta[5], 0)
