@@ -1,0 +1,118 @@
+/**
+ * Who may call each route, and what an allowed caller gets: the classification the
+ * isolation and auth matrix (auth-matrix.test.ts) checks every registered route
+ * against, with every kind of key. A route missing here fails that suite: add its row
+ * when you add the route (one row per method and path; HEAD follows GET).
+ *
+ * - `roles: 'public'`: no key needed; a key of any kind (or a bad one) changes nothing.
+ * - `roles: [...]`: these roles pass; any other key answers 403, no/bad/revoked keys 401.
+ * - `owned`: the path names tenant A's resource, so tenant B gets 404 (as if it did not
+ *   exist), never 403 or the resource.
+ * - `params`: the fixture each path parameter takes (defaults: `:id`/`:jobId` → tenant A's
+ *   finished job, `:workerId` → a worker the worker key registered, `:queue` → `demo`).
+ *   `spare…` fixtures are made fresh for each request, so a DELETE cannot starve the next.
+ * - `ok`: the statuses an allowed caller may get with `body` (default: 200).
+ */
+import type { Role } from '../../src/engine/principal.js';
+
+export type Fixture = 'jobOfA' | 'worker' | 'spareWorker' | 'spareKey' | 'queue';
+
+export interface RouteAccess {
+  roles: 'public' | readonly Role[];
+  owned?: boolean;
+  params?: Record<string, Fixture>;
+  body?: unknown;
+  query?: string;
+  headers?: Record<string, string>;
+  ok?: readonly number[];
+}
+
+const caller: readonly Role[] = ['admin', 'tenant'];
+const workerSide: readonly Role[] = ['worker', 'admin'];
+const admin: readonly Role[] = ['admin'];
+
+export const routeAccess: Record<string, RouteAccess> = {
+  // Served to anyone: the dashboard's files, the API docs, probes and metrics (metrics
+  // take their own token when JOBGATE_METRICS_TOKEN is set; none is set here).
+  'GET /': { roles: 'public' },
+  'GET /docs': { roles: 'public' },
+  'GET /docs/': { roles: 'public' },
+  'GET /docs/static/index.html': { roles: 'public', ok: [302] },
+  'GET /docs/static/swagger-initializer.js': { roles: 'public' },
+  'GET /docs/*': { roles: 'public', ok: [404] },
+  'GET /docs/json': { roles: 'public' },
+  'GET /docs/yaml': { roles: 'public' },
+  'GET /openapi.json': { roles: 'public' },
+  'GET /metrics': { roles: 'public' },
+  'GET /health': { roles: 'public' },
+  'GET /ready': { roles: 'public' },
+
+  // Jobs: a tenant's own; another tenant's answer 404.
+  'POST /api/v1/jobs': { roles: caller, body: { queue: 'matrix' }, ok: [202] },
+  'GET /api/v1/jobs': { roles: caller },
+  'POST /api/v1/jobs/batch': { roles: caller, body: { jobs: [{ queue: 'matrix' }] }, ok: [202] },
+  'GET /api/v1/jobs/:id': { roles: caller, owned: true },
+  'POST /api/v1/jobs/:id/cancel': { roles: caller, owned: true, ok: [409] },
+  'POST /api/v1/jobs/:id/confirm': { roles: caller, owned: true, ok: [409] },
+  'POST /api/v1/jobs/:id/retry': { roles: caller, owned: true, ok: [409] },
+  'GET /api/v1/jobs/:id/events': { roles: caller, owned: true },
+  'GET /api/v1/usage': { roles: caller },
+  // Authenticated like any request; a plain GET (no Upgrade) is then refused with 400.
+  'GET /api/v1/ws': { roles: caller, ok: [400] },
+
+  // The remote worker protocol.
+  'POST /api/v1/workers': { roles: workerSide, body: { queues: ['matrix-w'] }, ok: [201] },
+  'GET /api/v1/workers': { roles: admin },
+  'DELETE /api/v1/workers/:workerId': { roles: workerSide, params: { workerId: 'spareWorker' }, ok: [204] },
+  'POST /api/v1/workers/:workerId/lease': { roles: workerSide, body: { max: 1, waitMs: 0 } },
+  'POST /api/v1/workers/:workerId/heartbeat': { roles: workerSide, body: { leases: [] } },
+  'POST /api/v1/workers/:workerId/jobs/:jobId/progress': {
+    roles: workerSide,
+    body: { token: 'not-the-lease-token', percent: 50 },
+    ok: [409],
+  },
+  'POST /api/v1/workers/:workerId/jobs/:jobId/complete': {
+    roles: workerSide,
+    body: { token: 'not-the-lease-token', result: null },
+    ok: [409],
+  },
+  'POST /api/v1/workers/:workerId/jobs/:jobId/fail': {
+    roles: workerSide,
+    body: { token: 'not-the-lease-token', message: 'x' },
+    ok: [409],
+  },
+  'POST /api/v1/workers/:workerId/jobs/:jobId/release': {
+    roles: workerSide,
+    body: { token: 'not-the-lease-token' },
+    ok: [409],
+  },
+
+  // Queues: shared names; figures a tenant sees are its own or aggregate.
+  'GET /api/v1/queues': { roles: caller },
+  // `demo` has no pool: its settings answer 422.
+  'PATCH /api/v1/queues/:queue': { roles: admin, body: { min: 0 }, ok: [422] },
+  'GET /api/v1/queues/:queue/status': { roles: caller },
+  'GET /api/v1/queues/:queue/stats': { roles: caller },
+  'GET /api/v1/queues/:queue/active': { roles: caller },
+  'POST /api/v1/queues/:queue/pause': { roles: admin },
+  'GET /api/v1/queues/:queue/pool': { roles: admin, ok: [422] },
+  'POST /api/v1/queues/:queue/resume': { roles: admin },
+  'POST /api/v1/queues/:queue/clear': { roles: admin },
+  'POST /api/v1/queues/:queue/warmup': { roles: caller },
+  'GET /api/v1/queues/:queue/history': { roles: caller },
+
+  // Keys and tenants: admins only.
+  'POST /api/v1/keys': {
+    roles: admin,
+    body: { owner: 'matrix-new', role: 'tenant', tier: 'free' },
+    ok: [201],
+  },
+  'GET /api/v1/keys': { roles: admin },
+  'DELETE /api/v1/keys/:id': { roles: admin, params: { id: 'spareKey' }, ok: [204] },
+  'GET /api/v1/tenants': { roles: admin },
+};
+
+/** The classification of a registered route (HEAD takes GET's row). */
+export function accessOf(method: string, url: string): RouteAccess | undefined {
+  return routeAccess[`${method === 'HEAD' ? 'GET' : method} ${url}`];
+}
