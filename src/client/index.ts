@@ -71,11 +71,16 @@ export class JobgateClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  submit(job: SubmitRequest, options: { idempotencyKey?: string } = {}): Promise<JobView> {
+  /**
+   * `wait` (seconds, at most 30): the server holds the answer until the job ends and
+   * answers it finished (result or error), or as it stands when the wait runs out.
+   */
+  submit(job: SubmitRequest, options: { idempotencyKey?: string; wait?: number } = {}): Promise<JobView> {
     const headers: Record<string, string> = options.idempotencyKey
       ? { 'idempotency-key': options.idempotencyKey }
       : {};
-    return this.request('POST', '/api/v1/jobs', job, headers);
+    const query = options.wait ? `?wait=${Math.max(0, Math.round(options.wait))}` : '';
+    return this.request('POST', `/api/v1/jobs${query}`, job, headers);
   }
 
   submitBatch(jobs: SubmitRequest[]) {

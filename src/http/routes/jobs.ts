@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { JobgateError } from '../../domain/errors.js';
 import type { Job } from '../../domain/job.js';
+import { isTerminal } from '../../domain/job-states.js';
 import type { Engine, SubmitOutcome } from '../../engine/engine.js';
+import { submitWaitMaxSec, waitForEnd } from '../../engine/job-waiter.js';
 import type { Principal } from '../../engine/principal.js';
 import type { SubmitInput } from '../../engine/submit-input.js';
 import { iso } from '../iso-time.js';
@@ -28,6 +30,18 @@ function toSubmitInput(body: SubmitBodyValue): SubmitInput {
     throw new JobgateError('JOBGATE_ERR_VALIDATION', 'runAt must be an ISO 8601 date-time');
   return { ...rest, runAt: at };
 }
+
+const SubmitQuery = Type.Object(
+  {
+    wait: Type.Optional(
+      Type.String({
+        pattern: '^[0-9]{1,4}$',
+        description: `Seconds to hold the answer until the job ends (at most ${submitWaitMaxSec}): 200 with the finished job, or 202 with the job as it stands when the wait runs out`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
@@ -65,9 +79,12 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
       schema: {
         summary: 'Submit a job',
         description:
-          'Answers 202 with the new job, or 200 with the original job for a repeated Idempotency-Key.',
+          'Answers 202 with the new job, or 200 with the original job for a repeated Idempotency-Key. ' +
+          'With `?wait=N` the answer waits up to N seconds for the job to end: 200 with the finished job ' +
+          '(its result or error), else 202 with the job as it stands.',
         body: SubmitBody,
         headers: IdempotencyHeaders,
+        querystring: SubmitQuery,
         response: { 200: JobSchema, 202: JobSchema, ...errorResponses },
       },
     },
@@ -78,6 +95,21 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
         request.headers['idempotency-key'],
         { view: true },
       );
+      const waitSec = Math.min(Number(request.query.wait ?? 0), submitWaitMaxSec);
+      if (waitSec > 0) {
+        const gone = new AbortController();
+        reply.raw.once('close', () => gone.abort());
+        const job = await waitForEnd(
+          engine.events,
+          () => engine.get(outcome.job.id, request.principal),
+          outcome.job,
+          { timeoutMs: waitSec * 1000, signal: gone.signal },
+        );
+        const ended = isTerminal(job.status);
+        return reply
+          .code(ended || outcome.duplicate ? 200 : 202)
+          .send(await present(job, request.principal, ended ? {} : outcomeExtras(outcome)));
+      }
       return reply
         .code(outcome.duplicate ? 200 : 202)
         .send(await present(outcome.job, request.principal, outcomeExtras(outcome), outcome.view));
