@@ -1,11 +1,15 @@
 /**
  * API keys: `jg_<prefix>_<secret>`. The prefix is public and finds the record; only a
  * SHA-256 of the whole key is stored, and comparison is constant-time. A key is shown
- * once, at creation. Revocation takes effect on the next request (no cache).
+ * once, at creation. Revocation takes effect on the next request: the store is asked
+ * every time, and only while it cannot answer does a recently verified key still pass
+ * (outage-key-cache.ts).
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { JobgateError } from '../domain/errors.js';
 import type { ApiKeyRecord, JobStore } from '../store/store.js';
+import { isStoreOutage } from '../store/store-errors.js';
+import { OutageKeyCache } from './outage-key-cache.js';
 import type { Principal, Role } from './principal.js';
 
 const KEY_PATTERN = /^jg_([a-f0-9]{12})_([A-Za-z0-9_-]{32,64})$/;
@@ -31,6 +35,7 @@ export class ApiKeys {
   private readonly store: JobStore;
   private readonly bootstrapHash: string | null;
   private readonly tiers: ReadonlySet<string>;
+  private readonly outageKeys = new OutageKeyCache();
 
   /** `bootstrapAdminKey` (JOBGATE_ADMIN_KEY) is an admin key that lives only in the environment. */
   constructor(store: JobStore, options: { bootstrapAdminKey?: string; tiers: Iterable<string> }) {
@@ -79,11 +84,26 @@ export class ApiKeys {
       return { owner: 'admin', role: 'admin', tier: 'internal', keyId: 'bootstrap' };
     }
     const match = KEY_PATTERN.exec(presented);
-    const record = match ? await this.store.findKey(match[1]!) : null;
+    let record: ApiKeyRecord | null = null;
+    try {
+      record = match ? await this.store.findKey(match[1]!) : null;
+    } catch (error) {
+      const recalled = isStoreOutage(error) ? this.outageKeys.recall(hash) : null;
+      if (recalled) return recalled;
+      throw error;
+    }
     if (!record || !sameHash(hash, record.hash) || record.revokedAt !== null) {
+      this.outageKeys.forget(hash);
       throw new JobgateError('JOBGATE_ERR_UNAUTHORIZED', 'The API key is not valid');
     }
-    return { owner: record.owner, role: record.role, tier: record.tier, keyId: record.id };
+    const principal: Principal = {
+      owner: record.owner,
+      role: record.role,
+      tier: record.tier,
+      keyId: record.id,
+    };
+    this.outageKeys.remember(hash, principal);
+    return principal;
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { ERROR_CODES, type ErrorCode, JobgateError } from '../domain/errors.js';
-import { isStoreOutage } from '../store/store-errors.js';
+import { asCallerError, isStoreOutage } from '../store/store-errors.js';
 
 const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'JOBGATE_ERR_BODY_TOO_LARGE',
@@ -59,8 +59,7 @@ export function toJobgateError(error: FastifyError): JobgateError {
   const mapped = error.code ? fastifyCodes[error.code] : undefined;
   if (mapped)
     return new JobgateError(mapped, mapped === 'JOBGATE_ERR_BAD_REQUEST' ? error.message : undefined);
-  if (isStoreOutage(error))
-    return new JobgateError('JOBGATE_ERR_STORE_UNAVAILABLE', undefined, { retryAfterSec: 1 });
+  if (isStoreOutage(error)) return asCallerError(error);
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     return new JobgateError(statusCodes[status] ?? 'JOBGATE_ERR_BAD_REQUEST', error.message);

@@ -46,6 +46,9 @@ export async function registerRateLimit(
   await app.register(rateLimit, {
     global: true,
     store: StoreBucket,
+    // A bucket the store cannot count (an outage) lets the request through: the route then
+    // answers from memory (a partial queue status) or with its own 503, never a blanket one.
+    skipOnError: true,
     // Requests with no principal (health, docs, metrics) and unlimited tiers are not counted.
     allowList: (request) => settings(request) === null,
     keyGenerator: (request) => request.principal?.keyId ?? request.ip,

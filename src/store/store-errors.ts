@@ -77,14 +77,37 @@ export function isStoreOutage(error: unknown): boolean {
     outageCodes.test(code) ||
     /Connection is closed|max retries|Stream isn't writeable|database connection is not open/i.test(
       error.message,
-    )
+    ) ||
+    isStoreTimeout(error)
   );
+}
+
+/**
+ * Whether a call was sent but its reply never came in time (ioredis' commandTimeout,
+ * or the socket dropped for silence): the store may still apply it later.
+ */
+export function isStoreTimeout(error: Error): boolean {
+  return /^(Command timed out|Socket timeout)/.test(error.message);
 }
 
 /** A backend error as the caller's error: outages become 503 STORE_UNAVAILABLE. */
 export function asCallerError(error: unknown): JobgateError {
   if (error instanceof JobgateError) return error;
+  if (error instanceof Error && isStoreTimeout(error)) return storeTimedOut();
   if (isStoreOutage(error))
     return new JobgateError('JOBGATE_ERR_STORE_UNAVAILABLE', undefined, { retryAfterSec: 1 });
   return new JobgateError('JOBGATE_ERR_INTERNAL', (error as Error | undefined)?.message);
+}
+
+/**
+ * A 503 for a call the store did not answer in time. It may still take effect when the
+ * store wakes (docs/SCALING.md, "Outages"): a submit retried with the same
+ * Idempotency-Key then answers with that job instead of making a second one.
+ */
+export function storeTimedOut(): JobgateError {
+  return new JobgateError(
+    'JOBGATE_ERR_STORE_UNAVAILABLE',
+    'The job store did not answer in time; the request may still take effect: retry a submit with the same Idempotency-Key',
+    { retryAfterSec: 1, details: { outcome: 'unknown' } },
+  );
 }

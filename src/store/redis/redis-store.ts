@@ -9,7 +9,13 @@
  *
  * Outages: the client does not queue commands while disconnected
  * (`enableOfflineQueue: false`), so a call fails at once with a connection error that
- * callers map to 503, and ioredis reconnects by itself in the background.
+ * callers map to 503, and ioredis reconnects by itself in the background. A Redis that
+ * keeps the socket open but stops answering (frozen, swapping, a long script) is bounded
+ * too: a call waits at most `timeoutMs` (`commandTimeout`), and a socket that brings no
+ * byte back for that long while calls wait is dropped (`socketTimeout`), so the calls
+ * after it fail at once until a fresh connection is ready. Unanswered calls are never
+ * sent again on the new connection (`autoResendUnfulfilledCommands: false`): their
+ * callers were already told 503, and an admission sent twice could make two jobs.
  */
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
@@ -67,7 +73,12 @@ export interface RedisStoreOptions {
   fairness?: FairnessSettings;
   /** Tests only: a fixed clock used instead of Redis' TIME, so times are exact. */
   clock?: () => number;
+  /** Longest wait for one call's reply before it fails as unavailable (503); default 1,000 ms. */
+  timeoutMs?: number;
 }
+
+/** A call's longest wait for Redis, as Sidekiq's redis-client (1 s): far above any normal reply, well inside a 2 s answer. */
+export const storeTimeoutMsDefault = 1_000;
 
 type Client = Redis | Cluster;
 type Reply = unknown[];
@@ -149,6 +160,9 @@ export class RedisStore implements JobStore {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       lazyConnect: true,
+      commandTimeout: options.timeoutMs ?? storeTimeoutMsDefault,
+      socketTimeout: options.timeoutMs ?? storeTimeoutMsDefault,
+      autoResendUnfulfilledCommands: false,
       // No auto-pipelining: it halved worker throughput in `bench/redis.ts` (batched
       // complete-and-claims wait for each other); ioredis writes concurrent calls without
       // waiting for replies anyway (docs/BENCHMARKS.md).
@@ -1004,10 +1018,16 @@ export class RedisStore implements JobStore {
   /** Every event published by any server on this store, this one included. */
   async subscribeEvents(listener: (event: StoreEvent) => void): Promise<() => Promise<void>> {
     if (!this.subscriber) {
+      // A subscription waits for messages, not replies: no call or socket timeout.
+      const untimed = { commandTimeout: undefined, socketTimeout: undefined };
       const subscriber =
         this.redis instanceof Cluster
-          ? this.redis.duplicate(undefined, { enableOfflineQueue: true, lazyConnect: false })
-          : this.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
+          ? this.redis.duplicate(undefined, {
+              enableOfflineQueue: true,
+              lazyConnect: false,
+              redisOptions: { ...this.redis.options.redisOptions, ...untimed },
+            })
+          : this.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false, ...untimed });
       this.subscriber = subscriber;
       subscriber.on('error', () => {});
       await subscriber.subscribe(this.keys.events);
