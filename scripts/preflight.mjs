@@ -21,6 +21,7 @@ const needs = [
   { program: '/usr/bin/convert', package: 'imagemagick', why: 'the image workload' },
   { program: 'ffmpeg', package: 'ffmpeg', why: 'the video workload' },
   { program: 'ffprobe', package: 'ffmpeg', why: 'the video workload' },
+  { program: 'systemd-analyze', package: 'systemd', why: 'the systemd unit check' },
 ];
 
 function present(program) {

@@ -49,9 +49,15 @@ export function validateConfig(raw: unknown, source = 'config'): JobgateConfig {
   return merged;
 }
 
-/** Reads `file` when given (it must exist), else ./jobgate.config.json when present, else the defaults. */
-export function loadConfig(file?: string): JobgateConfig {
-  const path = file ?? (existsSync('jobgate.config.json') ? 'jobgate.config.json' : undefined);
+/**
+ * Reads `file` when given, else the file JOBGATE_CONFIG names (either must exist), else
+ * ./jobgate.config.json when present, else the defaults.
+ */
+export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): JobgateConfig {
+  const path =
+    file ||
+    env.JOBGATE_CONFIG ||
+    (existsSync('jobgate.config.json') ? 'jobgate.config.json' : undefined);
   if (!path) return validateConfig({}, 'defaults');
   let text: string;
   try {
