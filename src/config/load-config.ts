@@ -55,9 +55,7 @@ export function validateConfig(raw: unknown, source = 'config'): JobgateConfig {
  */
 export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): JobgateConfig {
   const path =
-    file ||
-    env.JOBGATE_CONFIG ||
-    (existsSync('jobgate.config.json') ? 'jobgate.config.json' : undefined);
+    file || env.JOBGATE_CONFIG || (existsSync('jobgate.config.json') ? 'jobgate.config.json' : undefined);
   if (!path) return validateConfig({}, 'defaults');
   let text: string;
   try {
