@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { JobgateConfig } from '../config/config-schema.js';
 import { resetOffsetMs, validateConfig } from '../config/load-config.js';
-import { ownerLimits } from '../config/tier-limits.js';
+import { ownerLimits, tierRate } from '../config/tier-limits.js';
 import { demoHandler, demoQueue } from '../demo/demo-handler.js';
 import { ApiKeys } from '../engine/api-keys.js';
 import { Engine, type EngineConfig } from '../engine/engine.js';
@@ -121,8 +121,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     rateFor: (principal) => {
       // Worker keys are not rate-limited: their traffic is bounded by their concurrency.
       if (principal.keyId === 'bootstrap' || principal.role === 'worker') return null;
-      const tier = tierOf(principal);
-      return { ratePerMinute: tier.ratePerMinute, burst: tier.burst };
+      return tierRate(tierOf(principal));
     },
   });
   await engine.shareEvents();

@@ -83,14 +83,26 @@ export class JobgateClient {
     return this.request('POST', `/api/v1/jobs${query}`, job, headers);
   }
 
-  submitBatch(jobs: SubmitRequest[]) {
+  /**
+   * Up to 1,000 jobs, one result per item. An item's `idempotencyKey` dedupes it; with
+   * `options.idempotencyKey`, items without their own key are keyed `<key>:<index>`, so
+   * the same batch sent again makes no job twice (those items answer `duplicate: true`).
+   */
+  submitBatch(
+    jobs: Array<SubmitRequest & { idempotencyKey?: string }>,
+    options: { idempotencyKey?: string } = {},
+  ) {
+    const headers: Record<string, string> = options.idempotencyKey
+      ? { 'idempotency-key': options.idempotencyKey }
+      : {};
     return this.request<{
       items: Array<{
         status: 'accepted' | 'scheduled' | 'error';
         job?: JobView;
-        error?: { code: string; message: string };
+        duplicate?: boolean;
+        error?: { code: string; message: string; details?: unknown };
       }>;
-    }>('POST', '/api/v1/jobs/batch', { jobs });
+    }>('POST', '/api/v1/jobs/batch', { jobs }, headers);
   }
 
   get(id: string): Promise<JobView> {

@@ -4,8 +4,11 @@
  */
 import { type Static, Type } from 'typebox';
 
-const Limit = (description: string) =>
-  Type.Integer({ minimum: -1, description: `${description} (-1 = unlimited)` });
+/** A tier limit: a count, or unlimited as `null` or -1 (the spelling of the systems Jobgate replaces). */
+const Limit = (description: string, minimum = 0) =>
+  Type.Union([Type.Integer({ minimum }), Type.Literal(-1), Type.Null()], {
+    description: `${description} (null or -1 = unlimited)`,
+  });
 
 export const TierSchema = Type.Object(
   {
@@ -19,8 +22,8 @@ export const TierSchema = Type.Object(
     dailyJobs: Limit('Jobs per owner per day; more are scheduled for the next day with room'),
     iterationDepth: Limit('Follow-up depth allowed before a confirmation is needed'),
     iterationBatch: Type.Integer({ minimum: 1, description: 'Iterations one confirmation grants' }),
-    ratePerMinute: Type.Integer({ minimum: 1, description: 'Sustained API requests per minute per key' }),
-    burst: Type.Integer({ minimum: 1, description: 'Requests a key may make at once (token bucket size)' }),
+    ratePerMinute: Limit('Sustained API requests per minute per key; unlimited: not rate-limited', 1),
+    burst: Limit('Requests a key may make at once (token bucket size); unlimited: not rate-limited', 1),
   },
   { additionalProperties: false },
 );

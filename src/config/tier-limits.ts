@@ -1,9 +1,17 @@
 import type { OwnerLimits } from '../store/store.js';
 import type { TierConfig } from './config-schema.js';
 
-const limit = (value: number): number | null => (value < 0 ? null : value);
+/** A tier limit as the engine and store take it: null = unlimited (config: null or -1). */
+export const limit = (value: number | null): number | null => (value === null || value < 0 ? null : value);
 
-/** The store's view of a tier: -1 (unlimited) becomes null. */
+/** The per-key token bucket of a tier; null when either side is unlimited (no rate limit). */
+export function tierRate(tier: TierConfig): { ratePerMinute: number; burst: number } | null {
+  const ratePerMinute = limit(tier.ratePerMinute);
+  const burst = limit(tier.burst);
+  return ratePerMinute === null || burst === null ? null : { ratePerMinute, burst };
+}
+
+/** The store's view of a tier: unlimited (null or -1) becomes null. */
 export function ownerLimits(tier: TierConfig): OwnerLimits {
   return {
     priorityBoost: tier.priorityBoost,

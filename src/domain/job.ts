@@ -8,7 +8,11 @@ export interface JobProgress {
 
 export interface JobError {
   message: string;
-  /** Set by a handler that throws a non-retryable error; the attempt budget is ignored. */
+  /**
+   * Whether Jobgate will try the job again by itself: as the worker reported it while a
+   * retry is scheduled; false once the job failed (or was cancelled) for good. A worker
+   * that reports false fails the job at once, whatever attempts remain.
+   */
   retryable: boolean;
   stack?: string;
 }

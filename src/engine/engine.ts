@@ -24,6 +24,7 @@ import {
 } from '../store/store.js';
 import { asCallerError } from '../store/store-errors.js';
 import { EventBus, type JobEventKind, statusEvent } from './events.js';
+import { bindCursor, unbindCursor } from './list-cursor.js';
 import { type Principal, scopeOwner } from './principal.js';
 import { LoopService } from './services/loop-service.js';
 import { fingerprint } from './submit-fingerprint.js';
@@ -58,7 +59,11 @@ export interface Usage {
   /** null = unlimited. */
   jobsRemaining: number | null;
   iterationsUsed: number;
-  /** Follow-ups a new chain may make before a confirmation; null = unlimited. */
+  /**
+   * Follow-ups that may still be submitted before a confirmation is needed: for a job's
+   * answer, in that job's chain (0 when it awaits confirmation); else a new chain's
+   * allowance (the tier's depth). null = unlimited.
+   */
   iterationsRemaining: number | null;
   dailyLimitResetsAt: number;
 }
@@ -321,7 +326,7 @@ export class Engine {
     return job;
   }
 
-  list(
+  async list(
     filter: {
       status?: Job['status'];
       queue?: string;
@@ -334,7 +339,10 @@ export class Engine {
   ) {
     const owner = scopeOwner(principal) ?? filter.owner;
     const limit = Math.min(filter.limit ?? 50, listLimitMax);
-    return this.store.list({ ...filter, owner, limit });
+    const scope = { status: filter.status, queue: filter.queue, type: filter.type, owner };
+    const cursor = filter.cursor ? unbindCursor(filter.cursor, scope) : undefined;
+    const page = await this.store.list({ ...filter, owner, limit, cursor });
+    return { items: page.items, nextCursor: bindCursor(page.nextCursor, scope) };
   }
 
   counts(queue?: string): Promise<StatusCounts> {
@@ -345,16 +353,20 @@ export class Engine {
     return this.store.queues();
   }
 
-  /** Daily usage of the principal's owner against its tier. */
-  async usage(principal: Principal, known?: DailyUsage): Promise<Usage> {
+  /**
+   * Daily usage of the principal's owner against its tier. `job`: one of the owner's jobs
+   * the answer is about, whose chain then gives `iterationsRemaining`.
+   */
+  async usage(principal: Principal, known?: DailyUsage, job?: Job): Promise<Usage> {
     const limits = this.limitsFor(principal);
     const daily =
       known ?? (await this.store.usage({ owner: principal.owner, resetOffsetMs: this.quota.resetOffsetMs }));
+    const chain = job !== undefined && job.owner === principal.owner ? job : null;
     return {
       jobsUsed: daily.jobsUsed,
       jobsRemaining: limits.dailyJobs === null ? null : Math.max(0, limits.dailyJobs - daily.jobsUsed),
       iterationsUsed: daily.iterationsUsed,
-      iterationsRemaining: limits.iterationDepth,
+      iterationsRemaining: chain ? chainIterationsLeft(chain) : limits.iterationDepth,
       dailyLimitResetsAt: daily.resetsAt,
     };
   }
@@ -473,4 +485,10 @@ export class Engine {
       return { ok: false, latencyMs: null, error: (error as Error).message };
     }
   }
+}
+
+/** Follow-ups `job`'s chain may still add below it before one awaits confirmation; null = unlimited. */
+function chainIterationsLeft(job: Job): number | null {
+  if (job.iterationAllowance === null) return null;
+  return Math.max(0, job.iterationAllowance - job.depth);
 }

@@ -36,6 +36,24 @@ export function sendError(reply: FastifyReply, error: JobgateError): FastifyRepl
   return reply.code(error.status).type('application/json').send({ error: body });
 }
 
+type ValidationIssue = NonNullable<FastifyError['validation']>[number];
+
+/**
+ * The values a field may take when it failed a list of constants (a union of literals
+ * reports one `const` miss per literal; an `enum`, its list), so the message can name them.
+ */
+function allowedValues(issues: ValidationIssue[], instancePath: string): string[] {
+  const values: string[] = [];
+  for (const issue of issues) {
+    if (issue.instancePath !== instancePath) continue;
+    const params = issue.params as { allowedValue?: unknown; allowedValues?: unknown[] };
+    if (issue.keyword === 'const') values.push(String(params.allowedValue));
+    else if (issue.keyword === 'enum' && Array.isArray(params.allowedValues))
+      values.push(...params.allowedValues.map(String));
+  }
+  return [...new Set(values)];
+}
+
 export function toJobgateError(error: FastifyError): JobgateError {
   if (error instanceof JobgateError) return error;
   if (error.validation) {
@@ -46,8 +64,17 @@ export function toJobgateError(error: FastifyError): JobgateError {
       first?.params && 'additionalProperty' in first.params
         ? ` (${String(first.params.additionalProperty)})`
         : '';
-    return new JobgateError('JOBGATE_ERR_VALIDATION', `${path} ${first?.message ?? 'is invalid'}${extra}`, {
+    const allowed =
+      first?.keyword === 'const' || first?.keyword === 'enum'
+        ? allowedValues(error.validation, first.instancePath)
+        : [];
+    const message =
+      allowed.length > 0
+        ? `${path} must be one of: ${allowed.join(', ')}`
+        : `${path} ${first?.message ?? 'is invalid'}${extra}`;
+    return new JobgateError('JOBGATE_ERR_VALIDATION', message, {
       details: {
+        ...(allowed.length > 0 ? { allowed } : {}),
         issues: error.validation.map((v) => ({
           path: `${where}${v.instancePath}`,
           message: v.message,

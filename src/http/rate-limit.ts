@@ -3,7 +3,12 @@
  * Retry-After); the counting is a token bucket kept in the job store, so the limit
  * holds across every server sharing that store. The plugin's fixed-window vocabulary
  * maps onto the bucket: `max` = burst, `timeWindow` = ms to refill one token,
- * `current` = tokens spent, `ttl` = until the bucket is full (or, refused, until the next token).
+ * `current` = tokens spent, `ttl` = until the bucket is full.
+ *
+ * Headers follow the IETF RateLimit fields draft (draft-ietf-httpapi-ratelimit-headers):
+ * `X-RateLimit-Reset` is always the seconds until the quota resets — for a token bucket,
+ * until it is full again, so `Remaining` is back at `Limit` — on a 429 as on any answer;
+ * a 429's `Retry-After` is the seconds until the next token, when a retry can pass.
  */
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -32,7 +37,9 @@ export async function registerRateLimit(
         (taken) =>
           callback(null, {
             current: taken.allowed ? capacity - taken.remaining : capacity + 1,
-            ttl: taken.resetMs,
+            // Refused, the store answers until the next token; the bucket is full the
+            // other capacity − 1 tokens later.
+            ttl: taken.allowed ? taken.resetMs : taken.resetMs + (capacity - 1) * refillMs,
           }),
         (error: Error) => callback(error),
       );
@@ -54,9 +61,17 @@ export async function registerRateLimit(
     keyGenerator: (request) => request.principal?.keyId ?? request.ip,
     max: (request) => settings(request)?.burst ?? 1,
     timeWindow: (request) => 60_000 / (settings(request)?.ratePerMinute ?? 60),
-    errorResponseBuilder: (_request, context) =>
-      new JobgateError('JOBGATE_ERR_RATE_LIMITED', `Rate limit exceeded: retry in ${context.after}`, {
-        retryAfterSec: Math.max(1, Math.ceil(context.ttl / 1000)),
-      }),
+    errorResponseBuilder: (request, context) => {
+      // context.ttl is until the bucket is full (see incr): the next token comes max − 1 refills sooner.
+      const refillMs = 60_000 / (settings(request)?.ratePerMinute ?? 60);
+      const retryAfterSec = Math.max(1, Math.ceil((context.ttl - (context.max - 1) * refillMs) / 1000));
+      return new JobgateError(
+        'JOBGATE_ERR_RATE_LIMITED',
+        `Rate limit exceeded: retry in ${retryAfterSec} s`,
+        {
+          retryAfterSec,
+        },
+      );
+    },
   });
 }

@@ -127,7 +127,9 @@ export const ListQuery = Type.Object(
     type: Type.Optional(Name),
     owner: Type.Optional(Type.String({ maxLength: 128 })),
     limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1-500, default 50' })),
-    cursor: Type.Optional(Type.String({ maxLength: 64 })),
+    cursor: Type.Optional(
+      Type.String({ maxLength: 512, description: 'nextCursor of the previous page, with the same filter' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -271,7 +271,10 @@ export interface JobStore {
   completeAndClaim(
     request: LeaseRef & { result: unknown; next: ClaimRequest; known?: Job },
   ): Promise<{ job: Job; next: ClaimedJob[] }>;
-  /** retryDelayMs null = do not retry; else retried when attempts remain and error.retryable. */
+  /**
+   * retryDelayMs null = do not retry; else retried when attempts remain and error.retryable.
+   * A job that ends (failed, or cancelled when asked) keeps the error with retryable false.
+   */
   fail(request: LeaseRef & { error: JobError; retryDelayMs: number | null }): Promise<Job>;
   /** Gives a lease back (graceful shutdown): job → queued, the attempt is not counted. */
   release(request: LeaseRef): Promise<Job>;

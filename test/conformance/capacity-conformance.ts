@@ -458,10 +458,15 @@ export function capacityConformance(name: string, factory: StoreFactory): void {
         expect(await claim(10)).toHaveLength(2);
         const confirmed = await store.confirm({ id: d2.job.id, grant: 2 });
         expect(confirmed.status).toBe('queued');
+        expect(confirmed.iterationAllowance).toBe(3);
         const d3 = await admitOk(store, request({ owner: 'u', parentId: d2.job.id }, { limits }));
-        expect(d3.job.status).toBe('queued');
+        // A follow-up's allowance counts the chain's confirmed batches (what the answer's
+        // iterationsRemaining is read from), as its admission did.
+        expect(d3.job).toMatchObject({ status: 'queued', iterationAllowance: 3 });
         const d4 = await admitOk(store, request({ owner: 'u', parentId: d3.job.id }, { limits }));
-        expect(d4.job.status).toBe('awaiting_confirmation');
+        expect(d4.job).toMatchObject({ status: 'awaiting_confirmation', iterationAllowance: 3 });
+        const again = await store.confirm({ id: d4.job.id, grant: 2 });
+        expect(again.iterationAllowance).toBe(5);
         expect((await store.usage({ owner: 'u', resetOffsetMs: 0 })).iterationsUsed).toBe(4);
       });
 

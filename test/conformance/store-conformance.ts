@@ -290,7 +290,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           error: { message: 'boom', retryable: true },
           retryDelayMs: 500,
         });
-        expect(retried).toMatchObject({ status: 'scheduled', error: { message: 'boom' } });
+        expect(retried).toMatchObject({ status: 'scheduled', error: { message: 'boom', retryable: true } });
         expect(retried.runAt).toBe((await store.now()) + 500);
         await h.advance(500);
         await store.promoteDue({ limit: 10 });
@@ -302,7 +302,10 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           error: { message: 'boom2', retryable: true },
           retryDelayMs: 500,
         });
-        expect(failed).toMatchObject({ status: 'failed', attempts: 2, error: { message: 'boom2' } });
+        // Failed for good: the error no longer says Jobgate will retry it, though the worker did.
+        const final = { status: 'failed', attempts: 2, error: { message: 'boom2', retryable: false } };
+        expect(failed).toMatchObject(final);
+        expect(await store.get(second.id)).toMatchObject(final);
       });
 
       it('a non-retryable error fails at once', async () => {

@@ -7,6 +7,7 @@ import type { Engine, SubmitOutcome } from '../../engine/engine.js';
 import { submitWaitMaxSec, waitForEnd } from '../../engine/job-waiter.js';
 import type { Principal } from '../../engine/principal.js';
 import type { SubmitInput } from '../../engine/submit-input.js';
+import { parseBatchItem } from '../batch-items.js';
 import { iso } from '../iso-time.js';
 import { type JobExtras, jobDto, usageDto } from '../job-dto.js';
 import {
@@ -56,7 +57,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
     view?: SubmitOutcome['view'],
   ) => {
     const [usage, place] = await Promise.all([
-      engine.usage(principal, view?.usage),
+      engine.usage(principal, view?.usage, job),
       engine.placeInLine(job, view),
     ]);
     return jobDto(job, {
@@ -121,8 +122,20 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
     {
       schema: {
         summary: 'Submit up to 1,000 jobs; each is admitted on its own',
+        description:
+          'Each item is a submit body (as POST /jobs) with an optional `idempotencyKey`, validated on ' +
+          'its own: a bad item gets its own `error` result. An item without a key, in a request with ' +
+          'an Idempotency-Key header, is keyed `<header>:<index>`; a repeated item answers its ' +
+          'original job with `duplicate: true`.',
+        headers: IdempotencyHeaders,
         body: Type.Object(
-          { jobs: Type.Array(SubmitBody, { minItems: 1, maxItems: 1000 }) },
+          {
+            jobs: Type.Array(
+              // Checked per item in the handler (parseBatchItem), so one bad item fails alone.
+              Type.Unknown({ description: 'A submit body plus an optional idempotencyKey' }),
+              { minItems: 1, maxItems: 1000 },
+            ),
+          },
           { additionalProperties: false },
         ),
         response: {
@@ -135,6 +148,9 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
                   Type.Literal('error'),
                 ]),
                 job: Type.Optional(JobSchema),
+                duplicate: Type.Optional(
+                  Type.Boolean({ description: 'The item repeated an idempotency key: its original job' }),
+                ),
                 error: Type.Optional(ErrorBody.properties.error),
               }),
             ),
@@ -145,29 +161,39 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
     },
     async (request, reply) => {
       const inputs: SubmitInput[] = [];
+      const keys: string[] = [];
       const early: Array<JobgateError | null> = [];
-      for (const item of request.body.jobs) {
+      for (const [index, item] of request.body.jobs.entries()) {
         try {
-          inputs.push(toSubmitInput(item));
+          const parsed = parseBatchItem(item, index, request.headers['idempotency-key']);
+          if (parsed instanceof JobgateError) throw parsed;
+          inputs.push(toSubmitInput(parsed.body));
+          keys.push(parsed.idempotencyKey ?? '');
           early.push(null);
         } catch (error) {
           early.push(error as JobgateError);
         }
       }
-      const outcomes = await engine.submitMany(inputs, request.principal);
+      const outcomes = await engine.submitMany(inputs, request.principal, keys);
       let next = 0;
-      const items = early.map((error) => {
-        const failure = error ?? null;
-        if (failure)
-          return { status: 'error' as const, error: { code: failure.code, message: failure.message } };
+      const errorItem = (error: JobgateError) => {
+        const body: { code: string; message: string; details?: unknown } = {
+          code: error.code,
+          message: error.message,
+        };
+        if (error.details !== undefined) body.details = error.details;
+        return { status: 'error' as const, error: body };
+      };
+      const items = early.map((failure) => {
+        if (failure) return errorItem(failure);
         const outcome = outcomes[next++]!;
-        if ('error' in outcome)
-          return {
-            status: 'error' as const,
-            error: { code: outcome.error.code, message: outcome.error.message },
-          };
+        if ('error' in outcome) return errorItem(outcome.error);
         const status = outcome.job.status === 'scheduled' ? ('scheduled' as const) : ('accepted' as const);
-        return { status, job: jobDto(outcome.job, outcomeExtras(outcome)) };
+        return {
+          status,
+          job: jobDto(outcome.job, outcomeExtras(outcome)),
+          ...(outcome.duplicate ? { duplicate: true } : {}),
+        };
       });
       return reply.code(202).send({ items });
     },

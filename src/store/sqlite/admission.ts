@@ -55,7 +55,9 @@ export function admitOne(
   let depth = 0;
   let rootId: string | null = null;
   let needsConfirmation = false;
-  const allowance = limits.iterationDepth;
+  // The deepest depth this job's chain may reach unconfirmed: the tier's depth plus the
+  // batches confirmed for the chain so far (kept on its root).
+  let allowance = limits.iterationDepth;
   if (job.parentId !== null) {
     const parent = tables.row(job.parentId);
     if (!parent || parent.owner !== job.owner || parent.queue !== job.queue) {
@@ -64,9 +66,8 @@ export function admitOne(
     depth = parent.depth + 1;
     rootId = parent.root_id ?? parent.id;
     const root = tables.row(rootId);
-    const allowed =
-      limits.iterationDepth === null ? null : limits.iterationDepth + (root?.granted_iterations ?? 0);
-    needsConfirmation = allowed !== null && depth > allowed;
+    if (allowance !== null) allowance += root?.granted_iterations ?? 0;
+    needsConfirmation = allowance !== null && depth > allowance;
   }
 
   let runAt = job.runAt ?? (job.delayMs !== null ? now + job.delayMs : now);

@@ -321,7 +321,6 @@ export class SqliteStore implements JobStore {
   fail(request: LeaseRef & { error: JobError; retryDelayMs: number | null }): Promise<Job> {
     return this.tx(() => {
       const row = this.tables.holdsLease(request, 'fail');
-      const error = JSON.stringify(request.error);
       const retry =
         request.retryDelayMs !== null &&
         request.error.retryable &&
@@ -331,9 +330,11 @@ export class SqliteStore implements JobStore {
         this.tables.releaseLease(row);
         this.db
           .prepare(`UPDATE jobs SET status = 'scheduled', run_at = ?, error = ? WHERE seq = ?`)
-          .run(this.clock() + (request.retryDelayMs ?? 0), error, row.seq);
+          .run(this.clock() + (request.retryDelayMs ?? 0), JSON.stringify(request.error), row.seq);
         this.tables.moved(row.queue, 'running', 'scheduled');
       } else {
+        // A job that ends here will not be tried again: its error says so, whatever the worker sent.
+        const error = JSON.stringify({ ...request.error, retryable: false });
         this.tables.finish(row, row.cancel_requested === 1 ? 'cancelled' : 'failed', { error });
       }
       return this.tables.job(row.id);
