@@ -6,19 +6,23 @@
  *   jobgate worker --url http://127.0.0.1:8080 --key jg_… --handlers ./examples/handlers.js
  */
 
-/** Waits `ms`, or rejects as soon as the job's signal aborts (cancel, timeout, shutdown). */
+/**
+ * Waits `ms`, or rejects as soon as the job's signal aborts (cancel, timeout, shutdown).
+ * The abort listener goes when the wait ends: one signal serves every step of a job, and
+ * listeners left behind pile up (MaxListenersExceededWarning past 10).
+ */
 function pause(ms, signal) {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
