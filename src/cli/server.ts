@@ -11,6 +11,7 @@ import { demoHandler, demoQueue } from '../demo/demo-handler.js';
 import { ApiKeys } from '../engine/api-keys.js';
 import { Engine, type EngineConfig } from '../engine/engine.js';
 import type { Principal } from '../engine/principal.js';
+import { ScheduleAdmin } from '../engine/schedules/schedule-admin.js';
 import { type AppOptions, buildApp } from '../http/app.js';
 import type { JobStore } from '../store/store.js';
 import { InProcessWorkers } from '../worker/in-process-workers.js';
@@ -94,6 +95,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       maxQueued: settings.maxQueued ?? null,
     });
   }
+  const schedules = new ScheduleAdmin(engine);
+  for (const [name, schedule] of Object.entries(config.schedules ?? {}))
+    await schedules.upsert({ name, ...schedule, tier: schedule.tier ?? config.defaultTier });
   const workers = new InProcessWorkers(engine);
   const workerPlane = createWorkerPlane(engine, config, workers, {
     ...options.workerPlane,

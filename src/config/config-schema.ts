@@ -71,10 +71,37 @@ export const QueueConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** A cron schedule (docs/SCHEDULES.md); the name is its key in `schedules`. */
+export const ScheduleConfigSchema = Type.Object(
+  {
+    cron: Type.String({ description: '5 fields (minute precision) or 6 (seconds first)' }),
+    timezone: Type.Optional(
+      Type.String({ description: 'IANA time zone the fields are read in; default UTC' }),
+    ),
+    queue: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }),
+    type: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' })),
+    payload: Type.Optional(Type.Unknown()),
+    priority: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 3600_000 })),
+    projectId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' })),
+    owner: Type.String({ minLength: 1, maxLength: 128, description: 'The tenant the jobs belong to' }),
+    tier: Type.Optional(Type.String({ description: 'The tier whose limits apply; default defaultTier' })),
+    enabled: Type.Optional(Type.Boolean()),
+    overlap: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('skip')])),
+    missed: Type.Optional(Type.Union([Type.Literal('skip'), Type.Literal('catch-up-one')])),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     tiers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), TierSchema),
     queues: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }), QueueConfigSchema),
+    /** Created or updated in the store at start (the file wins over API edits then). */
+    schedules: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }), ScheduleConfigSchema),
+    ),
     defaultTier: Type.String(),
     quota: Type.Object(
       {
@@ -118,6 +145,7 @@ export const ConfigSchema = Type.Object(
 
 export type TierConfig = Static<typeof TierSchema>;
 export type QueueConfig = Static<typeof QueueConfigSchema>;
+export type ScheduleConfig = Static<typeof ScheduleConfigSchema>;
 export type JobgateConfig = Static<typeof ConfigSchema>;
 
 export const defaultConfig: JobgateConfig = {

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Value } from 'typebox/value';
+import { cronProblem } from '../domain/schedule-ticks.js';
 import { ConfigSchema, defaultConfig, type JobgateConfig } from './config-schema.js';
 
 export class ConfigError extends Error {
@@ -45,6 +46,12 @@ export function validateConfig(raw: unknown, source = 'config'): JobgateConfig {
       throw new ConfigError(
         `${source}: queues.${name}.pool needs handlers (a module) or command (a shell command)`,
       );
+  }
+  for (const [name, schedule] of Object.entries(merged.schedules ?? {})) {
+    const problem = cronProblem(schedule.cron, schedule.timezone ?? 'UTC');
+    if (problem) throw new ConfigError(`${source}: schedules.${name}.${problem.field} ${problem.message}`);
+    if (schedule.tier !== undefined && !merged.tiers[schedule.tier])
+      throw new ConfigError(`${source}: schedules.${name}.tier "${schedule.tier}" is not one of the tiers`);
   }
   return merged;
 }

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
     status: 404,
     message: 'No such worker: it deregistered or was forgotten; register again.',
   },
+  JOBGATE_ERR_SCHEDULE_NOT_FOUND: { status: 404, message: 'No such schedule.' },
+  JOBGATE_ERR_SCHEDULE_EXISTS: { status: 409, message: 'A schedule with this name exists.' },
   JOBGATE_ERR_ILLEGAL_TRANSITION: { status: 409, message: 'The job is not in a state that allows this.' },
   JOBGATE_ERR_LEASE_LOST: {
     status: 409,

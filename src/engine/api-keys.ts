@@ -44,6 +44,11 @@ export class ApiKeys {
     this.tiers = new Set(options.tiers);
   }
 
+  /** The configured tier names (a schedule's tier must be one). */
+  tierNames(): string[] {
+    return [...this.tiers];
+  }
+
   async create(request: CreateKeyRequest): Promise<{ key: string; record: PublicKeyRecord }> {
     if (!this.tiers.has(request.tier)) {
       throw new JobgateError('JOBGATE_ERR_VALIDATION', `tier "${request.tier}" is not configured`, {

@@ -26,6 +26,7 @@ import { asCallerError } from '../store/store-errors.js';
 import { EventBus, type JobEventKind, statusEvent } from './events.js';
 import { bindCursor, unbindCursor } from './list-cursor.js';
 import { type Principal, scopeOwner } from './principal.js';
+import { ScheduleRunner, ticksPerPassMax } from './schedules/schedule-runner.js';
 import { LoopService } from './services/loop-service.js';
 import { fingerprint } from './submit-fingerprint.js';
 import { type SubmitInput, validateSubmit } from './submit-input.js';
@@ -39,7 +40,7 @@ export interface EngineConfig {
   retry?: RetryPolicy;
   defaultMaxAttempts?: number;
   retention?: { completedMs: number; failedMs: number };
-  intervals?: { promoteMs: number; reapMs: number; purgeMs: number };
+  intervals?: { promoteMs: number; reapMs: number; purgeMs: number; scheduleMs?: number };
   /** Tier limits of a principal; unlimited when absent (single-tenant use). */
   limitsFor?: (principal: Principal) => OwnerLimits;
   /** Workers that can run a queue's jobs at once, for wait estimates. */
@@ -51,7 +52,7 @@ export interface EngineConfig {
 
 export const leaseMsDefault = 30_000;
 export const retentionDefault = { completedMs: 24 * 3600_000, failedMs: 7 * 24 * 3600_000 };
-export const intervalsDefault = { promoteMs: 250, reapMs: 1_000, purgeMs: 60_000 };
+export const intervalsDefault = { promoteMs: 250, reapMs: 1_000, purgeMs: 60_000, scheduleMs: 250 };
 const batchSize = 500;
 
 export interface Usage {
@@ -87,7 +88,12 @@ export class Engine {
   readonly store: JobStore;
   readonly events = new EventBus();
   readonly leaseMs: number;
-  readonly services: { promoter: LoopService; reaper: LoopService; purger: LoopService };
+  readonly services: {
+    promoter: LoopService;
+    reaper: LoopService;
+    purger: LoopService;
+    scheduler: LoopService;
+  };
   private readonly retry: RetryPolicy;
   private readonly defaultMaxAttempts: number;
   private readonly limitsFor: (principal: Principal) => OwnerLimits;
@@ -115,6 +121,8 @@ export class Engine {
     const retention = config.retention ?? retentionDefault;
     const intervals = config.intervals ?? intervalsDefault;
     const onError = (name: string) => (error: unknown) => config.onServiceError?.(name, error);
+    // A tick the admission refuses (queue full, quota) is reported and passed over.
+    const scheduleRunner = new ScheduleRunner(this, (_schedule, error) => onError('scheduler')(error));
     this.services = {
       promoter: new LoopService({
         name: 'promoter',
@@ -134,6 +142,13 @@ export class Engine {
             this.events.publish(job.status === 'queued' ? 'requeued' : statusEvent(job), job);
           return jobs.length;
         },
+      }),
+      scheduler: new LoopService({
+        name: 'scheduler',
+        intervalMs: intervals.scheduleMs ?? intervalsDefault.scheduleMs,
+        batchSize: ticksPerPassMax,
+        onError: onError('scheduler'),
+        tick: () => scheduleRunner.pass(),
       }),
       purger: new LoopService({
         name: 'purger',

@@ -13,11 +13,12 @@ export type StoreFailureCode =
   | 'idempotency_conflict'
   | 'queue_full'
   | 'quota_exhausted'
-  | 'parent_not_found';
+  | 'parent_not_found'
+  | 'schedule_exists';
 
 export function storeFailure(
   code: StoreFailureCode,
-  context: { id?: string; status?: JobStatus; op?: string; queue?: string } = {},
+  context: { id?: string; status?: JobStatus; op?: string; queue?: string; name?: string } = {},
 ): JobgateError {
   switch (code) {
     case 'not_found':
@@ -60,6 +61,10 @@ export function storeFailure(
         `Parent job ${context.id} does not exist in queue ${context.queue} (a follow-up runs in its parent's queue)`,
         { details: { parentId: context.id } },
       );
+    case 'schedule_exists':
+      return new JobgateError('JOBGATE_ERR_SCHEDULE_EXISTS', `Schedule ${context.name} exists`, {
+        details: { name: context.name },
+      });
   }
 }
 

@@ -11,6 +11,7 @@
  */
 import type { ClaimedJob, Job, JobError, JobProgress } from '../domain/job.js';
 import type { JobStatus } from '../domain/job-states.js';
+import type { ScheduleStore } from './schedule-store.js';
 
 export interface NewJob {
   id: string;
@@ -230,6 +231,8 @@ export interface StoreCapabilities {
 export interface JobStore {
   readonly name: string;
   readonly capabilities: StoreCapabilities;
+  /** Cron schedules: their own small contract (schedule-store.ts). */
+  readonly schedules: ScheduleStore;
 
   /**
    * A fresh job id for `queue`. Optional: a store that routes by id (Redis puts the queue's

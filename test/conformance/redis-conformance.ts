@@ -8,6 +8,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { capacityConformance } from './capacity-conformance.js';
+import { scheduleConformance } from './schedule-conformance.js';
 import { type StoreFactory, storeConformance } from './store-conformance.js';
 
 export function redisConformance(name: string, options: { cluster: boolean }): void {
@@ -35,4 +36,25 @@ export function redisConformance(name: string, options: { cluster: boolean }): v
 
   storeConformance(name, factory);
   capacityConformance(name, factory);
+  // Three stores on one prefix: three servers on one Redis.
+  scheduleConformance(name, async () => {
+    let now = Date.UTC(2026, 0, 15, 12, 0, 0);
+    const prefix = `t-${randomUUID()}`;
+    const open = async () => {
+      const store = new RedisStore({ url: server.url, prefix, clock: () => now });
+      await store.connect();
+      return store;
+    };
+    const stores = [await open(), await open(), await open()] as const;
+    return {
+      stores: [...stores],
+      advance: (ms) => {
+        now += ms;
+      },
+      now: () => now,
+      close: async () => {
+        for (const store of stores) await store.close();
+      },
+    };
+  });
 }

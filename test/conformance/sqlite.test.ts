@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { capacityConformance } from './capacity-conformance.js';
+import { scheduleConformance } from './schedule-conformance.js';
 import { type StoreFactory, storeConformance } from './store-conformance.js';
 
 const sqlite: StoreFactory = async () => {
@@ -16,3 +20,22 @@ const sqlite: StoreFactory = async () => {
 
 storeConformance('sqlite', sqlite);
 capacityConformance('sqlite', sqlite);
+
+// Three stores on one file, as three processes would share it.
+scheduleConformance('sqlite', async () => {
+  let now = Date.UTC(2026, 0, 15, 12, 0, 0);
+  const dir = mkdtempSync(join(tmpdir(), 'jobgate-schedules-'));
+  const open = () => new SqliteStore({ file: join(dir, 'jobgate.db'), clock: () => now });
+  const stores = [open(), open(), open()] as const;
+  return {
+    stores: [...stores],
+    advance: (ms) => {
+      now += ms;
+    },
+    now: () => now,
+    close: async () => {
+      for (const store of stores) await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});

@@ -11,6 +11,7 @@
  *   which span queues (reserve.lua).
  * - a **rate bucket** `<prefix>:{r:<key>}`: one token bucket.
  * - the **global** slot `<prefix>:{g}`: the queue registry, API keys, workers, events.
+ * - the **schedules** slot `<prefix>:{s}`: every cron schedule (schedule-store.ts).
  *
  * The Lua side (lua/includes/common.lua) names the keys inside a slot; this file names
  * the bases and the keys TypeScript reads directly.
@@ -41,6 +42,7 @@ export function shardOfJobId(id: string): string | null {
 
 export interface RedisKeys {
   global: string;
+  schedules: string;
   shard(shard: string): string;
   queueBase(queue: string): string;
   tenant(owner: string): string;
@@ -66,6 +68,7 @@ export function redisKeys(prefix = 'jg'): RedisKeys {
   const tenant = (owner: string) => `${prefix}:{t:${owner}}`;
   return {
     global,
+    schedules: `${prefix}:{s}`,
     shard,
     queueBase,
     tenant,

@@ -63,6 +63,7 @@ import {
   toJob,
 } from './redis-job.js';
 import { jobIdFor, queueShard, type RedisKeys, redisKeys, shardOfJobId } from './redis-keys.js';
+import { RedisSchedules } from './schedule-store.js';
 import { InFlight, TickBatch } from './tick-batch.js';
 
 export interface RedisStoreOptions {
@@ -134,6 +135,7 @@ export class RedisStore implements JobStore {
   readonly redis: Client;
   private subscriber: Client | null = null;
   private readonly keys: RedisKeys;
+  readonly schedules: RedisSchedules;
   private readonly fairness: FairnessSettings;
   private readonly testClock: (() => number) | null;
   /** Events waiting for this tick's PUBLISH (see publishEvent). */
@@ -187,6 +189,9 @@ export class RedisStore implements JobStore {
     this.keys = redisKeys(options.prefix);
     this.fairness = options.fairness ?? fairnessDefault;
     this.testClock = options.clock ?? null;
+    this.schedules = new RedisSchedules(this.redis, this.keys.schedules, (name, base, ...args) =>
+      this.run(name, base, ...args),
+    );
   }
 
   /** The scripts' first argument: the clock (Redis' own TIME, or the test clock) and the aging turns. */

@@ -273,4 +273,34 @@ CREATE TRIGGER jobs_queued_enter AFTER UPDATE OF status ON jobs
 END;
 `,
   },
+  {
+    version: 10,
+    name: '0010_schedules',
+    sql: `
+-- Cron schedules (store/schedule-store.ts): the definition, and the latest tick handled
+-- (every tick up to last_tick was fired, skipped or passed over) and job made.
+CREATE TABLE schedules (
+  name TEXT PRIMARY KEY,
+  cron TEXT NOT NULL,
+  timezone TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  type TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  max_attempts INTEGER,
+  timeout_ms INTEGER,
+  project_id TEXT,
+  owner TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  overlap TEXT NOT NULL,
+  missed TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  last_tick INTEGER NOT NULL,
+  last_job_id TEXT,
+  last_run_at INTEGER
+);
+`,
+  },
 ];

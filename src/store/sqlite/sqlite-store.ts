@@ -51,6 +51,7 @@ import { type GroupRow, JobTables, type QueueRow } from './job-tables.js';
 import { allKeys, insertKey, keyByPrefix, markRevoked, takeToken } from './key-table.js';
 import { migrate } from './migrate.js';
 import { queuePosition } from './queue-position.js';
+import { SqliteSchedules } from './schedule-table.js';
 import { cacheStatements } from './statement-cache.js';
 import { listWorkers, registerWorker, touchWorker } from './worker-table.js';
 
@@ -69,6 +70,7 @@ export class SqliteStore implements JobStore {
   private readonly clock: () => number;
   private readonly fairness: FairnessSettings;
   private readonly tables: JobTables;
+  readonly schedules: SqliteSchedules;
 
   constructor(options: SqliteStoreOptions) {
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
@@ -85,6 +87,7 @@ export class SqliteStore implements JobStore {
     migrate(this.db);
     cacheStatements(this.db);
     this.tables = new JobTables(this.db, this.clock, this.fairness);
+    this.schedules = new SqliteSchedules(this.db, this.clock);
   }
 
   /** Runs `fn` as one write transaction (BEGIN IMMEDIATE avoids lock-upgrade deadlocks). */
