@@ -31,6 +31,7 @@ describe.each(['sqlite', 'redis'] as StoreKind[])('auth and isolation matrix: %s
   const keyOf = {} as Record<Kind, string | undefined>;
   let jobOfA = '';
   let workerId = '';
+  let spareSchedules = 0;
 
   beforeAll(async () => {
     full = await startFullServer(await openStore(storeKind, redis?.url));
@@ -95,6 +96,16 @@ describe.each(['sqlite', 'redis'] as StoreKind[])('auth and isolation matrix: %s
         return (await full.createKey('tenant', 'matrix-spare')).id;
       case 'queue':
         return 'demo';
+      case 'spareScheduleOfA': {
+        const name = `matrix-a-${++spareSchedules}`;
+        const answer = await full.call(keyOf.tenantA, {
+          method: 'POST',
+          url: '/api/v1/schedules',
+          payload: { name, cron: '0 3 * * *', queue: 'matrix' },
+        });
+        expect(answer.statusCode).toBe(201);
+        return name;
+      }
     }
   }
 
@@ -166,7 +177,8 @@ function expectation(
     return { statuses: [401], code: 'JOBGATE_ERR_UNAUTHORIZED' };
   const role = kind === 'tenantA' || kind === 'tenantB' ? 'tenant' : kind;
   if (!access.roles.includes(role)) return { statuses: [403], code: 'JOBGATE_ERR_FORBIDDEN' };
-  if (access.owned && kind === 'tenantB') return { statuses: [404], code: 'JOBGATE_ERR_JOB_NOT_FOUND' };
+  if (access.owned && kind === 'tenantB')
+    return { statuses: [404], code: access.notFoundCode ?? 'JOBGATE_ERR_JOB_NOT_FOUND' };
   return { statuses: ok };
 }
 

@@ -15,11 +15,13 @@
  */
 import type { Role } from '../../src/engine/principal.js';
 
-export type Fixture = 'jobOfA' | 'worker' | 'spareWorker' | 'spareKey' | 'queue';
+export type Fixture = 'jobOfA' | 'worker' | 'spareWorker' | 'spareKey' | 'queue' | 'spareScheduleOfA';
 
 export interface RouteAccess {
   roles: 'public' | readonly Role[];
   owned?: boolean;
+  /** The code tenant B's 404 carries on an owned route (default JOBGATE_ERR_JOB_NOT_FOUND). */
+  notFoundCode?: string;
   params?: Record<string, Fixture>;
   body?: unknown;
   query?: string;
@@ -110,6 +112,37 @@ export const routeAccess: Record<string, RouteAccess> = {
   'GET /api/v1/keys': { roles: admin },
   'DELETE /api/v1/keys/:id': { roles: admin, params: { id: 'spareKey' }, ok: [204] },
   'GET /api/v1/tenants': { roles: admin },
+
+  // Schedules: a tenant's own; another tenant's answer 404. Names are global, so a second
+  // create of the same name answers 409 (naming no owner).
+  'POST /api/v1/schedules': {
+    roles: caller,
+    body: { name: 'matrix-schedule', cron: '0 3 * * *', queue: 'matrix' },
+    ok: [201, 409],
+  },
+  'GET /api/v1/schedules': { roles: caller },
+  ...Object.fromEntries(
+    (
+      [
+        ['GET /api/v1/schedules/:name', undefined, [200]],
+        ['PATCH /api/v1/schedules/:name', { priority: 3 }, [200]],
+        ['DELETE /api/v1/schedules/:name', undefined, [204]],
+        ['POST /api/v1/schedules/:name/pause', undefined, [200]],
+        ['POST /api/v1/schedules/:name/resume', undefined, [200]],
+        ['POST /api/v1/schedules/:name/run', undefined, [202]],
+      ] as const
+    ).map(([route, body, ok]) => [
+      route,
+      {
+        roles: caller,
+        owned: true,
+        notFoundCode: 'JOBGATE_ERR_SCHEDULE_NOT_FOUND',
+        params: { name: 'spareScheduleOfA' as const },
+        body,
+        ok,
+      },
+    ]),
+  ),
 };
 
 /** The classification of a registered route (HEAD takes GET's row). */
