@@ -43,9 +43,10 @@ export function serveCommand(): Command {
         process.exit(2);
       }
       // Loaded here, not at the top: other commands (`jobgate worker` on a worker host) need no store or HTTP server.
-      const [{ startServer }, { isRedisUrl }] = await Promise.all([
+      const [{ startServer }, { isRedisUrl }, { redactUrl }] = await Promise.all([
         import('./server.js'),
         import('./create-store.js'),
+        import('./redact-url.js'),
       ]);
       const server = await startServer({
         port: Number(opts.port),
@@ -60,7 +61,7 @@ export function serveCommand(): Command {
         graceMs: Number(opts.graceMs),
         metricsToken: process.env.JOBGATE_METRICS_TOKEN || undefined,
       });
-      const storeName = isRedisUrl(opts.store) ? `redis ${opts.store}` : `sqlite ${opts.db}`;
+      const storeName = isRedisUrl(opts.store) ? `redis ${redactUrl(opts.store)}` : `sqlite ${opts.db}`;
       process.stdout.write(
         `Jobgate listening on ${server.url} (store: ${storeName}${opts.demo ? ', demo queue on' : ''})\n`,
       );

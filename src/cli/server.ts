@@ -15,7 +15,8 @@ import { ScheduleAdmin } from '../engine/schedules/schedule-admin.js';
 import { type AppOptions, buildApp } from '../http/app.js';
 import type { JobStore } from '../store/store.js';
 import { InProcessWorkers } from '../worker/in-process-workers.js';
-import { createStore } from './create-store.js';
+import { type CreatedStore, createStore } from './create-store.js';
+import { startStore } from './store-startup.js';
 import { createWorkerPlane, type WorkerPlane, type WorkerPlaneOptions } from './worker-plane.js';
 
 export interface ServerOptions {
@@ -60,14 +61,16 @@ const demoQueueDefaults = { maxWorkers: 4, maxQueued: 10_000 };
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const config = options.config ?? validateConfig({});
   if (options.demo && !config.queues[demoQueue]) config.queues[demoQueue] = { ...demoQueueDefaults };
-  const store =
-    options.store ??
-    (await createStore({
-      storeUrl: options.storeUrl,
-      db: options.db,
-      fairness: config.fairness,
-      warn: (message) => process.stderr.write(`jobgate: warning: ${message}\n`),
-    }));
+  const log = (line: string) => process.stderr.write(`jobgate: ${line}\n`);
+  const created: CreatedStore = options.store
+    ? { store: options.store, connect: async () => {} }
+    : createStore({
+        storeUrl: options.storeUrl,
+        db: options.db,
+        fairness: config.fairness,
+        warn: (message) => log(`warning: ${message}`),
+      });
+  const { store } = created;
   const tierOf = (principal: Principal) => config.tiers[principal.tier] ?? config.tiers[config.defaultTier]!;
   const engine: Engine = new Engine({
     limitsFor: (principal) => ownerLimits(tierOf(principal)),
@@ -88,16 +91,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...options.engine,
     store,
   });
-  for (const [queue, settings] of Object.entries(config.queues)) {
-    await engine.configureQueue({
-      queue,
-      maxWorkers: settings.maxWorkers ?? null,
-      maxQueued: settings.maxQueued ?? null,
-    });
-  }
   const schedules = new ScheduleAdmin(engine);
-  for (const [name, schedule] of Object.entries(config.schedules ?? {}))
-    await schedules.upsert({ name, ...schedule, tier: schedule.tier ?? config.defaultTier });
   const workers = new InProcessWorkers(engine);
   const workerPlane = createWorkerPlane(engine, config, workers, {
     ...options.workerPlane,
@@ -128,15 +122,44 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return tierRate(tierOf(principal));
     },
   });
-  await engine.shareEvents();
+  // What needs the store runs once it answers: before listening when it does at once,
+  // in the background (the server degraded meanwhile) when it does not (store-startup.ts).
+  const startup = await startStore(created, {
+    url: options.storeUrl ?? options.db,
+    log,
+    prepare: async () => {
+      for (const [queue, settings] of Object.entries(config.queues)) {
+        await engine.configureQueue({
+          queue,
+          maxWorkers: settings.maxWorkers ?? null,
+          maxQueued: settings.maxQueued ?? null,
+        });
+      }
+      for (const [name, schedule] of Object.entries(config.schedules ?? {}))
+        await schedules.upsert({ name, ...schedule, tier: schedule.tier ?? config.defaultTier });
+      await engine.shareEvents();
+    },
+  });
   engine.start();
   workers.start();
-  const address = await app.listen({ port: options.port, host: options.host });
-  await workerPlane.start(address, keys);
+  let address: string;
+  try {
+    address = await app.listen({ port: options.port, host: options.host });
+  } catch (error) {
+    startup.stop();
+    await Promise.all([app.close(), workers.stop(0), engine.stop()]);
+    await store.close();
+    throw error;
+  }
+  const poolsStarted = startup.ready.then((ready) => (ready ? workerPlane.start(address, keys) : undefined));
+  if (startup.connectedAtOnce) await poolsStarted;
+  else poolsStarted.catch((error: unknown) => log(`pool: ${String(error)}`));
   let closing: Promise<void> | null = null;
   const close = () => {
     // Order matters: stop taking requests, let running jobs finish (or release them), then stop the loops.
     closing ??= (async () => {
+      startup.stop();
+      await poolsStarted.catch(() => {});
       await workerPlane.stop();
       await app.close();
       await workers.stop(options.graceMs ?? graceMsDefault);

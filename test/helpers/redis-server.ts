@@ -96,6 +96,8 @@ export async function startRedis(
     cluster?: boolean;
     /** Runs the server under a command, e.g. valgrind (bench/redis-cost.ts). */
     wrapper?: string[];
+    /** A password the server requires (`--requirepass`); the helper's own probe sends it. */
+    password?: string;
   } = {},
 ): Promise<TestRedis> {
   assertBinary();
@@ -108,6 +110,7 @@ export async function startRedis(
     appendonly: options.appendonly,
     cluster: options.cluster ? {} : undefined,
   });
+  if (options.password !== undefined) args.push('--requirepass', options.password);
   const redis: TestRedis = {
     port,
     url: options.cluster ? `redis+cluster://127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
@@ -120,6 +123,7 @@ export async function startRedis(
         lazyConnect: true,
         retryStrategy: () => 50,
         maxRetriesPerRequest: null,
+        password: options.password,
       });
       client.on('error', () => {});
       // A server under valgrind takes seconds to start.

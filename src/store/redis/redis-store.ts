@@ -50,7 +50,7 @@ import type {
   WorkerState,
 } from '../store.js';
 import { admitThenClaim, claimAfterAdmission } from '../store.js';
-import { type StoreFailureCode, storeFailure } from '../store-errors.js';
+import { isStoreOutage, type StoreFailureCode, storeFailure } from '../store-errors.js';
 import { CLUSTER_SCHEME, parseClusterUrl } from './cluster-url.js';
 import { functions, library, type ScriptName } from './generated/scripts.js';
 import {
@@ -200,9 +200,57 @@ export class RedisStore implements JobStore {
     return `${clock};${this.fairness.agingTurns}`;
   }
 
-  /** Connects and checks the server version; call once before use. */
+  /** Connects and checks the server version; call once before use. Fails if Redis does not answer. */
   async connect(): Promise<void> {
     await this.redis.connect();
+    await this.prepare();
+  }
+
+  /**
+   * Connects as soon as Redis answers, however long that takes: ioredis retries a failed
+   * attempt by itself (retryStrategy: backoff up to 1 s). `onFailure` hears each failed
+   * attempt's reason (ECONNREFUSED, WRONGPASS, …). Rejects only when `signal` aborts or
+   * the server cannot be used at all (too old).
+   */
+  async connectWhenReachable(onFailure: (error: Error) => void, signal: AbortSignal): Promise<void> {
+    this.redis.on('error', onFailure);
+    try {
+      // A failed first attempt's reason arrives as an 'error' event; ioredis then keeps trying.
+      await this.redis.connect().catch(() => {});
+      for (;;) {
+        if (this.redis.status !== 'ready') await this.nextReady(signal);
+        try {
+          await this.prepare();
+          return;
+        } catch (error) {
+          if (!isStoreOutage(error)) throw error;
+          onFailure(error as Error);
+        }
+      }
+    } finally {
+      this.redis.off('error', onFailure);
+    }
+  }
+
+  /** The client's next 'ready' (events.once would reject on the 'error' events of failed attempts). */
+  private nextReady(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const aborted = () => {
+        this.redis.off('ready', ready);
+        reject(signal.reason);
+      };
+      const ready = () => {
+        signal.removeEventListener('abort', aborted);
+        resolve();
+      };
+      if (signal.aborted) return reject(signal.reason);
+      this.redis.once('ready', ready);
+      signal.addEventListener('abort', aborted, { once: true });
+    });
+  }
+
+  /** Checks the server version and loads the function library. */
+  private async prepare(): Promise<void> {
     const info = await this.redis.info('server');
     const version = /redis_version:(\d+)/.exec(info)?.[1];
     if (version !== undefined && Number(version) < MIN_REDIS_MAJOR) {
