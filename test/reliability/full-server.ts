@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { type RunningServer, startServer } from '../../src/cli/server.js';
+import { type RunningServer, type ServerOptions, startServer } from '../../src/cli/server.js';
 import type { JobgateConfig } from '../../src/config/config-schema.js';
 import { defaultConfig } from '../../src/config/config-schema.js';
 import type { Role } from '../../src/engine/principal.js';
@@ -50,7 +50,7 @@ export async function openStore(kind: StoreKind, redisUrl?: string): Promise<Job
 
 export async function startFullServer(
   store: JobStore,
-  options: { config?: JobgateConfig; demo?: boolean } = {},
+  options: { config?: JobgateConfig; demo?: boolean; workerPlane?: ServerOptions['workerPlane'] } = {},
 ): Promise<FullServer> {
   const server = await startServer({
     port: 0,
@@ -62,6 +62,7 @@ export async function startFullServer(
     logger: false,
     store,
     graceMs: 200,
+    workerPlane: options.workerPlane,
     engine: { leaseMs: 2_000, intervals: { promoteMs: 50, reapMs: 100, purgeMs: 60_000 } },
   });
   const call: FullServer['call'] = (key, options) =>
