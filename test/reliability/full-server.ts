@@ -43,7 +43,8 @@ export function fullServerConfig(): JobgateConfig {
 export async function openStore(kind: StoreKind, redisUrl?: string): Promise<JobStore> {
   if (kind === 'sqlite') return new SqliteStore({ file: ':memory:' });
   if (!redisUrl) throw new Error('a Redis store needs the test redis-server URL');
-  const store = new RedisStore({ url: redisUrl, prefix: `t-${randomUUID()}` });
+  // A long call bound: these suites judge answers, not latency, on a loaded two-core machine.
+  const store = new RedisStore({ url: redisUrl, prefix: `t-${randomUUID()}`, timeoutMs: 10_000 });
   await store.connect();
   return store;
 }
