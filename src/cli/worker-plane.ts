@@ -79,13 +79,18 @@ export function createWorkerPlane(
         name: `pool workers of this server (${pools.queues().join(', ')})`,
       });
       poolKey = { keys, id: created.record.id };
+      // Revoked, every pool worker would fail to authenticate: the key answers 409 instead.
+      keys.protect(created.record.id, `the pool workers of ${pools.queues().join(', ')} use it`);
       pools.start({ url, key: created.key });
     },
     async stop() {
       await pools.stop();
       registry.close();
       await registryDirectory.stop();
-      if (poolKey) await poolKey.keys.revoke(poolKey.id).catch(() => {});
+      if (poolKey) {
+        poolKey.keys.release(poolKey.id);
+        await poolKey.keys.revoke(poolKey.id).catch(() => {});
+      }
       poolKey = null;
     },
   };

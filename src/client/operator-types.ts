@@ -89,6 +89,8 @@ export interface PoolView {
   idleTimeoutSec: number;
   concurrency: number;
   workers: Array<{ id: string; phase: 'initializing' | 'live' | 'stopping' }>;
+  /** Set while the pool's workers keep failing: how many in a row, the last one's reason, when starts resume. */
+  crashLoop: { crashes: number; reason: string; lastCrashAt: string; nextStartAt: string } | null;
 }
 
 export interface WorkerView {
@@ -122,6 +124,8 @@ export interface KeyRecordView {
   name: string | null;
   createdAt: string;
   revokedAt: string | null;
+  /** The server's own key (its pool workers use it): revoking it answers 409. */
+  protected: boolean;
 }
 
 export interface TenantView {

@@ -26,6 +26,10 @@ export const ERROR_CODES = {
     status: 409,
     message: 'This Idempotency-Key was used with another request body.',
   },
+  JOBGATE_ERR_KEY_PROTECTED: {
+    status: 409,
+    message: 'This key is the server’s own (its pool workers use it) and cannot be revoked.',
+  },
   JOBGATE_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is over the limit.' },
   JOBGATE_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send application/json.' },
   JOBGATE_ERR_UNPROCESSABLE: { status: 422, message: 'The request is well-formed but cannot be processed.' },

@@ -35,6 +35,8 @@ export class ApiKeys {
   private readonly store: JobStore;
   private readonly bootstrapHash: string | null;
   private readonly tiers: ReadonlySet<string>;
+  /** Keys this server uses itself (its pool workers'), by id, with why: revoking one answers 409. */
+  private readonly protectedKeys = new Map<string, string>();
   private readonly outageKeys = new OutageKeyCache();
 
   /** `bootstrapAdminKey` (JOBGATE_ADMIN_KEY) is an admin key that lives only in the environment. */
@@ -76,7 +78,27 @@ export class ApiKeys {
     return (await this.store.listKeys()).map(publicRecord);
   }
 
+  /** Marks a key this server depends on; `release` lifts it (before the server revokes the key itself). */
+  protect(id: string, reason: string): void {
+    this.protectedKeys.set(id, reason);
+  }
+
+  release(id: string): void {
+    this.protectedKeys.delete(id);
+  }
+
+  isProtected(id: string): boolean {
+    return this.protectedKeys.has(id);
+  }
+
   async revoke(id: string): Promise<void> {
+    const reason = this.protectedKeys.get(id);
+    if (reason !== undefined)
+      throw new JobgateError(
+        'JOBGATE_ERR_KEY_PROTECTED',
+        `Key ${id} is this server’s own: ${reason}. It cannot be revoked while the server runs; it is revoked when the server stops.`,
+        { details: { id } },
+      );
     if (!(await this.store.revokeKey(id))) throw new JobgateError('JOBGATE_ERR_NOT_FOUND', `No key ${id}`);
   }
 

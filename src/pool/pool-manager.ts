@@ -66,6 +66,12 @@ export interface PoolStatus {
   idleTimeoutSec: number;
   concurrency: number;
   workers: Array<{ id: string; phase: 'initializing' | 'live' | 'stopping' }>;
+  /**
+   * Set while the pool's workers keep failing (none has stayed up `stableAfterMs` since):
+   * how many in a row, why the last one did (its last output line, e.g. a refused key),
+   * and when starts resume (epoch ms).
+   */
+  crashLoop: { crashes: number; reason: string; lastCrashAt: number; nextStartAt: number } | null;
 }
 
 export const tickMsDefault = 1_000;
@@ -77,7 +83,10 @@ export class PoolManager extends EventEmitter {
   private readonly registry: WorkerRegistry;
   private readonly engine: Engine;
   private readonly pools = new Map<string, QueuePool>();
-  private readonly crashes = new Map<string, { count: number; holdUntil: number }>();
+  private readonly crashes = new Map<
+    string,
+    { count: number; holdUntil: number; reason: string; at: number }
+  >();
   /** Members stopped because they failed (counted as crashes already): shown dead once gone. */
   private readonly failed = new Set<string>();
   private connection: Connection | null = null;
@@ -162,6 +171,7 @@ export class PoolManager extends EventEmitter {
   }
 
   private statusOf(pool: QueuePool): PoolStatus {
+    const crash = this.crashes.get(pool.queue);
     return {
       queue: pool.queue,
       provider: this.config.provider.name,
@@ -170,6 +180,9 @@ export class PoolManager extends EventEmitter {
       idleTimeoutSec: pool.settings.idleTimeoutSec,
       concurrency: pool.concurrency,
       workers: [...pool.members.values()].map(({ id, phase }) => ({ id, phase })),
+      crashLoop: crash
+        ? { crashes: crash.count, reason: crash.reason, lastCrashAt: crash.at, nextStartAt: crash.holdUntil }
+        : null,
     };
   }
 
@@ -214,7 +227,11 @@ export class PoolManager extends EventEmitter {
   private async tickNow(): Promise<void> {
     if (this.stopped) return;
     const { now, records } = await this.observe();
+    const stableMs = this.config.stableAfterMs ?? stableAfterMsDefault;
     for (const pool of this.pools.values()) {
+      // A worker that stayed up long enough ends the crash loop (and its backoff).
+      for (const member of pool.members.values())
+        if (member.liveSince !== null && now - member.liveSince >= stableMs) this.crashes.delete(pool.queue);
       const counts = await this.engine.counts(pool.queue);
       const plan = pool.plan({
         now,
@@ -225,7 +242,7 @@ export class PoolManager extends EventEmitter {
       });
       for (const id of plan.failed) {
         this.failed.add(id);
-        this.crashed(pool.queue, id, now);
+        this.crashed(pool.queue, id, now, 'it did not register (or went silent) in time');
       }
       for (const id of plan.stop) this.stopMember(pool, id);
       for (let i = 0; i < plan.start; i++) await this.startMember(pool, now);
@@ -301,7 +318,8 @@ export class PoolManager extends EventEmitter {
       });
     } catch (error) {
       // Its exit was reported too (and counted as a crash) when the provider could not launch it.
-      if (pool.members.delete(id)) this.crashed(pool.queue, id, now);
+      if (pool.members.delete(id))
+        this.crashed(pool.queue, id, now, `it could not be started: ${(error as Error).message}`);
       await this.registry.markDead(id).catch(() => {});
       this.config.onError?.(error);
       return null;
@@ -330,7 +348,7 @@ export class PoolManager extends EventEmitter {
           now - member.liveSince >= (this.config.stableAfterMs ?? stableAfterMsDefault)
         )
           this.crashes.delete(pool.queue);
-        this.crashed(pool.queue, exit.workerId, now);
+        this.crashed(pool.queue, exit.workerId, now, exitReason(exit));
         this.config.onCrash?.(pool.queue, exit);
         await this.registry.markDead(exit.workerId).catch(() => {});
       } else if (this.failed.delete(exit.workerId)) {
@@ -343,12 +361,21 @@ export class PoolManager extends EventEmitter {
     }
   }
 
-  private crashed(queue: string, workerId: string, now: number): void {
+  private crashed(queue: string, workerId: string, now: number, reason: string): void {
     const { baseMs, maxMs } = this.config.crashBackoff ?? crashBackoffDefault;
     const count = (this.crashes.get(queue)?.count ?? 0) + 1;
-    this.crashes.set(queue, { count, holdUntil: now + Math.min(maxMs, baseMs * 2 ** (count - 1)) });
+    const holdUntil = now + Math.min(maxMs, baseMs * 2 ** (count - 1));
+    this.crashes.set(queue, { count, holdUntil, reason, at: now });
     this.emit('crashed', workerId);
   }
+}
+
+/** Why a worker ended unasked: its exit and the last line it wrote (a worker's own error message). */
+function exitReason(exit: WorkerExit): string {
+  const lines = exit.output.split('\n').map((line) => line.trim());
+  const last = lines.filter((line) => line.length > 0).at(-1);
+  const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+  return last ? `${how}: ${last}` : how;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

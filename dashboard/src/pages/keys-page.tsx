@@ -96,6 +96,10 @@ export function KeysPage() {
                 <td>
                   {key.revokedAt ? (
                     <span className="muted">revoked {time(key.revokedAt)}</span>
+                  ) : key.protected ? (
+                    <span className="muted" title="The server's pool workers use this key">
+                      in use by the server
+                    </span>
                   ) : (
                     <button
                       type="button"

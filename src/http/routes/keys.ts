@@ -14,16 +14,19 @@ const KeyRecord = Type.Object({
   name: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
   revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-});
-
-const view = (record: Awaited<ReturnType<ApiKeys['list']>>[number]) => ({
-  ...record,
-  createdAt: iso(record.createdAt),
-  revokedAt: iso(record.revokedAt),
+  protected: Type.Boolean({
+    description: 'The server’s own key (its pool workers use it): revoking it answers 409',
+  }),
 });
 
 /** Admin-only key management. */
 export const keyRoutes: FastifyPluginAsyncTypebox<{ keys: ApiKeys }> = async (app, { keys }) => {
+  const view = (record: Awaited<ReturnType<ApiKeys['list']>>[number]) => ({
+    ...record,
+    createdAt: iso(record.createdAt),
+    revokedAt: iso(record.revokedAt),
+    protected: keys.isProtected(record.id),
+  });
   const config = { roles: ['admin'] };
   app.post(
     '/keys',

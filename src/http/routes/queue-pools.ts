@@ -4,7 +4,8 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { PoolManager } from '../../pool/pool-manager.js';
+import type { PoolManager, PoolStatus } from '../../pool/pool-manager.js';
+import { iso } from '../iso-time.js';
 import { errorResponses } from '../schemas.js';
 
 const QueueParams = Type.Object({ queue: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }) });
@@ -25,6 +26,20 @@ const WarmupAnswer = Type.Object({
   started: Type.Array(Type.String(), { description: 'Workers this call started' }),
 });
 
+/** The pool as the API shows it: times as ISO 8601. */
+function poolView(status: PoolStatus) {
+  const { crashLoop } = status;
+  return {
+    ...status,
+    crashLoop: crashLoop && {
+      crashes: crashLoop.crashes,
+      reason: crashLoop.reason,
+      lastCrashAt: iso(crashLoop.lastCrashAt),
+      nextStartAt: iso(crashLoop.nextStartAt),
+    },
+  };
+}
+
 const PoolAnswer = Type.Object({
   queue: Type.String(),
   provider: Type.String(),
@@ -37,6 +52,18 @@ const PoolAnswer = Type.Object({
       id: Type.String(),
       phase: Type.Union([Type.Literal('initializing'), Type.Literal('live'), Type.Literal('stopping')]),
     }),
+  ),
+  crashLoop: Type.Union(
+    [
+      Type.Object({
+        crashes: Type.Integer({ description: 'Workers that failed in a row' }),
+        reason: Type.String({ description: 'Why the last one did: its exit and last output line' }),
+        lastCrashAt: Type.String({ format: 'date-time' }),
+        nextStartAt: Type.String({ format: 'date-time', description: 'Starts are held back until then' }),
+      }),
+      Type.Null(),
+    ],
+    { description: 'Set while the pool’s workers keep failing; null once one stays up' },
   ),
 });
 
@@ -77,7 +104,7 @@ export const queuePoolRoutes: FastifyPluginAsyncTypebox<{ pools: PoolManager }> 
         response: { 200: PoolAnswer, ...errorResponses },
       },
     },
-    async (request) => pools.status(request.params.queue),
+    async (request) => poolView(pools.status(request.params.queue)),
   );
 
   app.patch(
@@ -93,6 +120,6 @@ export const queuePoolRoutes: FastifyPluginAsyncTypebox<{ pools: PoolManager }> 
         response: { 200: PoolAnswer, ...errorResponses },
       },
     },
-    async (request) => pools.update(request.params.queue, request.body),
+    async (request) => poolView(await pools.update(request.params.queue, request.body)),
   );
 };
