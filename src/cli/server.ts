@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { JobgateConfig } from '../config/config-schema.js';
-import { resetOffsetMs, validateConfig } from '../config/load-config.js';
+import { connectionLimits, resetOffsetMs, validateConfig } from '../config/load-config.js';
 import { ownerLimits, tierRate } from '../config/tier-limits.js';
 import { demoHandler, demoQueue } from '../demo/demo-handler.js';
 import { ApiKeys } from '../engine/api-keys.js';
@@ -114,6 +114,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger: options.logger,
     metricsToken: options.metricsToken,
     streams: options.streams,
+    connections: connectionLimits(config),
     workerRegistry: workerPlane.registry,
     pools: workerPlane.pools,
     rateFor: (principal) => {

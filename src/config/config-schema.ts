@@ -94,6 +94,20 @@ export const ScheduleConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const Seconds = (description: string) => Type.Number({ exclusiveMinimum: 0, description });
+
+/** Client deadlines and the connection cap (src/http/connection-limits.ts explains each). */
+export const HttpConfigSchema = Type.Object(
+  {
+    headersTimeoutSec: Seconds('The request line and headers must arrive within this'),
+    requestTimeoutSec: Seconds('The whole request, body included, must arrive within this'),
+    idleTimeoutSec: Seconds('A connection silent both ways this long is closed (above 30 s: long-polls)'),
+    keepAliveTimeoutSec: Seconds('An idle keep-alive connection between requests is closed after this'),
+    maxConnections: Type.Integer({ minimum: 1, description: 'Connections held at once' }),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     tiers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), TierSchema),
@@ -126,6 +140,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     idempotencyTtlSec: Type.Integer({ minimum: 1 }),
+    http: HttpConfigSchema,
     retention: Type.Object(
       {
         completedHours: Type.Number({
@@ -146,6 +161,7 @@ export const ConfigSchema = Type.Object(
 export type TierConfig = Static<typeof TierSchema>;
 export type QueueConfig = Static<typeof QueueConfigSchema>;
 export type ScheduleConfig = Static<typeof ScheduleConfigSchema>;
+export type HttpConfig = Static<typeof HttpConfigSchema>;
 export type JobgateConfig = Static<typeof ConfigSchema>;
 
 export const defaultConfig: JobgateConfig = {
@@ -186,5 +202,12 @@ export const defaultConfig: JobgateConfig = {
   quota: { resetUtc: '00:00', jitterSec: 300 },
   fairness: { agingTurns: 10 },
   idempotencyTtlSec: 24 * 3600,
+  http: {
+    headersTimeoutSec: 10,
+    requestTimeoutSec: 30,
+    idleTimeoutSec: 120,
+    keepAliveTimeoutSec: 72,
+    maxConnections: 10_000,
+  },
   retention: { completedHours: 24, failedHours: 7 * 24 },
 };

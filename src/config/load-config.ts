@@ -27,6 +27,7 @@ export function validateConfig(raw: unknown, source = 'config'): JobgateConfig {
     quota: { ...defaultConfig.quota, ...(input.quota ?? {}) },
     fairness: { ...defaultConfig.fairness, ...(input.fairness ?? {}) },
     retention: { ...defaultConfig.retention, ...(input.retention ?? {}) },
+    http: { ...defaultConfig.http, ...(input.http ?? {}) },
   };
   const [first] = Value.Errors(ConfigSchema, merged);
   if (first) {
@@ -39,6 +40,8 @@ export function validateConfig(raw: unknown, source = 'config'): JobgateConfig {
       `${source}: defaultTier "${merged.defaultTier}" is not one of the tiers (${Object.keys(merged.tiers).join(', ')})`,
     );
   }
+  if (merged.http.headersTimeoutSec > merged.http.requestTimeoutSec)
+    throw new ConfigError(`${source}: http.headersTimeoutSec must be <= http.requestTimeoutSec`);
   for (const [name, queue] of Object.entries(merged.queues)) {
     if (queue.pool && queue.pool.min > queue.pool.max)
       throw new ConfigError(`${source}: queues.${name}.pool.min must be <= pool.max`);
@@ -79,6 +82,18 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
     throw new ConfigError(`${path}: not valid JSON (${(error as Error).message})`);
   }
   return validateConfig(raw, path);
+}
+
+/** The `http` section as the app takes it (connection-limits.ts). */
+export function connectionLimits(config: JobgateConfig) {
+  const ms = (sec: number) => Math.round(sec * 1000);
+  return {
+    headersTimeoutMs: ms(config.http.headersTimeoutSec),
+    requestTimeoutMs: ms(config.http.requestTimeoutSec),
+    idleTimeoutMs: ms(config.http.idleTimeoutSec),
+    keepAliveTimeoutMs: ms(config.http.keepAliveTimeoutSec),
+    maxConnections: config.http.maxConnections,
+  };
 }
 
 /** Milliseconds after UTC midnight of the daily reset. */

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { JobgateError } from '../domain/errors.js';
 import type { ApiKeys } from '../engine/api-keys.js';
 import type { Engine } from '../engine/engine.js';
@@ -15,6 +15,7 @@ import { type Principal, type Role, systemPrincipal } from '../engine/principal.
 import { ScheduleAdmin } from '../engine/schedules/schedule-admin.js';
 import type { WorkerRegistry } from '../engine/worker-registry.js';
 import type { PoolManager } from '../pool/pool-manager.js';
+import { type ConnectionLimits, connectionOptions, resolveConnectionLimits } from './connection-limits.js';
 import { registerDashboard } from './dashboard-static.js';
 import { registerErrorHandling, sendError, toJobgateError } from './error-handler.js';
 import { registerMetrics } from './metrics.js';
@@ -30,6 +31,7 @@ import { queueRoutes } from './routes/queues.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { workerRoutes } from './routes/workers.js';
 import { wsRoutes } from './routes/ws.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { keepAliveMsDefault } from './sse-stream.js';
 import { registerTenants } from './tenants.js';
 import { wsMessageMaxBytes } from './ws-session.js';
@@ -56,6 +58,8 @@ export interface AppOptions {
   workerRegistry?: WorkerRegistry;
   /** When given, warmup and live pool settings are served (/api/v1/queues/:queue/warmup…). */
   pools?: PoolManager;
+  /** Client timeouts and the connection cap (see connection-limits.ts); defaults when absent. */
+  connections?: Partial<ConnectionLimits>;
 }
 
 /** Roles allowed on a route unless its `config.roles` says otherwise. */
@@ -77,16 +81,20 @@ export const bodyLimitDefault = 1024 * 1024;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const bodyLimit = options.bodyLimit ?? bodyLimitDefault;
+  const connections = resolveConnectionLimits(options.connections);
   const app = Fastify({
     logger: loggerOptions(options.logger),
     bodyLimit,
+    ...connectionOptions(connections),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
     // Router errors (a bad percent-encoding, an over-long path parameter) get our error body too.
     frameworkErrors: (error, _request, reply) => {
       sendError(reply, toJobgateError(error));
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.server.maxConnections = connections.maxConnections;
 
+  await registerSecurityHeaders(app);
   await registerOpenApi(app, { version });
   await app.register(websocket, { options: { maxPayload: wsMessageMaxBytes } });
 
@@ -114,9 +122,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ? (request: FastifyRequest) => keys.authenticate(presentedKey(request))
       : async () => systemPrincipal);
   app.decorateRequest('principal', undefined as unknown as Principal);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
-    request.principal = await authenticate(request);
+    try {
+      request.principal = await authenticate(request);
+    } catch (error) {
+      // A caller without a valid key gets its answer and loses the connection: it cannot
+      // hold a socket open (a slow body, keep-alive) on a server it may not use.
+      if ((error as JobgateError).code === 'JOBGATE_ERR_UNAUTHORIZED') closeAfterReply(reply);
+      throw error;
+    }
     const roles = request.routeOptions.config.roles ?? defaultRoles;
     if (!roles.includes(request.principal.role)) {
       throw new JobgateError(
@@ -151,6 +166,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (keys) await registerTenants(app, { engine: options.engine, keys });
   await registerDashboard(app);
   return app;
+}
+
+function closeAfterReply(reply: FastifyReply): void {
+  reply.header('connection', 'close');
+  reply.raw.once('finish', () => reply.raw.socket?.destroySoon());
 }
 
 function bearerToken(header: string | undefined): string | undefined {

@@ -1,6 +1,6 @@
 /** Schemas of the queue routes (routes/queues.ts) and of /health's worker part. */
 import { Type } from 'typebox';
-import { EstimatedWaitSchema, JobProgressSchema } from './schemas.js';
+import { Cursor, EstimatedWaitSchema, JobProgressSchema } from './schemas.js';
 
 export const QueueParams = Type.Object({
   queue: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$', description: 'Queue name' }),
@@ -101,7 +101,7 @@ export const ActiveJobSchema = Type.Object({
 export const ActiveQuery = Type.Object(
   {
     limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: '1-500, default 100' })),
-    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    cursor: Type.Optional(Cursor),
   },
   { additionalProperties: false },
 );

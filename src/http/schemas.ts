@@ -118,6 +118,16 @@ export const JobSchema = Type.Object(
   { $id: 'Job' },
 );
 
+/**
+ * A list cursor as the server issued it (opaque). A Redis cursor names, per shard that
+ * served queued jobs, where that shard stopped (~28 characters each), so it grows with
+ * the shards a listing spans; 8 KiB keeps a URL carrying it under Node's 16 KiB header cap.
+ */
+export const Cursor = Type.String({
+  maxLength: 8192,
+  description: 'nextCursor of the previous page, with the same filter',
+});
+
 export const JobParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export const ListQuery = Type.Object(
@@ -127,9 +137,7 @@ export const ListQuery = Type.Object(
     type: Type.Optional(Name),
     owner: Type.Optional(Type.String({ maxLength: 128 })),
     limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1-500, default 50' })),
-    cursor: Type.Optional(
-      Type.String({ maxLength: 512, description: 'nextCursor of the previous page, with the same filter' }),
-    ),
+    cursor: Type.Optional(Cursor),
   },
   { additionalProperties: false },
 );
@@ -172,11 +180,13 @@ export const errorResponses = {
   401: errorResponse(401),
   403: errorResponse(403),
   404: errorResponse(404),
+  408: errorResponse(408),
   409: errorResponse(409),
   413: errorResponse(413),
   415: errorResponse(415),
   422: errorResponse(422),
   429: errorResponse(429),
+  431: errorResponse(431),
   500: errorResponse(500),
   503: errorResponse(503),
 };

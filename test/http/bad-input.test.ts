@@ -413,10 +413,16 @@ const cases: Case[] = [
     code: 'JOBGATE_ERR_BAD_REQUEST',
   },
   {
-    name: 'a cursor over 512 characters',
-    request: get(`/api/v1/jobs?cursor=${'A'.repeat(513)}`),
+    name: 'a cursor over 8 KiB',
+    request: get(`/api/v1/jobs?cursor=${'A'.repeat(8193)}`),
     status: 400,
     code: 'JOBGATE_ERR_VALIDATION',
+  },
+  {
+    name: 'a long cursor this server did not issue',
+    request: get(`/api/v1/jobs?cursor=${'A'.repeat(200)}`),
+    status: 400,
+    code: 'JOBGATE_ERR_BAD_REQUEST',
   },
 ];
 
