@@ -1,14 +1,13 @@
 #!/usr/bin/env node
 /**
- * `npm install`'s prepare step: builds dist/ when a source is newer than the last build,
- * and links the project's own bin into node_modules/.bin so `npx jobgate` runs it at
- * once. Without that link npx installs the checkout into its cache as a file: package,
- * which runs this step again in a copy (seconds of build at the first call, and a broken
- * cache when that first call is interrupted).
+ * `npm install`'s prepare step: builds dist/ only when a source is newer than the last
+ * build. npm runs prepare again whenever `npx jobgate` links the checkout into npx's
+ * cache (npm runs a local package's own bin that way), so a plain `npm run build` here
+ * would rebuild the whole project at the first `npx` call.
  */
 import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,12 +31,4 @@ const changed = Math.max(...inputs.map((input) => newest(join(root, input))));
 if (process.env.JOBGATE_FORCE_BUILD === '1' || changed > built) {
   execSync('npm run build', { cwd: root, stdio: 'inherit' });
   writeFileSync(stamp, `${new Date().toISOString()}\n`);
-}
-
-const binDir = join(root, 'node_modules', '.bin');
-if (existsSync(join(root, 'node_modules'))) {
-  mkdirSync(binDir, { recursive: true });
-  const link = join(binDir, 'jobgate');
-  rmSync(link, { force: true });
-  symlinkSync(relative(binDir, join(root, 'bin', 'jobgate.js')), link);
 }
