@@ -146,6 +146,15 @@ export const routeAccess: Record<string, RouteAccess> = {
 };
 
 /** The classification of a registered route (HEAD takes GET's row). */
+/**
+ * The built dashboard's files are routes too, one per file present at start, with
+ * content-hashed names that change on every build (and exist only once it is built):
+ * served to anyone.
+ */
+const dashboardFile = /^\/(?:index\.html|assets\/[^/:*]+)$/;
+
 export function accessOf(method: string, url: string): RouteAccess | undefined {
-  return routeAccess[`${method === 'HEAD' ? 'GET' : method} ${url}`];
+  const read = method === 'HEAD' ? 'GET' : method;
+  if (read === 'GET' && dashboardFile.test(url)) return { roles: 'public' };
+  return routeAccess[`${read} ${url}`];
 }
