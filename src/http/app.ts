@@ -32,6 +32,7 @@ import { scheduleRoutes } from './routes/schedules.js';
 import { workerRoutes } from './routes/workers.js';
 import { wsRoutes } from './routes/ws.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import { assertWellFormed } from './well-formed-json.js';
 import { keepAliveMsDefault } from './sse-stream.js';
 import { registerTenants } from './tenants.js';
 import { wsMessageMaxBytes } from './ws-session.js';
@@ -105,14 +106,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
+    let value: unknown;
     try {
-      done(null, JSON.parse(text));
+      value = JSON.parse(text);
     } catch (error) {
       const failure = error as Error & { statusCode?: number; code?: string };
       failure.statusCode = 400;
       failure.code = 'FST_ERR_CTP_INVALID_JSON_BODY';
-      done(failure, undefined);
+      return done(failure, undefined);
     }
+    try {
+      assertWellFormed(text, value);
+    } catch (error) {
+      return done(error as Error, undefined);
+    }
+    done(null, value);
   });
 
   const keys = options.keys;
