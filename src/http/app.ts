@@ -32,9 +32,9 @@ import { scheduleRoutes } from './routes/schedules.js';
 import { workerRoutes } from './routes/workers.js';
 import { wsRoutes } from './routes/ws.js';
 import { registerSecurityHeaders } from './security-headers.js';
-import { assertWellFormed } from './well-formed-json.js';
 import { keepAliveMsDefault } from './sse-stream.js';
 import { registerTenants } from './tenants.js';
+import { assertWellFormed } from './well-formed-json.js';
 import { wsMessageMaxBytes } from './ws-session.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
