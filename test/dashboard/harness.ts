@@ -1,9 +1,9 @@
 /**
  * What the dashboard tests share: a whole server on a real port (startServer, with the
  * demo queue and the built dashboard), Debian's Chromium driven by playwright-core,
- * and screenshots saved into docs/screenshots/ for the README.
+ * and screenshots (docs/screenshots/ for the README when UPDATE_SCREENSHOTS=1).
  *
- * Chromium must be at /usr/bin/chromium (`apt-get install chromium`; .ci/run installs
+ * Chromium must be at /usr/bin/chromium (`apt-get install chromium`; npm test's preflight installs
  * it): a missing browser fails the tests, it never skips them.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +17,15 @@ import { validateConfig } from '../../src/config/load-config.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const root = join(here, '..', '..');
-export const screenshotsDir = join(root, 'docs', 'screenshots');
+/**
+ * The README's pictures are refreshed on request (`UPDATE_SCREENSHOTS=1 npm test`); a
+ * plain run still takes every screenshot, into a scratch folder, so a test run leaves
+ * the checkout as it found it.
+ */
+export const screenshotsDir =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? join(root, 'docs', 'screenshots')
+    : join(tmpdir(), 'jobgate-screenshots');
 export const dashboardDir = join(root, 'dist', 'dashboard');
 export const chromiumPath = '/usr/bin/chromium';
 export const fixtureHandlers = join(here, '..', 'fixtures', 'handlers.mjs');
