@@ -129,7 +129,7 @@ export async function run(): Promise<void> {
         id: job.id,
         position: place?.position ?? null,
         // null: a worker claimed the job before the estimate was asked for; a client would see no wait.
-        estimateMs: place ? place.estimatedWait.seconds * 1000 : 0,
+        estimateMs: place ? (place.estimatedWait.seconds ?? 0) * 1000 : 0,
         meanRunMs: engine.estimator.meanRunMs(queue, 'work').value,
       });
     }

@@ -1,4 +1,4 @@
-import type { QueueStatusView } from '../client/index.js';
+import { describeWait, type QueueStatusView } from '../client/index.js';
 
 /**
  * A queue's status as a few aligned lines:
@@ -6,7 +6,7 @@ import type { QueueStatusView } from '../client/index.js';
  *   demo  busy  (max workers 4)
  *     workers  initializing 0  ready 0  idle 0  running 4  draining 0
  *     jobs     scheduled 0  queued 12  running 4  completed 130  failed 2  cancelled 0  awaiting 0
- *     wait     ~6.5 s for a new job (medium confidence)
+ *     wait     ~6.5 s (medium confidence) for a new job
  */
 export function queuePanel(status: QueueStatusView): string {
   const cap = status.maxWorkers === null ? '' : `  (max workers ${status.maxWorkers})`;
@@ -28,11 +28,6 @@ export function queuePanel(status: QueueStatusView): string {
 }
 
 function waitLine(status: QueueStatusView): string {
-  if (status.estimatedWait) {
-    const { seconds, confidence } = status.estimatedWait;
-    return `~${seconds} s for a new job (${confidence} confidence)`;
-  }
-  if (status.status === 'paused') return 'none while paused';
-  if (status.status === 'cold') return 'unknown until a worker is up';
+  if (status.estimatedWait) return `${describeWait(status.estimatedWait)} for a new job`;
   return 'unknown';
 }

@@ -80,14 +80,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       completedMs: config.retention.completedHours * 3600_000,
       failedMs: config.retention.failedHours * 3600_000,
     },
-    // Every worker slot that can take a job — in-process, remote or pooled — from the engine's
-    // worker directory, capped by the queue's maxWorkers.
-    capacityFor: (queue): number => {
-      const slots = engine.workers.states(queue);
-      const live = slots.ready + slots.idle + slots.running;
-      const cap = config.queues[queue]?.maxWorkers;
-      return Math.max(1, cap !== undefined && live > 0 ? Math.min(cap, live) : (cap ?? live));
-    },
+    // Wait estimates count every live worker slot — in-process, remote or pooled — up to the queue's maxWorkers.
+    capacityFor: (queue): number => config.queues[queue]?.maxWorkers ?? Number.POSITIVE_INFINITY,
     ...options.engine,
     store,
   });

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { JobgateConfig } from '../config/config-schema.js';
 import type { ApiKeys } from '../engine/api-keys.js';
 import type { Engine } from '../engine/engine.js';
-import type { WorkerDirectory } from '../engine/worker-directory.js';
+import { noWorkers, type WorkerDirectory } from '../engine/worker-directory.js';
 import { WorkerRegistry, type WorkerRegistryConfig } from '../engine/worker-registry.js';
 import { combineDirectories, RegistryDirectory } from '../engine/worker-registry-directory.js';
 import { LocalProcessProvider, type LocalProcessProviderOptions } from '../pool/local-process-provider.js';
@@ -64,11 +64,18 @@ export function createWorkerPlane(
     ...options.pools,
     onError: options.onError,
   });
+  // A worker the pool spawns counts as initializing at once, not from the next refresh.
+  pools.on('registered', (record) => registryDirectory.note(record));
+  const poolOutlook: WorkerDirectory = {
+    queues: () => [],
+    states: () => noWorkers(),
+    coldStart: (queue) => pools.coldStart(queue),
+  };
   let poolKey: { keys: ApiKeys; id: string } | null = null;
   return {
     registry,
     pools,
-    directory: combineDirectories(inProcess, registryDirectory),
+    directory: combineDirectories(inProcess, registryDirectory, poolOutlook),
     async start(url, keys) {
       registryDirectory.start();
       if (pools.queues().length === 0) return;

@@ -25,6 +25,7 @@ export { type FollowOptions, isFinalEvent, parseSse, type SseMessage } from './j
 export * from './live-events.js';
 export * from './operator-types.js';
 export * from './types.js';
+export { describeWait, waitSeconds } from './wait-text.js';
 
 export interface ClientOptions {
   url: string;

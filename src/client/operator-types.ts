@@ -1,11 +1,12 @@
 /** JSON shapes of the queue, worker, pool, key, tenant and event routes, as the client sees them. */
-import type { JobStatus } from './types.js';
+import type { EstimatedWait, JobStatus } from './types.js';
+
+export type { EstimatedWait };
 
 export type QueueHealth = 'ok' | 'busy' | 'cold' | 'paused' | 'unknown';
 export type WorkerSlotState = 'initializing' | 'ready' | 'idle' | 'running' | 'draining';
 export type WorkerState = WorkerSlotState | 'dead';
 export type WorkerCounts = Record<WorkerSlotState, number>;
-export type EstimatedWait = { seconds: number; confidence: 'low' | 'medium' | 'high' };
 
 export interface QueueStatusView {
   queue: string;

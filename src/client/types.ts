@@ -8,6 +8,19 @@ export type JobStatus =
   | 'cancelled'
   | 'awaiting_confirmation';
 
+/**
+ * A queued job's expected wait (docs/CAPACITY.md). `seconds` is null when no worker can
+ * start it now and no time can be given: `reason` says why (`paused`, `no_workers`, or
+ * `cold_start` before a pool start was measured). With `cold_start`, `seconds` includes
+ * `coldStartSeconds`, the pool's start time still to go.
+ */
+export interface EstimatedWait {
+  seconds: number | null;
+  confidence: 'low' | 'medium' | 'high';
+  reason?: 'paused' | 'no_workers' | 'cold_start';
+  coldStartSeconds?: number | null;
+}
+
 export interface JobView {
   id: string;
   queue: string;
@@ -31,7 +44,7 @@ export interface JobView {
   startedAt: string | null;
   finishedAt: string | null;
   position?: number | null;
-  estimatedWait?: { seconds: number; confidence: 'low' | 'medium' | 'high' } | null;
+  estimatedWait?: EstimatedWait | null;
   usage?: {
     jobsUsed: number;
     jobsRemaining: number | null;

@@ -13,6 +13,7 @@ import {
   retryPolicyDefault,
   validateRetryPolicy,
 } from '../domain/retry-policy.js';
+import type { WaitEstimate } from '../domain/wait-estimate.js';
 import {
   type AdmitView,
   type DailyUsage,
@@ -30,7 +31,8 @@ import { ScheduleRunner, ticksPerPassMax } from './schedules/schedule-runner.js'
 import { LoopService } from './services/loop-service.js';
 import { fingerprint } from './submit-fingerprint.js';
 import { type SubmitInput, validateSubmit } from './submit-input.js';
-import { type WaitEstimate, WaitEstimator } from './wait-estimator.js';
+import { WaitEstimator } from './wait-estimator.js';
+import { WaitInputsReader } from './wait-inputs.js';
 import { emptyWorkerDirectory, type WorkerDirectory } from './worker-directory.js';
 
 export interface EngineConfig {
@@ -43,7 +45,7 @@ export interface EngineConfig {
   intervals?: { promoteMs: number; reapMs: number; purgeMs: number; scheduleMs?: number };
   /** Tier limits of a principal; unlimited when absent (single-tenant use). */
   limitsFor?: (principal: Principal) => OwnerLimits;
-  /** Workers that can run a queue's jobs at once, for wait estimates. */
+  /** A cap on the worker slots wait estimates count for a queue; default none (every live slot). */
   capacityFor?: (queue: string) => number;
   quota?: { resetOffsetMs: number; jitterMs: number };
   idempotencyTtlMs?: number;
@@ -54,6 +56,7 @@ export const leaseMsDefault = 30_000;
 export const retentionDefault = { completedMs: 24 * 3600_000, failedMs: 7 * 24 * 3600_000 };
 export const intervalsDefault = { promoteMs: 250, reapMs: 1_000, purgeMs: 60_000, scheduleMs: 250 };
 const batchSize = 500;
+const ownerLimitsMax = 10_000;
 
 export interface Usage {
   jobsUsed: number;
@@ -101,6 +104,10 @@ export class Engine {
   private readonly idempotencyTtlMs: number;
   private readonly capacityFor: (queue: string) => number;
   readonly estimator = new WaitEstimator();
+  /** The inputs of every wait estimate (domain/wait-estimate.ts), read one way for all callers. */
+  readonly waits: WaitInputsReader;
+  /** Each owner's tier limits as of its last submit here, for estimates others ask for (an admin's view). */
+  private readonly ownerLimits = new Map<string, OwnerLimits>();
   private directory: WorkerDirectory = emptyWorkerDirectory;
 
   constructor(config: EngineConfig) {
@@ -112,7 +119,13 @@ export class Engine {
     this.limitsFor = config.limitsFor ?? (() => unlimitedOwner);
     this.quota = config.quota ?? { resetOffsetMs: 0, jitterMs: 0 };
     this.idempotencyTtlMs = config.idempotencyTtlMs ?? 24 * 3600_000;
-    this.capacityFor = config.capacityFor ?? (() => 1);
+    this.capacityFor = config.capacityFor ?? (() => Number.POSITIVE_INFINITY);
+    this.waits = new WaitInputsReader({
+      store: this.store,
+      estimator: this.estimator,
+      workers: () => this.directory,
+      capacityOf: (queue) => this.capacityFor(queue),
+    });
     this.events.subscribe(({ kind, job }) => {
       if (kind === 'completed' && job.startedAt !== null && job.finishedAt !== null) {
         this.estimator.record(job.queue, job.type, job.finishedAt - job.startedAt);
@@ -172,6 +185,7 @@ export class Engine {
     maxWorkers: number | null;
     maxQueued: number | null;
   }): Promise<void> {
+    this.waits.forget(settings.queue);
     return this.store.configureQueue(settings);
   }
 
@@ -245,6 +259,7 @@ export class Engine {
     options: { view?: boolean } = {},
   ): Promise<BatchItemOutcome[]> {
     const limits = this.limitsFor(principal);
+    this.rememberLimits(principal.owner, limits);
     const outcomes: Array<BatchItemOutcome | null> = inputs.map(() => null);
     const requests = [];
     const positions: number[] = [];
@@ -388,11 +403,13 @@ export class Engine {
 
   /**
    * Place in line and estimated wait of a queued job; null for any other status. `known`
-   * is the place and running count its admission already read (see AdmitView).
+   * is the place and running count its admission already read (see AdmitView); the
+   * owner's limits come from `principal` when it is the job's owner.
    */
   async placeInLine(
     job: Job,
     known?: { position: number | null; running: number },
+    principal?: Principal,
   ): Promise<{ position: number; estimatedWait: WaitEstimate } | null> {
     if (job.status !== 'queued') return null;
     const [position, running] = known
@@ -402,14 +419,49 @@ export class Engine {
           this.store.counts(job.queue).then((counts) => counts.running),
         ]);
     if (position === null) return null;
-    const estimatedWait = this.estimator.estimate(
-      job.queue,
-      job.type,
+    const limits =
+      principal && principal.owner === job.owner
+        ? this.limitsFor(principal)
+        : (this.ownerLimits.get(job.owner) ?? null);
+    const estimatedWait = await this.waits.estimate({
+      queue: job.queue,
+      type: job.type,
       position,
-      this.capacityFor(job.queue),
       running,
-    );
+      job,
+      limits,
+    });
     return { position, estimatedWait };
+  }
+
+  /**
+   * The job as it is now with its place in line: a job answered `queued` always carries
+   * a position. One that left the line between its read and its place's (a worker took
+   * it) is read again, so the answer shows it running rather than queued without a place.
+   */
+  async withPlace(
+    job: Job,
+    principal: Principal,
+    known?: { position: number | null; running: number },
+  ): Promise<{ job: Job; place: { position: number; estimatedWait: WaitEstimate } | null }> {
+    let current = job;
+    let place = await this.placeInLine(current, known, principal);
+    for (let reads = 0; current.status === 'queued' && place === null && reads < 3; reads++) {
+      const fresh = await this.store.get(current.id);
+      if (!fresh) break;
+      current = fresh;
+      place = await this.placeInLine(current, undefined, principal);
+    }
+    return { job: current, place };
+  }
+
+  private rememberLimits(owner: string, limits: OwnerLimits): void {
+    if (this.ownerLimits.get(owner) === limits) return;
+    this.ownerLimits.delete(owner);
+    this.ownerLimits.set(owner, limits);
+    // Bounded: the oldest entry goes (Map keeps insertion order).
+    if (this.ownerLimits.size > ownerLimitsMax)
+      this.ownerLimits.delete(this.ownerLimits.keys().next().value!);
   }
 
   // ---- operator actions -----------------------------------------------------------

@@ -3,7 +3,8 @@
  * and the wait a job submitted now should expect.
  *
  *   paused  the queue is paused (it admits jobs, hands none out)
- *   cold    no worker slot is up (ready, idle or running) and jobs are queued
+ *   cold    no worker slot is up (ready, idle or running), whether or not jobs wait:
+ *           a queue with no live worker is never ok (one starting counts as initializing)
  *   busy    every worker slot is running a job, or the queue's maxWorkers cap is reached
  *   ok      anything else
  *   unknown the store part could not be read (see `errors`)
@@ -12,10 +13,11 @@
  * job counts and the queue's settings from the store, under a deadline. A store part
  * that fails or answers late is reported in `errors` and left null, never thrown.
  */
+
+import type { WaitEstimate } from '../domain/wait-estimate.js';
 import type { StatusCounts } from '../store/store.js';
 import { type PartError, partError, readDeadlineMsDefault, withDeadline } from './deadline.js';
 import type { Engine } from './engine.js';
-import type { WaitEstimate } from './wait-estimator.js';
 import type { WorkerCounts } from './worker-directory.js';
 
 export type QueueHealth = 'ok' | 'busy' | 'cold' | 'paused' | 'unknown';
@@ -36,7 +38,7 @@ export interface QueueStatus {
   paused: boolean | null;
   workers: WorkerCounts;
   jobs: QueueJobCounts | null;
-  /** The wait of a job submitted now; null while paused, with no worker up, or unknown. */
+  /** The wait of a job submitted now (`seconds` null with a reason when none can start); null when unknown. */
   estimatedWait: WaitEstimate | null;
   /** The queue's cap on running jobs; null = none (or unknown, see `errors`). */
   maxWorkers: number | null;
@@ -66,7 +68,7 @@ export function classify(input: {
   const { workers, jobs, maxWorkers } = input;
   if (input.paused) return 'paused';
   const up = workers.ready + workers.idle + workers.running;
-  if (up === 0 && jobs.queued > 0) return 'cold';
+  if (up === 0) return 'cold';
   const allRunning = workers.running > 0 && workers.running === up;
   const capReached = maxWorkers !== null && maxWorkers > 0 && jobs.running >= maxWorkers;
   if (allRunning || capReached) return 'busy';
@@ -101,12 +103,15 @@ export async function queueStatus(
   }
   const { paused, maxWorkers } = state.value;
   const status = classify({ paused, workers, jobs, maxWorkers });
-  const up = workers.ready + workers.idle + workers.running;
-  // A new job waits behind every queued one; the type is unknown, so the queue-wide mean is used.
-  const estimatedWait =
-    paused || up === 0
-      ? null
-      : engine.estimator.estimate(queue, '', jobs.queued + 1, engine.capacityOf(queue));
+  // A new job waits behind every queued one; its type is unknown, so the queue-wide mean is used.
+  const estimatedWait = await engine.waits.estimate({
+    queue,
+    type: '',
+    position: jobs.queued + 1,
+    running: jobs.running,
+    paused,
+    maxWorkers,
+  });
   return { queue, status, paused, workers, jobs, estimatedWait, maxWorkers };
 }
 

@@ -12,6 +12,7 @@
  *   draining      finishing its job before it stops; takes no new one
  */
 import type { IdleSlots } from '../domain/idle-slots.js';
+import type { ColdStart } from '../domain/wait-estimate.js';
 import type { WorkerState } from '../store/store.js';
 
 /** The registry's worker states less `dead`: a dead worker has no slots. */
@@ -40,6 +41,8 @@ export interface WorkerDirectory {
    * Null when no worker of the queue is idle. Optional.
    */
   reserveIdle?(queue: string): IdleSlots | null;
+  /** What a pool will start for `queue` while it has no slot up; null (or absent) when none will. */
+  coldStart?(queue: string): ColdStart | null;
 }
 
 export function noWorkers(): WorkerCounts {

@@ -50,6 +50,11 @@ export interface RegisterInput {
   labels?: Record<string, string>;
   version?: string | null;
   state?: 'initializing' | 'ready';
+  /**
+   * These labels stay on the record when the worker registers itself under this id later
+   * (a pool's `pool`/`provider`, whatever language the worker is written in).
+   */
+  keepLabels?: boolean;
 }
 
 export interface Registration {
@@ -77,6 +82,8 @@ export class WorkerRegistry {
   readonly maxWaitMs: number;
   readonly recheckMs: number;
   private readonly polls = new PendingPolls();
+  /** Labels a pool gave the ids it spawned, merged into those workers' own registrations. */
+  private readonly keptLabels = new Map<string, Record<string, string>>();
   private closed = false;
 
   constructor(config: WorkerRegistryConfig) {
@@ -106,11 +113,13 @@ export class WorkerRegistry {
     if (this.closed) throw new JobgateError('JOBGATE_ERR_SHUTTING_DOWN');
     const queues = [...new Set(input.queues)];
     if (queues.length === 0) throw new JobgateError('JOBGATE_ERR_VALIDATION', 'queues must not be empty');
+    const id = input.id ?? `wk_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+    if (input.keepLabels) this.keptLabels.set(id, { ...input.labels });
     const worker = await this.engine.store.registerWorker({
-      id: input.id ?? `wk_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
+      id,
       queues,
       concurrency: input.concurrency,
-      labels: input.labels ?? {},
+      labels: { ...input.labels, ...this.keptLabels.get(id) },
       version: input.version ?? null,
       state: input.state ?? 'ready',
       running: 0,
@@ -183,12 +192,14 @@ export class WorkerRegistry {
   /** Forgets a worker at once; idempotent. Its pending lease request answers with no jobs. */
   async deregister(workerId: string): Promise<void> {
     this.polls.cancel(workerId);
+    this.keptLabels.delete(workerId);
     await this.engine.store.removeWorker(workerId);
   }
 
   /** Pool bookkeeping: a worker process that exited is shown dead until it is forgotten. */
   async markDead(workerId: string): Promise<void> {
     this.polls.cancel(workerId);
+    this.keptLabels.delete(workerId);
     await this.engine.store.touchWorker({ id: workerId, state: 'dead', running: 0 });
   }
 

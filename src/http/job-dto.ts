@@ -1,5 +1,6 @@
 /** The job as the API shows it: times as ISO 8601 strings, internal fields left out. */
 import type { Job } from '../domain/job.js';
+import type { WaitEstimate } from '../domain/wait-estimate.js';
 import type { Usage } from '../engine/engine.js';
 import { iso } from './iso-time.js';
 
@@ -17,7 +18,7 @@ export function usageDto(usage: Usage): UsageDto {
 
 export interface JobExtras {
   position?: number | null;
-  estimatedWait?: { seconds: number; confidence: 'low' | 'medium' | 'high' } | null;
+  estimatedWait?: WaitEstimate | null;
   usage?: UsageDto;
   message?: string;
 }

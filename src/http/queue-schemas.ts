@@ -48,7 +48,7 @@ export const QueueStatusSchema = Type.Object({
     ],
     {
       description:
-        'paused: paused · cold: no worker slot up and jobs queued · busy: every slot running, or maxWorkers ' +
+        'paused: paused · cold: no worker slot up (ready, idle or running) · busy: every slot running, or maxWorkers ' +
         'reached · ok: otherwise · unknown: the store part could not be read (see errors)',
     },
   ),
@@ -56,7 +56,8 @@ export const QueueStatusSchema = Type.Object({
   workers: WorkerCountsSchema,
   jobs: Type.Union([QueueJobCountsSchema, Type.Null()]),
   estimatedWait: Type.Union([EstimatedWaitSchema, Type.Null()], {
-    description: 'For a job submitted now; null while paused, with no worker up, or unknown',
+    description:
+      'For a job submitted now (seconds null with a reason when none can start); null when unknown',
   }),
   maxWorkers: Type.Union([Type.Integer(), Type.Null()], { description: 'Cap on running jobs; null = none' }),
   errors: Type.Optional(Type.Array(PartErrorSchema)),

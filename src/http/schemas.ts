@@ -75,10 +75,28 @@ export const UsageSchema = Type.Object({
   dailyLimitResetsAt: Type.String({ format: 'date-time' }),
 });
 
-export const EstimatedWaitSchema = Type.Object({
-  seconds: Type.Number(),
-  confidence: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]),
-});
+export const EstimatedWaitSchema = Type.Object(
+  {
+    seconds: Type.Union([Type.Number(), Type.Null()], {
+      description: 'null: the job cannot start now and no time can be given (see reason)',
+    }),
+    confidence: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]),
+    reason: Type.Optional(
+      Type.Union([Type.Literal('paused'), Type.Literal('no_workers'), Type.Literal('cold_start')], {
+        description:
+          'Why no worker can start it now: the queue is paused, no worker serves it, or a pool is starting ' +
+          'one (seconds then include the measured start time)',
+      }),
+    ),
+    coldStartSeconds: Type.Optional(
+      Type.Union([Type.Number(), Type.Null()], {
+        description:
+          "With cold_start: the pool's measured start time still to go; null before one was measured",
+      }),
+    ),
+  },
+  { description: 'docs/CAPACITY.md, "Estimated wait", gives the formula' },
+);
 
 export const JobSchema = Type.Object(
   {

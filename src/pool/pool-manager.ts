@@ -9,12 +9,17 @@
  * and the count resets once a worker stays up `stableAfterMs`. A crashed worker's jobs
  * return to the queue when their leases expire (the reaper), like any dead worker's.
  *
+ * Start times: from a member's spawn to its own registration, an exponentially weighted
+ * mean per queue, which `coldStart` offers wait estimates (domain/wait-estimate.ts).
+ *
  * Signals for tests: `tick` after each tick, `started`, `stopped` and `crashed` with
- * the worker id.
+ * the worker id; `registered` with the record written for a member before its spawn
+ * (the worker directory counts it as initializing from then on).
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { JobgateError } from '../domain/errors.js';
+import type { ColdStart } from '../domain/wait-estimate.js';
 import type { Engine } from '../engine/engine.js';
 import type { WorkerDirectory } from '../engine/worker-directory.js';
 import type { WorkerRegistry } from '../engine/worker-registry.js';
@@ -77,6 +82,7 @@ export interface PoolStatus {
 export const tickMsDefault = 1_000;
 export const crashBackoffDefault = { baseMs: 1_000, maxMs: 30_000 };
 export const stableAfterMsDefault = 30_000;
+const startMeanAlpha = 0.2;
 
 export class PoolManager extends EventEmitter {
   private readonly config: PoolManagerConfig;
@@ -89,6 +95,8 @@ export class PoolManager extends EventEmitter {
   >();
   /** Members stopped because they failed (counted as crashes already): shown dead once gone. */
   private readonly failed = new Set<string>();
+  /** Measured start times per queue (spawn → registered). */
+  private readonly starts = new Map<string, { ms: number; samples: number }>();
   private connection: Connection | null = null;
   private lock: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
@@ -166,6 +174,37 @@ export class PoolManager extends EventEmitter {
     });
   }
 
+  /**
+   * What this pool will bring up for `queue` when it has no live slot: its slots and the
+   * measured start time (plus half a tick, before the pool notices a waiting job, unless
+   * a member is starting already). Null when the queue has no pool or the manager is stopped.
+   */
+  coldStart(queue: string): ColdStart | null {
+    const pool = this.pools.get(queue);
+    if (!pool || this.stopped) return null;
+    const measured = this.starts.get(queue);
+    const starting = [...pool.members.values()].filter((member) => member.phase === 'initializing');
+    const oldest = starting.length ? Math.min(...starting.map((member) => member.startedAt)) : null;
+    const noticeMs = oldest === null ? (this.config.tickMs ?? tickMsDefault) / 2 : 0;
+    return {
+      slots: pool.settings.max * pool.concurrency,
+      startMs: measured ? measured.ms + noticeMs : null,
+      startSamples: measured?.samples ?? 0,
+      startingForMs: oldest === null ? null : Math.max(0, Date.now() - oldest),
+    };
+  }
+
+  private recordStart(queue: string, ms: number): void {
+    if (!(ms >= 0)) return;
+    const mean = this.starts.get(queue);
+    this.starts.set(
+      queue,
+      mean
+        ? { ms: mean.ms + startMeanAlpha * (ms - mean.ms), samples: mean.samples + 1 }
+        : { ms, samples: 1 },
+    );
+  }
+
   status(queue: string): PoolStatus {
     return this.statusOf(this.poolOf(queue));
   }
@@ -240,6 +279,7 @@ export class PoolManager extends EventEmitter {
         holdStartsUntil: this.crashes.get(pool.queue)?.holdUntil ?? 0,
         startTimeoutMs: this.registry.initializingTimeoutMs,
       });
+      for (const { startMs } of plan.live) this.recordStart(pool.queue, startMs);
       for (const id of plan.failed) {
         this.failed.add(id);
         this.crashed(pool.queue, id, now, 'it did not register (or went silent) in time');
@@ -288,6 +328,8 @@ export class PoolManager extends EventEmitter {
     if (this.stopped || !this.connection) throw new JobgateError('JOBGATE_ERR_SHUTTING_DOWN');
     if (target.members.size >= target.settings.max) return result('at_capacity');
     const id = await this.startMember(target, now);
+    // The worker it started is initializing from its spawn: the answer counts it.
+    if (id) initializing += target.concurrency;
     return result(id ? 'started' : 'starting', id ? [id] : []);
   }
 
@@ -296,13 +338,15 @@ export class PoolManager extends EventEmitter {
     if (!this.connection || this.stopped) return null;
     const id = `pw_${randomBytes(8).toString('hex')}`;
     const labels = { pool: pool.queue, provider: this.config.provider.name };
-    await this.registry.register({
+    const { worker } = await this.registry.register({
       id,
       queues: [pool.queue],
       concurrency: pool.concurrency,
       labels,
       state: 'initializing',
+      keepLabels: true,
     });
+    this.emit('registered', worker);
     pool.members.set(id, { id, phase: 'initializing', startedAt: now, liveSince: null, idleSince: null });
     try {
       await this.config.provider.start({

@@ -44,6 +44,8 @@ export interface Plan {
   stop: string[];
   /** Those of `stop` that failed (never registered in time, went silent): they count as crashes. */
   failed: string[];
+  /** Members that registered since the last plan, with the time from their spawn to it. */
+  live: Array<{ id: string; startMs: number }>;
 }
 
 export interface Observation {
@@ -81,6 +83,7 @@ export class QueuePool {
   plan(seen: Observation): Plan {
     const { now, records } = seen;
     const failed: string[] = [];
+    const live: Plan['live'] = [];
     for (const member of this.members.values()) {
       if (member.phase === 'stopping') continue;
       const record = records.get(member.id);
@@ -89,6 +92,9 @@ export class QueuePool {
         if (state === 'ready' || state === 'idle' || state === 'running') {
           member.phase = 'live';
           member.liveSince = now;
+          // The worker's own registration stamps its record's startedAt: spawn → registered.
+          const registeredAt = record!.startedAt > member.startedAt ? record!.startedAt : now;
+          live.push({ id: member.id, startMs: registeredAt - member.startedAt });
         } else if (now - member.startedAt > seen.startTimeoutMs) {
           failed.push(member.id);
           continue;
@@ -112,7 +118,7 @@ export class QueuePool {
     const room = max - (this.members.size - failed.length);
     const start =
       now < seen.holdStartsUntil ? 0 : Math.max(0, Math.min(Math.max(min - active.length, wanted), room));
-    if (start > 0) return { start, stop: failed, failed };
+    if (start > 0) return { start, stop: failed, failed, live };
 
     const stop = [...failed];
     // Longest idle first; members running a job or starting last, the youngest of them first.
@@ -135,7 +141,7 @@ export class QueuePool {
       free -= this.concurrency;
       remaining--;
     }
-    return { start: 0, stop, failed };
+    return { start: 0, stop, failed, live };
   }
 }
 

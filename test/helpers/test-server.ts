@@ -24,10 +24,12 @@ export async function createTestServer(
   options: {
     engine?: Omit<EngineConfig, 'store'>;
     file?: string;
+    /** A store of the test's own (e.g. one that plays a race); default a fresh SQLite store. */
+    store?: SqliteStore;
     setup?: (workers: InProcessWorkers) => void;
   } = {},
 ): Promise<TestServer> {
-  const store = new SqliteStore({ file: options.file ?? ':memory:' });
+  const store = options.store ?? new SqliteStore({ file: options.file ?? ':memory:' });
   const engine = new Engine({
     leaseMs: 2_000,
     intervals: { promoteMs: 20, reapMs: 50, purgeMs: 60_000 },

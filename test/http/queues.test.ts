@@ -96,12 +96,16 @@ describe('queue status', () => {
     expect((await get<{ items: unknown[] }>('/api/v1/queues/work/active')).items).toEqual([]);
   });
 
-  it('says cold while no worker serves a queue that has jobs, and busy at the queue’s maxWorkers', async () => {
+  it('says cold while no worker serves a queue (never ok), and busy at the queue’s maxWorkers', async () => {
     server = await createTestServer();
-    expect((await status('nobody')).status).toBe('ok');
+    expect((await status('nobody')).status).toBe('cold');
     await submit({ queue: 'nobody' });
     const cold = await status('nobody');
-    expect(cold).toMatchObject({ status: 'cold', estimatedWait: null, jobs: { queued: 1 } });
+    expect(cold).toMatchObject({
+      status: 'cold',
+      estimatedWait: { seconds: null, reason: 'no_workers' },
+      jobs: { queued: 1 },
+    });
 
     const gate = gatedHandler();
     await server.engine.configureQueue({ queue: 'capped', maxWorkers: 1, maxQueued: null });
@@ -142,7 +146,11 @@ describe('queue status', () => {
     const job = await submit({ queue: 'p' });
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(ran).toEqual([]);
-    expect(await status('p')).toMatchObject({ status: 'paused', paused: true, estimatedWait: null });
+    expect(await status('p')).toMatchObject({
+      status: 'paused',
+      paused: true,
+      estimatedWait: { seconds: null, reason: 'paused' },
+    });
     expect((await post('/api/v1/queues/p/resume')).json()).toEqual({ queue: 'p', paused: false });
     // Resuming wakes the idle worker at once: well within its 1 s poll.
     await waitFor(() => ran.includes(job.id), { timeoutMs: 800, message: 'the job to run after resume' });
@@ -300,7 +308,10 @@ describe('queue status when the store fails', () => {
         expect(failed.headers['retry-after']).toBe('1');
       }
       failing = false;
-      expect((await app.inject({ method: 'GET', url: '/api/v1/queues/q/status' })).json().status).toBe('ok');
+      // Back: no worker serves q, so cold (never ok without a live worker).
+      expect((await app.inject({ method: 'GET', url: '/api/v1/queues/q/status' })).json().status).toBe(
+        'cold',
+      );
     } finally {
       await app.close();
       await sqlite.close();

@@ -14,7 +14,7 @@ describe('queue status rule', () => {
     ).toBe('paused');
   });
 
-  it('says cold when no slot is up and jobs are queued — initializing and draining slots are not up', () => {
+  it('says cold when no slot is up, jobs queued or not — initializing and draining slots are not up', () => {
     expect(classify({ paused: false, workers: noWorkers(), jobs: jobs(1), maxWorkers: null })).toBe('cold');
     expect(
       classify({
@@ -24,7 +24,8 @@ describe('queue status rule', () => {
         maxWorkers: null,
       }),
     ).toBe('cold');
-    expect(classify({ paused: false, workers: noWorkers(), jobs: jobs(0), maxWorkers: null })).toBe('ok');
+    // A queue with no live worker is never ok, even with nothing queued.
+    expect(classify({ paused: false, workers: noWorkers(), jobs: jobs(0), maxWorkers: null })).toBe('cold');
   });
 
   it('says busy when every slot runs, or the queue’s cap is reached', () => {

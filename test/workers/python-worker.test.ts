@@ -116,6 +116,10 @@ describe('python worker (examples/python-worker)', () => {
     });
     const [member] = live.server.workerPlane.pools.status('text').workers;
     const [worker] = (await live.ops.workers({ queue: 'text' })).items;
-    expect(worker).toMatchObject({ id: member!.id, labels: { language: 'python' } });
+    // The pool's labels (docs/WORKERS.md) stay on the record the worker registered itself.
+    expect(worker).toMatchObject({
+      id: member!.id,
+      labels: { language: 'python', pool: 'text', provider: 'local' },
+    });
   });
 });

@@ -1,5 +1,5 @@
 /** How numbers, times and durations read on every page. */
-import type { EstimatedWait } from '../../../src/client/index.js';
+import { describeWait, type EstimatedWait } from '../../../src/client/index.js';
 
 export function duration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '—';
@@ -14,8 +14,7 @@ export function duration(ms: number): string {
 }
 
 export function waitText(wait: EstimatedWait | null | undefined): string {
-  if (!wait) return '—';
-  return `~${duration(wait.seconds * 1000)} (${wait.confidence} confidence)`;
+  return wait ? describeWait(wait) : '—';
 }
 
 export function time(iso: string | null | undefined): string {

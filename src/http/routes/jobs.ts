@@ -56,11 +56,11 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
     extras: JobExtras = {},
     view?: SubmitOutcome['view'],
   ) => {
-    const [usage, place] = await Promise.all([
+    const [usage, { job: current, place }] = await Promise.all([
       engine.usage(principal, view?.usage, job),
-      engine.placeInLine(job, view),
+      engine.withPlace(job, principal, view),
     ]);
-    return jobDto(job, {
+    return jobDto(current, {
       usage: usageDto(usage),
       position: place?.position ?? null,
       estimatedWait: place?.estimatedWait ?? null,
