@@ -1,5 +1,6 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { isApiError, JobgateClient } from '../client/index.js';
+import { exitCodeForStatus } from './exit-codes.js';
 
 export interface ConnectionOptions {
   url: string;
@@ -7,23 +8,30 @@ export interface ConnectionOptions {
 }
 
 export function withConnection(command: Command): Command {
-  return command
-    .option('--url <url>', 'server URL (env JOBGATE_URL)', process.env.JOBGATE_URL ?? 'http://127.0.0.1:8080')
-    .option('--key <key>', 'API key (env JOBGATE_KEY)', process.env.JOBGATE_KEY);
+  return (
+    command
+      .option(
+        '--url <url>',
+        'server URL (env JOBGATE_URL)',
+        process.env.JOBGATE_URL ?? 'http://127.0.0.1:8080',
+      )
+      // Read from the environment by commander, so --help names the variable, never its value.
+      .addOption(new Option('--key <key>', 'API key').env('JOBGATE_KEY'))
+  );
 }
 
 export function client(opts: ConnectionOptions): JobgateClient {
   return new JobgateClient({ url: opts.url, key: opts.key });
 }
 
-/** Runs a command body, printing API errors as one clear line and a non-zero exit. */
+/** Runs a command body, printing API errors as one clear line and their exit code (exit-codes.ts). */
 export async function guarded(run: () => Promise<void>): Promise<void> {
   try {
     await run();
   } catch (error) {
     if (isApiError(error)) {
       process.stderr.write(`error: ${error.code}: ${error.message}\n`);
-      process.exitCode = 1;
+      process.exitCode = exitCodeForStatus(error.status);
       return;
     }
     throw error;

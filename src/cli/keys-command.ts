@@ -1,5 +1,23 @@
 import { Command } from 'commander';
+import type { Role } from '../engine/principal.js';
 import { type ConnectionOptions, client, guarded, withConnection } from './connection.js';
+import { EXIT } from './exit-codes.js';
+
+interface CreateOptions extends ConnectionOptions {
+  owner?: string;
+  admin?: boolean;
+  role?: string;
+  tier?: string;
+  name?: string;
+  db?: string;
+  store?: string;
+  config?: string;
+}
+
+function usage(message: string): void {
+  process.stderr.write(`jobgate keys create: ${message} (see 'jobgate keys create --help')\n`);
+  process.exitCode = EXIT.usage;
+}
 
 interface KeyRecordView {
   id: string;
@@ -16,29 +34,40 @@ export function keysCommand(): Command {
   const keys = new Command('keys').description('Manage API keys (needs an admin key)');
   keys.addCommand(
     withConnection(new Command('create'))
-      .description('Create a key; it is printed once')
-      .requiredOption('--owner <owner>', 'tenant id the key acts for')
-      .option('--role <role>', 'admin, tenant or worker', 'tenant')
-      .option('--tier <tier>', 'tier from the configuration', 'free')
+      .description(
+        'Create a key; it is printed once. With --db or --store it is made in the store directly, no server needed (the first admin key)',
+      )
+      .option('--owner <owner>', 'tenant id the key acts for (default "admin" with --admin)')
+      .option('--admin', 'an admin key (role admin)')
+      .option('--role <role>', 'admin, tenant or worker (default tenant)')
+      .option('--tier <tier>', 'tier from the configuration (default free; internal for an admin key)')
       .option('--name <name>', 'a label')
-      .action((opts: ConnectionOptions & { owner: string; role: string; tier: string; name?: string }) =>
-        guarded(async () => {
+      .option('--db <file>', 'make the key in this SQLite file, without a server')
+      .option('--store <url>', 'make the key in this Redis store, without a server')
+      .option('--config <file>', 'configuration file for the tiers (with --db or --store)')
+      .action((opts: CreateOptions) => {
+        const role = opts.admin ? 'admin' : (opts.role ?? 'tenant');
+        const owner = opts.owner ?? (role === 'admin' ? 'admin' : undefined);
+        if (!owner) return usage('--owner is required (the tenant the key acts for)');
+        if (!['admin', 'tenant', 'worker'].includes(role))
+          return usage(`--role must be admin, tenant or worker`);
+        // Loaded only here: the other commands need no store driver.
+        if (opts.db !== undefined || opts.store !== undefined)
+          return import('./store-key-create.js').then(({ createKeyInStore }) =>
+            createKeyInStore({ ...opts, owner, role: role as Role }),
+          );
+        return guarded(async () => {
           const created = await client(opts).request<{ key: string; record: KeyRecordView }>(
             'POST',
             '/api/v1/keys',
-            {
-              owner: opts.owner,
-              role: opts.role,
-              tier: opts.tier,
-              name: opts.name,
-            },
+            { owner, role, tier: opts.tier ?? 'free', name: opts.name },
           );
           process.stdout.write(`${created.key}\n`);
           process.stderr.write(
             `created ${created.record.id} (${created.record.role}, tier ${created.record.tier}) — store the key now, it is not shown again\n`,
           );
-        }),
-      ),
+        });
+      }),
   );
   keys.addCommand(
     withConnection(new Command('list'))

@@ -1,22 +1,13 @@
 /** The `jobgate` command. Every subcommand but `serve` talks to a server over HTTP (the client SDK). */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { EXIT } from './exit-codes.js';
 import { jobsCommand, submitCommand } from './job-commands.js';
 import { keysCommand } from './keys-command.js';
 import { serveCommand } from './serve-command.js';
 import { statusCommand } from './status-command.js';
 import { workerCommand } from './worker-command.js';
 
-export function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new InvalidArgumentError('must be a port number');
-  return port;
-}
-
-const program = new Command()
-  .name('jobgate')
-  .description('A capacity-managed job queue for expensive work')
-  .showHelpAfterError();
+const program = new Command().name('jobgate').description('A capacity-managed job queue for expensive work');
 
 program.addCommand(serveCommand());
 program.addCommand(submitCommand());
@@ -25,4 +16,32 @@ program.addCommand(keysCommand());
 program.addCommand(statusCommand());
 program.addCommand(workerCommand());
 
-await program.parseAsync(process.argv);
+/**
+ * A usage error is one line naming the command and where its help is, then exit 2;
+ * commander's own exits (help, version) keep their code. addCommand does not pass these
+ * settings down, so every command gets them.
+ */
+function oneLineErrors(command: Command): void {
+  const path: string[] = [];
+  for (let at: Command | null = command; at; at = at.parent) path.unshift(at.name());
+  const name = path.join(' ');
+  command.exitOverride().configureOutput({
+    outputError: (text, write) =>
+      write(`${name}: ${text.trim().replace(/^error: /, '')} (see '${name} --help')\n`),
+  });
+  for (const sub of command.commands) oneLineErrors(sub);
+}
+oneLineErrors(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else {
+    // An unexpected failure: one line (the stack with JOBGATE_DEBUG=1).
+    const text = process.env.JOBGATE_DEBUG ? String((error as Error).stack) : (error as Error).message;
+    process.stderr.write(`jobgate: ${text}\n`);
+    process.exitCode = EXIT.failure;
+  }
+}

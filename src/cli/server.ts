@@ -52,6 +52,11 @@ export interface RunningServer {
   url: string;
   /** Set when demo mode generated the admin key. */
   generatedAdminKey: string | null;
+  keys: ApiKeys;
+  /** Whether the store answered at start; else the server started degraded (store-startup.ts). */
+  connectedAtOnce: boolean;
+  /** True once the store answered and the server prepared its queues, events and pools. */
+  storeReady: Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -163,5 +168,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     })();
     return closing;
   };
-  return { app, engine, workers, workerPlane, url: address, generatedAdminKey, close };
+  return {
+    app,
+    engine,
+    workers,
+    workerPlane,
+    url: address,
+    generatedAdminKey,
+    keys,
+    connectedAtOnce: startup.connectedAtOnce,
+    storeReady: startup.ready,
+    close,
+  };
 }

@@ -10,9 +10,10 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { JobHandler } from '../worker/handler.js';
 import { Worker } from '../worker/remote/index.js';
+import { positiveInteger } from './option-values.js';
 
 interface WorkerCommandOptions {
   url: string;
@@ -24,12 +25,6 @@ interface WorkerCommandOptions {
   label: Record<string, string>;
   graceMs: number;
   workerVersion?: string;
-}
-
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
 }
 
 function label(value: string, previous: Record<string, string>): Record<string, string> {
@@ -56,79 +51,83 @@ export async function loadHandlers(file: string): Promise<Record<string, JobHand
 
 export function workerCommand(): Command {
   const env = process.env;
-  return new Command('worker')
-    .description(
-      'Run a remote worker: lease jobs of QUEUES from a server and run them with a handlers module',
-    )
-    .option('--url <url>', 'server URL (env JOBGATE_URL)', env.JOBGATE_URL ?? 'http://127.0.0.1:8080')
-    .option('--key <key>', 'a worker API key (env JOBGATE_KEY)', env.JOBGATE_KEY)
-    .option(
-      '--queues <list>',
-      'comma-separated queues; default every queue of the module (env JOBGATE_QUEUES)',
-      env.JOBGATE_QUEUES,
-    )
-    .option(
-      '--handlers <module>',
-      'module whose default export maps queues to handlers (env JOBGATE_HANDLERS)',
-      env.JOBGATE_HANDLERS,
-    )
-    .option(
-      '--concurrency <n>',
-      'jobs at once (env JOBGATE_CONCURRENCY)',
-      positiveInteger,
-      Number(env.JOBGATE_CONCURRENCY ?? 1) || 1,
-    )
-    .option('--worker-id <id>', 'register under this id (env JOBGATE_WORKER_ID)', env.JOBGATE_WORKER_ID)
-    .option('--label <name=value>', 'a label to register with (repeatable)', label, {})
-    .option(
-      '--grace-ms <ms>',
-      'on SIGTERM, wait this long for running jobs before releasing them',
-      positiveInteger,
-      10_000,
-    )
-    .option('--worker-version <version>', 'the version the worker reports')
-    .action(async (opts: WorkerCommandOptions) => {
-      const fail = (message: string) => {
-        process.stderr.write(`jobgate worker: ${message}\n`);
-        process.exit(2);
-      };
-      if (!opts.key) return fail('--key (or JOBGATE_KEY) is required: a worker API key');
-      if (!opts.handlers) return fail('--handlers (or JOBGATE_HANDLERS) is required: a module of handlers');
-      let handlers: Record<string, JobHandler>;
-      try {
-        handlers = await loadHandlers(opts.handlers);
-      } catch (error) {
-        return fail((error as Error).message);
-      }
-      const queues = opts.queues
-        ? opts.queues
-            .split(',')
-            .map((queue) => queue.trim())
-            .filter(Boolean)
-        : Object.keys(handlers);
-      const missing = queues.filter((queue) => !handlers[queue]);
-      if (missing.length > 0) return fail(`${opts.handlers} has no handler for queue ${missing.join(', ')}`);
-      const worker = new Worker({
-        url: opts.url,
-        key: opts.key,
-        queues,
-        handlers,
-        concurrency: opts.concurrency,
-        labels: opts.label,
-        graceMs: opts.graceMs,
-        ...(opts.workerId ? { workerId: opts.workerId } : {}),
-        ...(opts.workerVersion ? { version: opts.workerVersion } : {}),
-      });
-      worker.on('error', (error: Error) => process.stderr.write(`jobgate worker: ${error.message}\n`));
-      worker.on('registered', (id: string) =>
-        process.stdout.write(`jobgate worker ${id} ready for ${queues.join(', ')} at ${opts.url}\n`),
-      );
-      // Started by a pool: when the server's process is gone, so is the reason to run.
-      if (process.send) process.once('disconnect', () => void worker.stop().then(() => process.exit(0)));
-      try {
-        await worker.start();
-      } catch (error) {
-        fail(`cannot register: ${(error as Error).message}`);
-      }
-    });
+  return (
+    new Command('worker')
+      .description(
+        'Run a remote worker: lease jobs of QUEUES from a server and run them with a handlers module',
+      )
+      .option('--url <url>', 'server URL (env JOBGATE_URL)', env.JOBGATE_URL ?? 'http://127.0.0.1:8080')
+      // Read by commander, so --help names the variable, never the key.
+      .addOption(new Option('--key <key>', 'a worker API key').env('JOBGATE_KEY'))
+      .option(
+        '--queues <list>',
+        'comma-separated queues; default every queue of the module (env JOBGATE_QUEUES)',
+        env.JOBGATE_QUEUES,
+      )
+      .option(
+        '--handlers <module>',
+        'module whose default export maps queues to handlers (env JOBGATE_HANDLERS)',
+        env.JOBGATE_HANDLERS,
+      )
+      .option(
+        '--concurrency <n>',
+        'jobs at once (env JOBGATE_CONCURRENCY)',
+        positiveInteger,
+        Number(env.JOBGATE_CONCURRENCY ?? 1) || 1,
+      )
+      .option('--worker-id <id>', 'register under this id (env JOBGATE_WORKER_ID)', env.JOBGATE_WORKER_ID)
+      .option('--label <name=value>', 'a label to register with (repeatable)', label, {})
+      .option(
+        '--grace-ms <ms>',
+        'on SIGTERM, wait this long for running jobs before releasing them',
+        positiveInteger,
+        10_000,
+      )
+      .option('--worker-version <version>', 'the version the worker reports')
+      .action(async (opts: WorkerCommandOptions) => {
+        const fail = (message: string) => {
+          process.stderr.write(`jobgate worker: ${message}\n`);
+          process.exit(2);
+        };
+        if (!opts.key) return fail('--key (or JOBGATE_KEY) is required: a worker API key');
+        if (!opts.handlers) return fail('--handlers (or JOBGATE_HANDLERS) is required: a module of handlers');
+        let handlers: Record<string, JobHandler>;
+        try {
+          handlers = await loadHandlers(opts.handlers);
+        } catch (error) {
+          return fail((error as Error).message);
+        }
+        const queues = opts.queues
+          ? opts.queues
+              .split(',')
+              .map((queue) => queue.trim())
+              .filter(Boolean)
+          : Object.keys(handlers);
+        const missing = queues.filter((queue) => !handlers[queue]);
+        if (missing.length > 0)
+          return fail(`${opts.handlers} has no handler for queue ${missing.join(', ')}`);
+        const worker = new Worker({
+          url: opts.url,
+          key: opts.key,
+          queues,
+          handlers,
+          concurrency: opts.concurrency,
+          labels: opts.label,
+          graceMs: opts.graceMs,
+          ...(opts.workerId ? { workerId: opts.workerId } : {}),
+          ...(opts.workerVersion ? { version: opts.workerVersion } : {}),
+        });
+        worker.on('error', (error: Error) => process.stderr.write(`jobgate worker: ${error.message}\n`));
+        worker.on('registered', (id: string) =>
+          process.stdout.write(`jobgate worker ${id} ready for ${queues.join(', ')} at ${opts.url}\n`),
+        );
+        // Started by a pool: when the server's process is gone, so is the reason to run.
+        if (process.send) process.once('disconnect', () => void worker.stop().then(() => process.exit(0)));
+        try {
+          await worker.start();
+        } catch (error) {
+          fail(`cannot register: ${(error as Error).message}`);
+        }
+      })
+  );
 }
