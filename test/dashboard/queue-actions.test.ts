@@ -117,4 +117,25 @@ describe('dashboard: operator actions', { timeout: testTimeoutMs }, () => {
       .toContain('Cleared 7');
     expect((await server.admin.queueStatus('demo')).jobs?.scheduled).toBe(0);
   });
+
+  it('offers no Warm up on a busy queue, and offers it again once a slot is free', async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}/#/queues/demo`);
+    await page.getByRole('heading', { name: 'demo', level: 1 }).waitFor();
+    await expect.poll(() => page.getByRole('button', { name: 'Warm up' }).count()).toBe(1);
+    // The demo queue runs 4 at once: 4 long jobs make it busy.
+    const jobs = [];
+    for (let i = 0; i < 4; i++)
+      jobs.push(await server.admin.submit({ queue: 'demo', payload: { ms: 60_000 } }));
+    await expect
+      .poll(() => page.locator('.page-head .badge').textContent(), { timeout: 10_000 })
+      .toBe('busy');
+    expect(await page.getByRole('button', { name: 'Warm up' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Pause' }).count()).toBe(1);
+    for (const job of jobs) await server.admin.cancel(job.id);
+    await expect
+      .poll(() => page.locator('.page-head .badge').textContent(), { timeout: 10_000 })
+      .not.toBe('busy');
+    await expect.poll(() => page.getByRole('button', { name: 'Warm up' }).count()).toBe(1);
+  });
 });

@@ -104,6 +104,7 @@ export function QueuePage({ queue }: { queue: string }) {
         <QueueActions
           queue={queue}
           paused={status.data.paused === true}
+          busy={status.data.status === 'busy'}
           waiting={
             status.data.jobs
               ? status.data.jobs.queued + status.data.jobs.scheduled + status.data.jobs.awaitingConfirmation
@@ -214,11 +215,14 @@ function WorkerTable({
 function QueueActions({
   queue,
   paused,
+  busy: queueBusy,
   waiting,
   onDone,
 }: {
   queue: string;
   paused: boolean;
+  /** Every slot runs a job (or the cap is reached): a warmup would start nothing useful, so it is not offered. */
+  busy: boolean;
   waiting: number | null;
   onDone: (text: string) => void;
 }) {
@@ -279,9 +283,11 @@ function QueueActions({
     <section className="card" aria-labelledby="actions-title">
       <h2 id="actions-title">Actions</h2>
       <div className="actions">
-        <button type="button" onClick={warmup} disabled={busy !== null}>
-          {busy === 'warmup' ? 'Warming up…' : 'Warm up'}
-        </button>
+        {queueBusy ? null : (
+          <button type="button" onClick={warmup} disabled={busy !== null}>
+            {busy === 'warmup' ? 'Warming up…' : 'Warm up'}
+          </button>
+        )}
         <button type="button" onClick={togglePause} disabled={busy !== null}>
           {paused ? 'Resume' : 'Pause'}
         </button>
