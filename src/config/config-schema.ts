@@ -17,8 +17,18 @@ export const TierSchema = Type.Object(
       maximum: 9,
       description: 'Priority levels this tier’s jobs move up',
     }),
-    maxConcurrentPerUser: Limit('Running jobs per owner in each queue (every queue has its own allowance)'),
-    maxConcurrentPerProject: Limit('Running jobs per (owner, project) in each queue'),
+    maxConcurrentPerUser: Limit(
+      'Running jobs per owner: in each queue (every queue has its own allowance), or across all with limitScope "tenant"',
+    ),
+    maxConcurrentPerProject: Limit(
+      'Running jobs per (owner, project): in each queue, or across all (limitScope)',
+    ),
+    limitScope: Type.Optional(
+      Type.Union([Type.Literal('queue'), Type.Literal('tenant')], {
+        description:
+          'What the concurrency limits count: "queue" (default) each queue on its own, "tenant" the owner’s jobs in every queue (on Redis Cluster: per hash slot, docs/SCALING.md)',
+      }),
+    ),
     dailyJobs: Limit('Jobs per owner per day; more are scheduled for the next day with room'),
     iterationDepth: Limit('Follow-up depth allowed before a confirmation is needed'),
     iterationBatch: Type.Integer({ minimum: 1, description: 'Iterations one confirmation grants' }),

@@ -17,6 +17,7 @@ export function ownerLimits(tier: TierConfig): OwnerLimits {
     priorityBoost: tier.priorityBoost,
     maxConcurrentPerUser: limit(tier.maxConcurrentPerUser),
     maxConcurrentPerProject: limit(tier.maxConcurrentPerProject),
+    limitScope: tier.limitScope ?? 'queue',
     dailyJobs: limit(tier.dailyJobs),
     iterationDepth: limit(tier.iterationDepth),
     iterationBatch: tier.iterationBatch,

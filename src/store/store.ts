@@ -34,13 +34,19 @@ export interface NewJob {
 export interface OwnerLimits {
   priorityBoost: number;
   /**
-   * Running jobs of the owner in one queue; null = unlimited. Per queue, not across
-   * queues: each queue is its own worker pool, and a claim stays within its queue's
-   * keys (one Redis Cluster slot).
+   * Running jobs of the owner in one queue (or across queues: limitScope); null =
+   * unlimited. Per queue by default: each queue is its own worker pool, and a claim stays
+   * within its queue's keys (one Redis Cluster slot).
    */
   maxConcurrentPerUser: number | null;
   /** Running jobs of one (queue, owner, project); null = unlimited. */
   maxConcurrentPerProject: number | null;
+  /**
+   * What the two limits above count: `queue` (default), each queue on its own; `tenant`,
+   * the owner's (and project's) running jobs across every queue — exact on SQLite and on
+   * one Redis, per hash slot on Redis Cluster (capabilities.tenantScope, docs/SCALING.md).
+   */
+  limitScope?: 'queue' | 'tenant';
   dailyJobs: number | null;
   iterationDepth: number | null;
   iterationBatch: number;
@@ -226,6 +232,12 @@ export interface StoreEvent {
 export interface StoreCapabilities {
   /** Events published by the store reach every server (Redis pub/sub); else the engine emits locally. */
   sharedEvents: boolean;
+  /**
+   * How far a `limitScope: 'tenant'` limit reaches: `global`, every queue; `slot`, the
+   * queues of one Redis Cluster hash slot (queue shard), each slot counting on its own.
+   * Absent: global.
+   */
+  tenantScope?: 'global' | 'slot';
 }
 
 export interface JobStore {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClaimedJob } from '../../src/domain/job.js';
 import { DAY_MS } from '../../src/domain/quota-calendar.js';
+import { queueShard } from '../../src/store/redis/redis-keys.js';
 import type { AdmitRequest, JobStore } from '../../src/store/store.js';
 import {
   admitOk,
@@ -11,6 +12,22 @@ import {
   type StoreFactory,
   type StoreHarness,
 } from './store-conformance.js';
+
+/** Two queue names whose Redis shard (hash slot) is the same: found by trying names in order. */
+function queuesOfOneShard(): [string, string] {
+  const seen = new Map<string, string>();
+  for (let i = 0; ; i++) {
+    const queue = `tq${i}`;
+    const shard = queueShard(queue);
+    const first = seen.get(shard);
+    if (first) return [first, queue];
+    seen.set(shard, queue);
+  }
+}
+
+function queuesOfTwoShards(): [string, string] {
+  return queueShard('tx') === queueShard('ty') ? ['tx', 'tz'] : ['tx', 'ty'];
+}
 
 export function capacityConformance(name: string, factory: StoreFactory): void {
   describe(`capacity conformance: ${name}`, () => {
@@ -101,6 +118,68 @@ export function capacityConformance(name: string, factory: StoreFactory): void {
       expect(await store.counts('q2')).toMatchObject({ running: 1, queued: 0, completed: 1 });
       await finish(inQ[0]!);
       expect(await claim(10)).toHaveLength(1);
+    });
+
+    describe('limits scoped to the tenant (limitScope: tenant)', () => {
+      // Where the scope reaches (store.capabilities.tenantScope): every queue, or on Redis
+      // Cluster the queues of one hash slot. Exact cases use two queues of one slot.
+      const scope = () => store.capabilities.tenantScope ?? 'global';
+      const [qa, qb] = queuesOfOneShard();
+      const claimIn = (queue: string, limit = 10) => claim(limit, queue);
+
+      it('counts an owner’s running jobs across queues, parks it in every queue and wakes it in every queue', async () => {
+        const limits = limited({ maxConcurrentPerUser: 2, limitScope: 'tenant' });
+        for (const queue of [qa, qa, qb, qb])
+          await admitOk(store, request({ owner: 'u', queue }, { limits }));
+        const other = await admitOk(store, request({ owner: 'v', queue: qb }));
+        const inA = await claimIn(qa);
+        expect(inA.map((j) => j.owner)).toEqual(['u', 'u']);
+        // u runs 2 (its limit) in qa: in qb only v's job runs, and v's is next in line there.
+        expect(await store.position(other.job.id)).toBe(1);
+        expect((await claimIn(qb)).map((j) => j.owner)).toEqual(['v']);
+        await admitOk(store, request({ owner: 'u', queue: qb }, { limits }));
+        expect(await claimIn(qb)).toEqual([]);
+        // A slot freed in qa is the tenant's: qb takes it.
+        await finish(inA[0]!);
+        const inB = await claimIn(qb);
+        expect(inB.map((j) => [j.owner, j.queue])).toEqual([['u', qb]]);
+        expect(await claimIn(qa)).toEqual([]);
+        expect(await claimIn(qb)).toEqual([]);
+        await finish(inB[0]!);
+        expect(await claimIn(qa)).toHaveLength(0);
+        expect(await claimIn(qb)).toHaveLength(1);
+        expect(await store.counts(qa)).toMatchObject({ running: 1, queued: 0 });
+        expect(await store.counts(qb)).toMatchObject({ running: 2, queued: 1 }); // v's and u's
+      });
+
+      it('counts a project’s running jobs across queues; the owner’s other projects still run', async () => {
+        const limits = limited({ maxConcurrentPerProject: 1, limitScope: 'tenant' });
+        for (const queue of [qa, qb])
+          await admitOk(store, request({ owner: 'u', projectId: 'p', queue }, { limits }));
+        const [running] = await claimIn(qa);
+        expect(running?.projectId).toBe('p');
+        expect(await claimIn(qb)).toEqual([]);
+        await admitOk(store, request({ owner: 'u', projectId: 'p2', queue: qb }, { limits }));
+        expect((await claimIn(qb)).map((j) => j.projectId)).toEqual(['p2']);
+        await finish(running!);
+        expect((await claimIn(qb)).map((j) => j.projectId)).toEqual(['p']);
+      });
+
+      it('reaches queues of other hash slots only where the store says it does', async () => {
+        const [qx, qy] = queuesOfTwoShards();
+        const limits = limited({ maxConcurrentPerUser: 1, limitScope: 'tenant' });
+        for (const queue of [qx, qy]) await admitOk(store, request({ owner: 'u', queue }, { limits }));
+        expect(await claimIn(qx)).toHaveLength(1);
+        // global: one job of u runs in all; slot (Redis Cluster): each slot counts its own.
+        expect(await claimIn(qy)).toHaveLength(scope() === 'global' ? 0 : 1);
+      });
+
+      it('keeps the per-queue scope the default', async () => {
+        const limits = limited({ maxConcurrentPerUser: 1 });
+        for (const queue of [qa, qb]) await admitOk(store, request({ owner: 'u', queue }, { limits }));
+        expect(await claimIn(qa)).toHaveLength(1);
+        expect(await claimIn(qb)).toHaveLength(1);
+      });
     });
 
     it('parks an owner at its limit in one queue without parking it in another', async () => {

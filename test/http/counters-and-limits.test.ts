@@ -43,6 +43,7 @@ describe('counters, batches and limits over HTTP', () => {
             burst: null,
           },
           openMinusOne: { ...tier, ratePerMinute: -1, burst: -1 },
+          tenantWide: { ...tier, maxConcurrentPerUser: 1, limitScope: 'tenant' },
         },
         defaultTier: 'basic',
       }),
@@ -241,6 +242,18 @@ describe('counters, batches and limits over HTTP', () => {
     expect(job.body.usage).toMatchObject({ jobsRemaining: null, iterationsRemaining: null });
   });
 
+  it('holds a tier with limitScope "tenant" across queues', async () => {
+    const key = await createKey('t', 'tenantWide');
+    for (const queue of ['gpu', 'cpu'])
+      expect((await call('POST', '/api/v1/jobs', key, { queue })).status).toBe(202);
+    const claim = (queue: string) => server.engine.claim({ queue, workerId: 'w', limit: 5 });
+    const [running] = await claim('gpu');
+    expect(running?.owner).toBe('t');
+    expect(await claim('cpu')).toEqual([]);
+    await server.engine.complete({ id: running!.id, token: running!.leaseToken }, null);
+    expect(await claim('cpu')).toHaveLength(1);
+  });
+
   it('names the allowed values of an enumerated query field', async () => {
     const answer = await call('GET', '/api/v1/jobs?status=bogus', adminKey);
     expect(answer.status).toBe(400);
@@ -265,5 +278,13 @@ describe('tier limits in the config', () => {
     expect(() => validateConfig({ tiers: { t: { ...tier, dailyJobs: -2 } }, defaultTier: 't' })).toThrow(
       /tiers\.t\.dailyJobs/,
     );
+    expect(
+      validateConfig({ tiers: { t: { ...tier, limitScope: 'tenant' } }, defaultTier: 't' }).tiers.t,
+    ).toMatchObject({
+      limitScope: 'tenant',
+    });
+    expect(() =>
+      validateConfig({ tiers: { t: { ...tier, limitScope: 'global' } }, defaultTier: 't' }),
+    ).toThrow(/tiers\.t\.limitScope/);
   });
 });

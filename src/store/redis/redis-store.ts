@@ -43,6 +43,7 @@ import type {
   QueueSettings,
   QueueState,
   StatusCounts,
+  StoreCapabilities,
   StoreEvent,
   TokenRequest,
   TokenResult,
@@ -101,7 +102,7 @@ function failed(error: unknown): AdmitOutcome {
 
 /** Admissions with equal terms may share a script call: one queue, one owner, the same limits and reset time. */
 function admitTerms({ job, limits: l, calendar }: AdmitRequest): string {
-  return `${job.queue}\n${job.owner}\n${l.priorityBoost}|${l.maxConcurrentPerUser}|${l.maxConcurrentPerProject}|${l.dailyJobs}|${l.iterationDepth}|${calendar.resetOffsetMs}`;
+  return `${job.queue}\n${job.owner}\n${l.priorityBoost}|${l.limitScope ?? 'queue'}|${l.maxConcurrentPerUser}|${l.maxConcurrentPerProject}|${l.dailyJobs}|${l.iterationDepth}|${calendar.resetOffsetMs}`;
 }
 
 const failureCodes: Record<string, StoreFailureCode> = {
@@ -131,13 +132,19 @@ const MIN_REDIS_MAJOR = 7;
 
 export class RedisStore implements JobStore {
   readonly name = 'redis';
-  readonly capabilities = { sharedEvents: true };
+  readonly capabilities: StoreCapabilities;
   readonly redis: Client;
   private subscriber: Client | null = null;
   private readonly keys: RedisKeys;
   readonly schedules: RedisSchedules;
   private readonly fairness: FairnessSettings;
   private readonly testClock: (() => number) | null;
+  /**
+   * Where tenant-scoped limits keep their counts, the scripts' third clock-argument part:
+   * one base for every queue on a single Redis; '' on a cluster, where each script keeps
+   * them in its own slot (limits then hold per slot: docs/SCALING.md).
+   */
+  private readonly tenantBase: string;
   /** Events waiting for this tick's PUBLISH (see publishEvent). */
   private outbox: { events: StoreEvent[]; sent: Promise<void> } | null = null;
   /** Queues this process registered in the global queue set (the registry only grows). */
@@ -187,6 +194,8 @@ export class RedisStore implements JobStore {
     // Errors surface on the calls that fail; an unhandled 'error' event would crash the process.
     this.redis.on('error', () => {});
     this.keys = redisKeys(options.prefix);
+    this.tenantBase = cluster ? '' : `${options.prefix ?? 'jg'}:{ten}`;
+    this.capabilities = { sharedEvents: true, tenantScope: cluster ? 'slot' : 'global' };
     this.fairness = options.fairness ?? fairnessDefault;
     this.testClock = options.clock ?? null;
     this.schedules = new RedisSchedules(this.redis, this.keys.schedules, (name, base, ...args) =>
@@ -194,10 +203,10 @@ export class RedisStore implements JobStore {
     );
   }
 
-  /** The scripts' first argument: the clock (Redis' own TIME, or the test clock) and the aging turns. */
+  /** The scripts' first argument: the clock (Redis' own TIME, or the test clock), the aging turns, the tenant base. */
   private clockArg(): string {
     const clock = this.testClock ? `=${this.testClock()}` : '0';
-    return `${clock};${this.fairness.agingTurns}`;
+    return `${clock};${this.fairness.agingTurns};${this.tenantBase}`;
   }
 
   /** Connects and checks the server version; call once before use. Fails if Redis does not answer. */
@@ -481,7 +490,8 @@ export class RedisStore implements JobStore {
       job.queue,
       job.owner,
       limits.priorityBoost,
-      opt(limits.maxConcurrentPerUser),
+      // A tenant-scoped tier marks its user limit "t:" (reserve_admit.lua).
+      `${limits.limitScope === 'tenant' ? 't:' : ''}${opt(limits.maxConcurrentPerUser)}`,
       opt(limits.maxConcurrentPerProject),
       opt(limits.dailyJobs),
       opt(limits.iterationDepth),

@@ -35,7 +35,10 @@ export function admitOne(
   }
 
   // The tier's limits apply per queue, kept on the (queue, owner) row the claim reads
-  // anyway (see OwnerRow in job-tables.ts).
+  // anyway (see OwnerRow in job-tables.ts) — or, scoped to the tenant, on its
+  // tenant_limits row, the per-queue row then limiting nothing.
+  const tenantScope = limits.limitScope === 'tenant';
+  tables.setTenantLimits(job.owner, tenantScope ? limits : null);
   tables.db
     .prepare(
       `INSERT INTO owners (queue, owner, max_running, max_per_project, boost)
@@ -46,8 +49,8 @@ export function admitOne(
     .run({
       queue: job.queue,
       owner: job.owner,
-      maxRunning: limits.maxConcurrentPerUser,
-      maxPerProject: limits.maxConcurrentPerProject,
+      maxRunning: tenantScope ? null : limits.maxConcurrentPerUser,
+      maxPerProject: tenantScope ? null : limits.maxConcurrentPerProject,
       boost: limits.priorityBoost,
     });
 

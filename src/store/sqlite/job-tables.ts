@@ -10,7 +10,10 @@
  *   project are below their limits in that queue (see domain/fair-share.ts).
  *
  * Concurrency limits hold per queue: each queue is its own worker pool, and a claim
- * touches one queue's rows only (on Redis, one hash slot).
+ * touches one queue's rows only (on Redis, one hash slot). An owner whose tier scopes its
+ * limits to the tenant has a `tenant_limits` row instead: its running jobs (and a
+ * project's) are summed over its per-queue rows, its groups are parked in every queue
+ * when it reaches the limit, and woken in every queue when a slot frees.
  */
 import type Database from 'better-sqlite3';
 import { enteringVstart, type FairnessSettings, headKey } from '../../domain/fair-share.js';
@@ -116,10 +119,66 @@ export class JobTables {
     this.bumpCount(queue, to, 1);
   }
 
+  /** Records (or, with null, clears) an owner's tenant-wide limits. */
+  setTenantLimits(
+    owner: string,
+    limits: { maxConcurrentPerUser: number | null; maxConcurrentPerProject: number | null } | null,
+  ): void {
+    if (limits === null) {
+      this.db.prepare('DELETE FROM tenant_limits WHERE owner = ?').run(owner);
+      return;
+    }
+    this.db
+      .prepare(
+        `INSERT INTO tenant_limits (owner, max_running, max_per_project) VALUES (?, ?, ?)
+           ON CONFLICT (owner) DO UPDATE SET max_running = excluded.max_running,
+             max_per_project = excluded.max_per_project`,
+      )
+      .run(owner, limits.maxConcurrentPerUser, limits.maxConcurrentPerProject);
+  }
+
+  tenantLimits(owner: string): TenantLimitsRow | undefined {
+    return this.db
+      .prepare<[string], TenantLimitsRow>('SELECT * FROM tenant_limits WHERE owner = ?')
+      .get(owner);
+  }
+
+  /** The owner's running jobs in every queue, and one project's. */
+  tenantRunning(owner: string, project: string): { running: number; projectRunning: number } {
+    const running =
+      this.db
+        .prepare<[string], { n: number | null }>('SELECT SUM(running) AS n FROM owners WHERE owner = ?')
+        .get(owner)?.n ?? 0;
+    const projectRunning =
+      project === ''
+        ? 0
+        : (this.db
+            .prepare<[string, string], { n: number | null }>(
+              'SELECT SUM(running) AS n FROM projects WHERE owner = ? AND project = ?',
+            )
+            .get(owner, project)?.n ?? 0);
+    return { running, projectRunning };
+  }
+
+  /** Whether the owner (and the project) are at their tenant-wide limits; both false without them. */
+  tenantFull(owner: string, project: string): { ownerFull: boolean; projectFull: boolean } {
+    const limits = this.tenantLimits(owner);
+    if (!limits) return { ownerFull: false, projectFull: false };
+    const { running, projectRunning } = this.tenantRunning(owner, project);
+    return {
+      ownerFull: limits.max_running !== null && running >= limits.max_running,
+      projectFull:
+        project !== '' && limits.max_per_project !== null && projectRunning >= limits.max_per_project,
+    };
+  }
+
   /** Whether a group of this owner/project may be dispatched now in the owner row's queue. */
   groupReady(owner: OwnerRow, project: string): boolean {
     if (ownerFull(owner)) return false;
-    return !projectFull(owner, project, () => this.projectRunning(owner.queue, owner.owner, project));
+    if (projectFull(owner, project, () => this.projectRunning(owner.queue, owner.owner, project)))
+      return false;
+    const tenant = this.tenantFull(owner.owner, project);
+    return !tenant.ownerFull && !tenant.projectFull;
   }
 
   /**
@@ -174,7 +233,36 @@ export class JobTables {
            ON CONFLICT (queue, owner, project) DO UPDATE SET running = running + 1 RETURNING running`,
       )
       .get(queue, owner, project)!;
-    return { ownerFull: ownerFull(row), projectFull: projectFull(row, project, () => projectRow.running) };
+    const tenant = this.tenantFull(owner, project);
+    return {
+      ownerFull: ownerFull(row) || tenant.ownerFull,
+      projectFull: projectFull(row, project, () => projectRow.running) || tenant.projectFull,
+    };
+  }
+
+  /**
+   * After a claim left this owner or project at a limit: parks the owner's groups in this
+   * queue, or in every queue when the limit is the tenant's (a project's only, when only
+   * the project is at its limit).
+   */
+  parkAtLimit(
+    queue: string,
+    owner: string,
+    project: string,
+    full: { ownerFull: boolean; projectFull: boolean },
+  ): void {
+    if (!this.tenantLimits(owner)) {
+      if (full.ownerFull) this.parkOwner(queue, owner);
+      return;
+    }
+    const tenant = this.tenantFull(owner, project);
+    if (tenant.ownerFull) {
+      this.db.prepare('UPDATE job_groups SET ready = 0 WHERE owner = ? AND +ready = 1').run(owner);
+    } else if (tenant.projectFull) {
+      this.db
+        .prepare('UPDATE job_groups SET ready = 0 WHERE owner = ? AND project = ? AND +ready = 1')
+        .run(owner, project);
+    }
   }
 
   /**
@@ -206,7 +294,13 @@ export class JobTables {
         'UPDATE projects SET running = MAX(running - 1, 0) WHERE queue = ? AND owner = ? AND project = ?',
       )
       .run(row.queue, row.owner, row.project);
-    this.unparkOwner(owner);
+    if (!this.tenantLimits(row.owner)) {
+      this.unparkOwner(owner);
+      return;
+    }
+    // Limits across queues: the slot freed here may be taken in any of them.
+    const rows = this.db.prepare<[string], OwnerRow>('SELECT * FROM owners WHERE owner = ?').all(row.owner);
+    for (const each of rows) this.unparkOwner(each);
   }
 
   /**
@@ -216,6 +310,11 @@ export class JobTables {
    */
   unparkOwner(owner: OwnerRow): void {
     if (ownerFull(owner)) return;
+    const tenant = this.tenantLimits(owner.owner);
+    if (tenant) {
+      this.unparkTenant(owner.queue, owner.owner, tenant);
+      return;
+    }
     this.db
       .prepare(
         `UPDATE job_groups SET
@@ -229,6 +328,24 @@ export class JobTables {
          )`,
       )
       .run({ queue: owner.queue, owner: owner.owner, maxPerProject: owner.max_per_project });
+  }
+
+  /** unparkOwner for an owner whose limits span queues: its running jobs and projects' summed over them. */
+  private unparkTenant(queue: string, owner: string, limits: TenantLimitsRow): void {
+    if (limits.max_running !== null && this.tenantRunning(owner, '').running >= limits.max_running) return;
+    this.db
+      .prepare(
+        `UPDATE job_groups SET
+           head_key = head_key + (MAX(vstart, (SELECT vtime FROM queues WHERE name = @queue)) - vstart),
+           vstart = MAX(vstart, (SELECT vtime FROM queues WHERE name = @queue)),
+           ready = 1
+         WHERE queue = @queue AND owner = @owner AND +ready = 0 AND (
+           project = '' OR @maxPerProject IS NULL OR
+           COALESCE((SELECT SUM(running) FROM projects p
+             WHERE p.owner = @owner AND p.project = job_groups.project), 0) < @maxPerProject
+         )`,
+      )
+      .run({ queue, owner, maxPerProject: limits.max_per_project });
   }
 
   /** Moves a row to queued and files it into its group. */
@@ -292,6 +409,12 @@ export class JobTables {
     if (!row || (owner !== undefined && row.owner !== owner)) throw storeFailure('not_found', { id });
     return row;
   }
+}
+
+export interface TenantLimitsRow {
+  owner: string;
+  max_running: number | null;
+  max_per_project: number | null;
 }
 
 function ownerFull(owner: OwnerRow): boolean {

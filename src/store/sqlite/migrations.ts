@@ -274,6 +274,24 @@ END;
 `,
   },
   {
+    version: 6,
+    name: '0006_tenant_scope_limits',
+    sql: `
+-- Tier limits with limitScope "tenant": running jobs of an owner (and of one of its
+-- projects) across every queue. The counts are the sums of the per-queue rows (owners,
+-- projects); these indexes make those sums a range read. A row here means the owner's
+-- tier, as of its last admission, counts its limits across queues; its per-queue rows
+-- then carry no limits of their own.
+CREATE TABLE tenant_limits (
+  owner TEXT PRIMARY KEY,
+  max_running INTEGER,
+  max_per_project INTEGER
+);
+CREATE INDEX owners_by_owner ON owners (owner);
+CREATE INDEX projects_by_owner ON projects (owner, project);
+`,
+  },
+  {
     version: 10,
     name: '0010_schedules',
     sql: `

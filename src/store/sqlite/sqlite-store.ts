@@ -65,7 +65,7 @@ export interface SqliteStoreOptions {
 
 export class SqliteStore implements JobStore {
   readonly name = 'sqlite';
-  readonly capabilities = { sharedEvents: false };
+  readonly capabilities = { sharedEvents: false, tenantScope: 'global' as const };
   private readonly db: Database.Database;
   private readonly clock: () => number;
   private readonly fairness: FairnessSettings;
@@ -267,7 +267,7 @@ export class SqliteStore implements JobStore {
       // this queue it is parked; at the owner's limit so are the owner's other groups here.
       this.db.prepare('UPDATE job_groups SET vstart = vstart + 1 WHERE gid = ?').run(group.gid);
       this.tables.refileGroup(queue, row.owner, row.project, !full.ownerFull && !full.projectFull);
-      if (full.ownerFull) this.tables.parkOwner(queue, row.owner);
+      this.tables.parkAtLimit(queue, row.owner, row.project, full);
       claimed.push(asClaimed(this.tables.job(row.id), token));
     }
     return claimed;

@@ -4,7 +4,8 @@
   of one queue and owner per call (a batch submit pays the script's fixed cost once).
   KEYS[1] the queue's shard, KEYS[2] the tenant's base.
   Shared by the batch, flat ('' = none): ARGV[2] queue, ARGV[3] owner, ARGV[4] priority
-  boost, ARGV[5] maxConcurrentPerUser, ARGV[6] maxConcurrentPerProject, ARGV[7] dailyJobs,
+  boost, ARGV[5] maxConcurrentPerUser ("t:" before it: limitScope tenant), ARGV[6]
+  maxConcurrentPerProject, ARGV[7] dailyJobs,
   ARGV[8] iterationDepth, ARGV[9] the quota day's reset offset in ms, ARGV[10] an idle
   worker's id ('' = none), ARGV[11] its free slots n, ARGV[12] its lease ms, then n fresh
   lease tokens: the jobs that worker can take go to it in this step (see handOff), and it
@@ -35,7 +36,10 @@ local function optN(a) if a == '' then return nil end return a + 0 end
 -- outlives its job's turn.
 local R = RESERVE_ADMIT
 local limits = R.limits
-limits.priorityBoost, limits.maxConcurrentPerUser = ARGV[4] + 0, optN(ARGV[5])
+-- ARGV[5] starts "t:" for a tier whose limits span queues (limitScope "tenant").
+local userLimit, scope = ARGV[5], 'queue'
+if string.sub(userLimit, 1, 2) == 't:' then userLimit, scope = string.sub(userLimit, 3), 'tenant' end
+limits.priorityBoost, limits.maxConcurrentPerUser, limits.limitScope = ARGV[4] + 0, optN(userLimit), scope
 limits.maxConcurrentPerProject, limits.dailyJobs = optN(ARGV[6]), optN(ARGV[7])
 limits.iterationDepth = optN(ARGV[8])
 local resetOffsetMs = ARGV[9] + 0

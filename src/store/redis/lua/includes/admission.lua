@@ -56,7 +56,7 @@ local ADM = {
 local RESERVE_ADMIT = {
   limits = {
     priorityBoost = 0, maxConcurrentPerUser = false, maxConcurrentPerProject = false, dailyJobs = false,
-    iterationDepth = false,
+    iterationDepth = false, limitScope = 'queue',
   },
   calendar = { resetOffsetMs = 0, jitterMs = 0 },
   quota = {
@@ -292,6 +292,7 @@ end
 local function fileHandedOff(job, own, expS)
   redis.call('ZADD', statusKey(job.queue, 'running'), '-' .. expS, job.id)
   own.running, own.prun = own.running + 1, own.prun + 1
+  if own.tenant then tenantAdd(own.tenant, job.project, 1) end
   saveOwnerRow(job.queue, job.owner, job.project, own)
   local m = queueMeta(job.queue)
   m[4] = I(num(m[4], 0) + 1)
@@ -347,11 +348,24 @@ local function admitJob(r)
     local own = ownerRow(j.queue, j.owner, project)
     -- Compared as numbers (an absent limit reads as -1, none), printed only to be written.
     local maxRunN, maxProjectN = L.maxConcurrentPerUser or -1, L.maxConcurrentPerProject or -1
-    if own.maxRunN ~= maxRunN or own.maxProjectN ~= maxProjectN then
+    -- Scoped to the tenant, the limits live in its tenant row (see tenantRow in
+    -- common.lua) and the per-queue row limits nothing.
+    local scope = L.limitScope == 'tenant' and 't' or 'q'
+    if scope == 't' then
+      local t = tenantRow(j.owner)
+      noteTenantQueue(t, j.queue)
+      if t.maxN ~= maxRunN or t.pmaxN ~= maxProjectN then
+        redis.call('HSET', t.key, 'max', I(maxRunN), 'pmax', I(maxProjectN))
+        t.maxN, t.pmaxN = maxRunN, maxProjectN
+      end
+      maxRunN, maxProjectN = -1, -1
+    end
+    if own.maxRunN ~= maxRunN or own.maxProjectN ~= maxProjectN or own.scope ~= scope then
       local maxRun, maxProject = I(maxRunN), I(maxProjectN)
-      redis.call('HSET', okey, 'max_running', maxRun, 'max_per_project', maxProject)
+      redis.call('HSET', okey, 'max_running', maxRun, 'max_per_project', maxProject, 'scope', scope)
       own.max_running, own.max_per_project = maxRun, maxProject
-      own.maxRunN, own.maxProjectN = maxRunN, maxProjectN
+      own.maxRunN, own.maxProjectN, own.scope = maxRunN, maxProjectN, scope
+      own.tenant = scope == 't' and tenantRow(j.owner)
     end
     adm.limitsSet[okey] = true
   end

@@ -43,16 +43,22 @@ local function clear(t)
   for k in pairs(t) do t[k] = nil end
 end
 
+-- Tenant-scoped limits (see tenantRow): their counts' base, '' = this call's slot (a cluster).
+local TENANT_BASE = ''
+-- Tenant rows read in this call, by key (see tenantRow).
+local tenantRows = {}
+
 local function begin(keys, argv)
   P = keys[1]
   if argv[1] ~= lastClockArg then
-    CLOCK, AGING = string.match(argv[1], '^([^;]*);?(%d*)$')
+    CLOCK, AGING, TENANT_BASE = string.match(argv[1], '^([^;]*);?(%d*);?(.*)$')
     AGING_N = tonumber(AGING) or 10
     if string.sub(CLOCK, 1, 1) ~= '=' then CLOCK_N = tonumber(CLOCK) end
     lastClockArg = argv[1]
   end
   clockCache, nowCache = nil, nil
   clear(ownerRows)
+  clear(tenantRows)
   heldRunning = nil
 end
 
@@ -227,20 +233,63 @@ local function writeOwnerRow(key, own)
   own.stored, own.pstored = own.running, own.prun
 end
 
+--[[ Tenant-scoped limits (a tier's limitScope "tenant"): an owner's running jobs, and
+     each project's, across queues, in one hash per owner: running, max, pmax, "p|<project>"
+     and `parked`, the "<base>\t<queue>" of queues where its groups were parked (a set).
+     On one Redis the hash lives under one base for every queue (the clock argument's
+     third part), on a cluster in each script's own slot: the limits then hold per slot.
+     Written through at once, unlike owner rows: a release wakes other queues' groups,
+     which read it. ]]
+local function tenantKey(owner)
+  if TENANT_BASE == '' then return P .. ':ten:' .. owner end
+  return TENANT_BASE .. ':ten:' .. owner
+end
+
+local function tenantRow(owner)
+  local key = tenantKey(owner)
+  local t = tenantRows[key]
+  if t then return t end
+  local v = redis.call('HMGET', key, 'running', 'max', 'pmax')
+  t = { key = key, running = num(v[1], 0), maxN = num(v[2], -1), pmaxN = num(v[3], -1), prun = {} }
+  tenantRows[key] = t
+  return t
+end
+
+local function tenantProjectRunning(t, project)
+  local n = t.prun[project]
+  if not n then
+    n = num(redis.call('HGET', t.key, 'p|' .. project), 0)
+    t.prun[project] = n
+  end
+  return n
+end
+
+-- Moves the tenant's counts by n (an owner row's `tenant` only).
+local function tenantAdd(t, project, n)
+  t.running = math.max(t.running + n, 0)
+  redis.call('HSET', t.key, 'running', I(t.running))
+  if project ~= '' then
+    t.prun[project] = math.max(tenantProjectRunning(t, project) + n, 0)
+    redis.call('HSET', t.key, 'p|' .. project, I(t.prun[project]))
+  end
+end
+
 local function ownerRow(queue, owner, project)
   local key = ownerKey(queue, owner)
   local known = ownerRows[key]
   if known and known.project == project then return known end
   -- The row kept is one project's: a held write of another goes out before it is replaced.
   if known and known.dirty then writeOwnerRow(key, known) end
-  local v = redis.call('HMGET', key, 'running', 'max_running', 'max_per_project', 'p|' .. project)
+  local v = redis.call('HMGET', key, 'running', 'max_running', 'max_per_project', 'p|' .. project, 'scope')
   local running, prun = num(v[1], 0), num(v[4], 0)
   -- One constructor (a table that grows is rebuilt): the limits also as numbers, parsed
   -- once (claims test them on every turn; -1 = none), the counts also as stored, so a
-  -- write that would change nothing is skipped.
+  -- write that would change nothing is skipped. `tenant`: the owner's tenant row when its
+  -- limits span queues (scope 't'), else false.
   known = {
     project = project, running = running, max_running = v[2], max_per_project = v[3], prun = prun,
     maxRunN = num(v[2], -1), maxProjectN = num(v[3], -1), stored = running, pstored = prun, dirty = false,
+    scope = v[5] or 'q', tenant = v[5] == 't' and tenantRow(owner),
   }
   ownerRows[key] = known
   return known
@@ -255,16 +304,48 @@ local function saveOwnerRow(queue, owner, project, own)
   end
 end
 
+local function tenantAtLimit(t)
+  return t.maxN >= 0 and t.running >= t.maxN
+end
+
+local function tenantProjectAtLimit(t, project)
+  return project ~= '' and t.pmaxN >= 0 and tenantProjectRunning(t, project) >= t.pmaxN
+end
+
 -- Owner limits are stored as numbers, -1 meaning unlimited.
 local function ownerAtLimit(own)
   local max = own.maxRunN
-  return max >= 0 and own.running >= max
+  if max >= 0 and own.running >= max then return true end
+  return own.tenant and tenantAtLimit(own.tenant) or false
 end
 
 -- `own` is the owner row read for `project`.
 local function projectAtLimit(own, project)
   local max = own.maxProjectN
-  return project ~= '' and max >= 0 and own.prun >= max
+  if project ~= '' and max >= 0 and own.prun >= max then return true end
+  return own.tenant and tenantProjectAtLimit(own.tenant, project) or false
+end
+
+-- The queues a tenant-scoped owner was admitted to, "<base>\t<queue>" (see tenantRow):
+-- where reaching its limit parks its groups and a freed slot wakes them.
+local function tenantQueuesKey(t) return t.key .. ':queues' end
+
+local function noteTenantQueue(t, queue)
+  redis.call('SADD', tenantQueuesKey(t), P .. '\t' .. queue)
+end
+
+-- Runs fn(queue) in each of the tenant's queues but `queue`, with P that queue's base.
+local function eachOtherTenantQueue(t, queue, fn)
+  local here = P
+  for _, entry in ipairs(redis.call('SMEMBERS', tenantQueuesKey(t))) do
+    local tab = string.find(entry, '\t', 1, true)
+    local base, other = string.sub(entry, 1, tab - 1), string.sub(entry, tab + 1)
+    if base ~= here or other ~= queue then
+      P = base
+      fn(other)
+    end
+  end
+  P = here
 end
 
 local function groupReady(own, project)
@@ -365,9 +446,15 @@ end
 
 -- `own` is the owner row for `project`, as the caller just wrote it. A group leaving the
 -- ready set keeps its start tag in its hash (see groupStart).
-local function parkIfAtLimit(queue, owner, project, own)
+local function parkIfAtLimit(queue, owner, project, own, here)
   local all = ownerAtLimit(own)
   if not all and not projectAtLimit(own, project) then return end
+  -- A tenant-scoped owner (or project) at its limit is parked in its other queues too.
+  if own.tenant and not here then
+    eachOtherTenantQueue(own.tenant, queue, function(other)
+      parkIfAtLimit(other, owner, project, ownerRow(other, owner, project), true)
+    end)
+  end
   for _, p in ipairs(redis.call('SMEMBERS', ownerGroupsKey(queue, owner))) do
     if all or p == project then
       local g = readGroup(queue, owner, p)
@@ -382,6 +469,11 @@ local function parkIfAtLimit(queue, owner, project, own)
       end
     end
   end
+end
+
+-- A tenant-scoped owner left its limit: wakes its groups parked in its other queues.
+local function wakeTenant(queue, owner, t)
+  eachOtherTenantQueue(t, queue, function(other) unparkOwner(other, owner, ownerRow(other, owner, '')) end)
 end
 
 -- A running job left `running`: free its slots, wake parked groups. Its lease fields
@@ -399,8 +491,12 @@ local function releaseLease(job)
     addFloor(queueKey(queue), 'running', -1)
   end
   own.running, own.prun = math.max(own.running - 1, 0), math.max(own.prun - 1, 0)
+  if own.tenant then tenantAdd(own.tenant, project, -1) end
   saveOwnerRow(queue, owner, project, own)
-  if wasAtLimit then unparkOwner(queue, owner, own) end
+  if wasAtLimit then
+    unparkOwner(queue, owner, own)
+    if own.tenant then wakeTenant(queue, owner, own.tenant) end
+  end
 end
 
 -- Writes what was held back (see heldRunning): owner rows, and running-count changes no claim took.
@@ -542,7 +638,16 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t, from)
     local owner, project = string.sub(rest, 1, sep - 1), string.sub(rest, sep + 1)
     local own = ownerRow(queue, owner, project)
     local run = capacity - i
-    if first[3] then
+    -- A tenant-scoped owner's group may be ready here while the owner reached its limit
+    -- in another queue: parked now, when met (one claim's turn per queue, not per job).
+    local tenantFull = own.tenant and (ownerAtLimit(own) or projectAtLimit(own, project))
+    if tenantFull then
+      parkIfAtLimit(queue, owner, project, own)
+      -- Its hash may still say ready when it was parked on the project alone.
+      redis.call('ZREM', readyKey(queue), member)
+      run = 0
+    end
+    if run > 0 and first[3] then
       -- Ties go to the lower member (the lower gid), as in the sorted set.
       local turns = first[4] - firstKey
       if member < first[3] then turns = turns + 1 end
@@ -552,10 +657,18 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t, from)
     local maxRun, maxProject = own.maxRunN, own.maxProjectN
     if maxRun >= 0 then run = math.min(run, maxRun - own.running) end
     if project ~= '' and maxProject >= 0 then run = math.min(run, maxProject - own.prun) end
-    run = math.max(run, 1)
+    local t = own.tenant
+    if t and not tenantFull then
+      if t.maxN >= 0 then run = math.min(run, t.maxN - t.running) end
+      if project ~= '' and t.pmaxN >= 0 then run = math.min(run, t.pmaxN - tenantProjectRunning(t, project)) end
+    end
+    if not tenantFull then run = math.max(run, 1) end
     -- The run's jobs and the one behind them (the group's next head).
-    local heads = redis.call('ZRANGE', groupKey(queue, owner, project), '0', I(run), 'WITHSCORES')
-    if not heads[1] then
+    local heads = {}
+    if run > 0 then heads = redis.call('ZRANGE', groupKey(queue, owner, project), '0', I(run), 'WITHSCORES') end
+    if tenantFull then
+      -- Parked above; the ready set's next group is tried.
+    elseif not heads[1] then
       -- Unreachable while the invariant holds; heal rather than spin.
       redis.call('ZREM', readyKey(queue), member)
       redis.call('DEL', groupMetaKey(queue, owner, project))
@@ -616,6 +729,7 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t, from)
       queued = queued - n
       if vstart + n > vt then vt = vstart + n end
       own.running, own.prun = own.running + n, own.prun + n
+      if own.tenant then tenantAdd(own.tenant, project, n) end
       saveOwnerRow(queue, owner, project, own)
       -- n turns on: the group goes behind every other group of its priority.
       local head = {}
