@@ -174,6 +174,21 @@ export function capacityConformance(name: string, factory: StoreFactory): void {
         expect(await claimIn(qy)).toHaveLength(scope() === 'global' ? 0 : 1);
       });
 
+      it('keeps counting right when a tier’s scope changes while its jobs run', async () => {
+        const tenantWide = limited({ maxConcurrentPerUser: 1, limitScope: 'tenant' });
+        const perQueue = limited({ maxConcurrentPerUser: 1 });
+        await admitOk(store, request({ owner: 'u', queue: qa }, { limits: tenantWide }));
+        const [first] = await claimIn(qa);
+        // The tier goes back to per-queue limits, then to tenant-wide again, while the job runs.
+        await admitOk(store, request({ owner: 'u', queue: qa }, { limits: perQueue }));
+        await finish(first!);
+        for (const queue of [qa, qb])
+          await admitOk(store, request({ owner: 'u', queue }, { limits: tenantWide }));
+        // Nothing of u runs: one job may start, in one queue only.
+        const started = [...(await claimIn(qa)), ...(await claimIn(qb))];
+        expect(started).toHaveLength(1);
+      });
+
       it('keeps the per-queue scope the default', async () => {
         const limits = limited({ maxConcurrentPerUser: 1 });
         for (const queue of [qa, qb]) await admitOk(store, request({ owner: 'u', queue }, { limits }));

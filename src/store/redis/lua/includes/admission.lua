@@ -292,7 +292,7 @@ end
 local function fileHandedOff(job, own, expS)
   redis.call('ZADD', statusKey(job.queue, 'running'), '-' .. expS, job.id)
   own.running, own.prun = own.running + 1, own.prun + 1
-  if own.tenant then tenantAdd(own.tenant, job.project, 1) end
+  if own.tenant then countTenant(own, job.owner, job.project, 1) end
   saveOwnerRow(job.queue, job.owner, job.project, own)
   local m = queueMeta(job.queue)
   m[4] = I(num(m[4], 0) + 1)

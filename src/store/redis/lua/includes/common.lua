@@ -228,6 +228,11 @@ local function aging() return AGING_N end
 local function writeOwnerRow(key, own)
   own.dirty = false
   -- A completion and the claim after it often leave the counts where they were read.
+  -- The tenant-counted ones (see countTenant) move only for a tenant-scoped owner.
+  if own.trun ~= own.tstored or own.tprun ~= own.tpstored then
+    redis.call('HSET', key, 'trun', I(own.trun), 'tp|' .. own.project, I(own.tprun))
+    own.tstored, own.tpstored = own.trun, own.tprun
+  end
   if own.running == own.stored and own.prun == own.pstored then return end
   redis.call('HSET', key, 'running', I(own.running), 'p|' .. own.project, I(own.prun))
   own.stored, own.pstored = own.running, own.prun
@@ -264,7 +269,6 @@ local function tenantProjectRunning(t, project)
   return n
 end
 
--- Moves the tenant's counts by n (an owner row's `tenant` only).
 local function tenantAdd(t, project, n)
   t.running = math.max(t.running + n, 0)
   redis.call('HSET', t.key, 'running', I(t.running))
@@ -280,8 +284,10 @@ local function ownerRow(queue, owner, project)
   if known and known.project == project then return known end
   -- The row kept is one project's: a held write of another goes out before it is replaced.
   if known and known.dirty then writeOwnerRow(key, known) end
-  local v = redis.call('HMGET', key, 'running', 'max_running', 'max_per_project', 'p|' .. project, 'scope')
-  local running, prun = num(v[1], 0), num(v[4], 0)
+  local v = redis.call(
+    'HMGET', key, 'running', 'max_running', 'max_per_project', 'p|' .. project, 'scope', 'trun', 'tp|' .. project
+  )
+  local running, prun, trun, tprun = num(v[1], 0), num(v[4], 0), num(v[6], 0), num(v[7], 0)
   -- One constructor (a table that grows is rebuilt): the limits also as numbers, parsed
   -- once (claims test them on every turn; -1 = none), the counts also as stored, so a
   -- write that would change nothing is skipped. `tenant`: the owner's tenant row when its
@@ -290,9 +296,36 @@ local function ownerRow(queue, owner, project)
     project = project, running = running, max_running = v[2], max_per_project = v[3], prun = prun,
     maxRunN = num(v[2], -1), maxProjectN = num(v[3], -1), stored = running, pstored = prun, dirty = false,
     scope = v[5] or 'q', tenant = v[5] == 't' and tenantRow(owner),
+    trun = trun, tprun = tprun, tstored = trun, tpstored = tprun,
   }
   ownerRows[key] = known
   return known
+end
+
+--[[ Counts n jobs of (queue, owner, project) starting (n > 0, a tenant-scoped owner) or
+     one ending (n = -1) in the owner's tenant row. The queue's row keeps how many of its
+     running jobs the tenant row counted (trun, "tp|<project>"), and an ending job is
+     taken off only if counted: a tier whose scope changes while its jobs run can lag
+     (jobs started before count as they end), never drift. ]]
+local function countTenant(own, owner, project, n)
+  if n > 0 then
+    tenantAdd(own.tenant, project, n)
+    own.trun, own.tprun = own.trun + n, own.tprun + n
+    return
+  end
+  local counted, pcounted = own.trun > 0, project ~= '' and own.tprun > 0
+  if not counted and not pcounted then return end
+  local t = own.tenant or tenantRow(owner)
+  if counted then
+    own.trun = own.trun - 1
+    t.running = math.max(t.running - 1, 0)
+    redis.call('HSET', t.key, 'running', I(t.running))
+  end
+  if pcounted then
+    own.tprun = own.tprun - 1
+    t.prun[project] = math.max(tenantProjectRunning(t, project) - 1, 0)
+    redis.call('HSET', t.key, 'p|' .. project, I(t.prun[project]))
+  end
 end
 
 -- `own` is the row ownerRow returned for (queue, owner, project), changed by the caller.
@@ -491,7 +524,7 @@ local function releaseLease(job)
     addFloor(queueKey(queue), 'running', -1)
   end
   own.running, own.prun = math.max(own.running - 1, 0), math.max(own.prun - 1, 0)
-  if own.tenant then tenantAdd(own.tenant, project, -1) end
+  countTenant(own, owner, project, -1)
   saveOwnerRow(queue, owner, project, own)
   if wasAtLimit then
     unparkOwner(queue, owner, own)
@@ -729,7 +762,7 @@ local function claimJobs(queue, workerId, limit, leaseMs, tokens, t, from)
       queued = queued - n
       if vstart + n > vt then vt = vstart + n end
       own.running, own.prun = own.running + n, own.prun + n
-      if own.tenant then tenantAdd(own.tenant, project, n) end
+      if own.tenant then countTenant(own, owner, project, n) end
       saveOwnerRow(queue, owner, project, own)
       -- n turns on: the group goes behind every other group of its priority.
       local head = {}
