@@ -3,7 +3,7 @@
  * status. Fastify's own errors (bad JSON, body too large, wrong media type, schema
  * validation) are mapped here too, so no input can produce an unexplained 500.
  */
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, type ErrorCode, JobgateError } from '../domain/errors.js';
 import { asCallerError, isStoreOutage } from '../store/store-errors.js';
 
@@ -94,10 +94,29 @@ export function toJobgateError(error: FastifyError): JobgateError {
   return new JobgateError('JOBGATE_ERR_INTERNAL', ERROR_CODES.JOBGATE_ERR_INTERNAL.message);
 }
 
+/** 503s that say "later", not "broken": a full queue, a store outage, a shutdown. */
+const expectedUnavailable = new Set<ErrorCode>([
+  'JOBGATE_ERR_QUEUE_FULL',
+  'JOBGATE_ERR_STORE_UNAVAILABLE',
+  'JOBGATE_ERR_SHUTTING_DOWN',
+]);
+
+/**
+ * Expected refusals are not failures of the server: a 4xx or 429 is logged at info, an
+ * expected 503 at warn, both as code and message with no stack. Anything else (a 500) is
+ * logged at error with the cause and its stack — which only the logs get.
+ */
+function logRefusal(request: FastifyRequest, mapped: JobgateError, error: FastifyError): void {
+  const refusal = { code: mapped.code, statusCode: mapped.status, reason: mapped.message };
+  if (mapped.status < 500) request.log.info(refusal, 'request refused');
+  else if (expectedUnavailable.has(mapped.code)) request.log.warn(refusal, 'request refused: unavailable');
+  else request.log.error({ err: mapped.cause ?? error, code: mapped.code }, 'request failed');
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const mapped = toJobgateError(error);
-    if (mapped.status >= 500) request.log.error({ err: mapped.cause ?? error }, 'request failed');
+    logRefusal(request, mapped, error);
     return sendError(reply, mapped);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -2,6 +2,7 @@
 import type { Job } from '../domain/job.js';
 import type { WaitEstimate } from '../domain/wait-estimate.js';
 import type { Usage } from '../engine/engine.js';
+import type { Principal } from '../engine/principal.js';
 import { iso } from './iso-time.js';
 
 export interface UsageDto {
@@ -23,7 +24,18 @@ export interface JobExtras {
   message?: string;
 }
 
-export function jobDto(job: Job, extras: JobExtras = {}) {
+/**
+ * A failed attempt's stack (with the server's file paths) is for admins and workers; a
+ * tenant sees the error's message and whether it will be retried.
+ */
+export function errorFor(job: Job, viewer: Pick<Principal, 'role'> | undefined): Job['error'] {
+  if (!job.error?.stack || (viewer && viewer.role !== 'tenant')) return job.error;
+  const { stack: _stack, ...shown } = job.error;
+  return shown;
+}
+
+/** `viewer`: who asks; without one the stack is left out, as for a tenant. */
+export function jobDto(job: Job, extras: JobExtras = {}, viewer?: Pick<Principal, 'role'>) {
   return {
     id: job.id,
     queue: job.queue,
@@ -32,7 +44,7 @@ export function jobDto(job: Job, extras: JobExtras = {}) {
     priority: job.priority,
     payload: job.payload,
     result: job.result,
-    error: job.error,
+    error: errorFor(job, viewer),
     attempts: job.attempts,
     maxAttempts: job.maxAttempts,
     timeoutMs: job.timeoutMs,

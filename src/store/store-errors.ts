@@ -101,7 +101,8 @@ export function asCallerError(error: unknown): JobgateError {
   if (error instanceof Error && isStoreTimeout(error)) return storeTimedOut();
   if (isStoreOutage(error))
     return new JobgateError('JOBGATE_ERR_STORE_UNAVAILABLE', undefined, { retryAfterSec: 1 });
-  return new JobgateError('JOBGATE_ERR_INTERNAL', (error as Error | undefined)?.message);
+  // The driver's message may name files and internals: it stays in the cause, for the logs.
+  return new JobgateError('JOBGATE_ERR_INTERNAL', undefined, { cause: error });
 }
 
 /**

@@ -60,12 +60,16 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
       engine.usage(principal, view?.usage, job),
       engine.withPlace(job, principal, view),
     ]);
-    return jobDto(current, {
-      usage: usageDto(usage),
-      position: place?.position ?? null,
-      estimatedWait: place?.estimatedWait ?? null,
-      ...extras,
-    });
+    return jobDto(
+      current,
+      {
+        usage: usageDto(usage),
+        position: place?.position ?? null,
+        estimatedWait: place?.estimatedWait ?? null,
+        ...extras,
+      },
+      principal,
+    );
   };
   const outcomeExtras = (outcome: SubmitOutcome): JobExtras =>
     outcome.deferredByQuota
@@ -191,7 +195,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
         const status = outcome.job.status === 'scheduled' ? ('scheduled' as const) : ('accepted' as const);
         return {
           status,
-          job: jobDto(outcome.job, outcomeExtras(outcome)),
+          job: jobDto(outcome.job, outcomeExtras(outcome), request.principal),
           ...(outcome.duplicate ? { duplicate: true } : {}),
         };
       });
@@ -221,7 +225,10 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
         throw new JobgateError('JOBGATE_ERR_VALIDATION', 'querystring.limit must be within [1, 500]');
       }
       const page = await engine.list({ ...filter, limit: parsedLimit }, request.principal);
-      return { items: page.items.map((job) => jobDto(job)), nextCursor: page.nextCursor };
+      return {
+        items: page.items.map((job) => jobDto(job, {}, request.principal)),
+        nextCursor: page.nextCursor,
+      };
     },
   );
 

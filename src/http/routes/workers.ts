@@ -93,7 +93,7 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ registry: WorkerRegistry 
         const jobs = await registry.lease(request.params.workerId, request.body ?? {}, gone.signal);
         return {
           jobs: jobs.map((job) => ({
-            ...jobDto(job),
+            ...jobDto(job, {}, request.principal),
             leaseToken: job.leaseToken,
             leaseExpiresAt: iso(job.leaseExpiresAt),
             workerId: job.workerId,
