@@ -12,11 +12,15 @@ import { ApiKeys } from '../engine/api-keys.js';
 import { Engine, type EngineConfig } from '../engine/engine.js';
 import type { Principal } from '../engine/principal.js';
 import { ScheduleAdmin } from '../engine/schedules/schedule-admin.js';
-import { type AppOptions, buildApp } from '../http/app.js';
+import { WebhookService } from '../engine/webhooks/webhook-service.js';
+import type { WebhookSettings } from '../engine/webhooks/webhook-settings.js';
+import { type AppOptions, buildApp, version } from '../http/app.js';
+import { jobDto } from '../http/job-dto.js';
 import type { JobStore } from '../store/store.js';
 import { InProcessWorkers } from '../worker/in-process-workers.js';
 import { type CreatedStore, createStore } from './create-store.js';
 import { startStore } from './store-startup.js';
+import { webhookSettingsFrom } from './webhook-settings-from-config.js';
 import { createWorkerPlane, type WorkerPlane, type WorkerPlaneOptions } from './worker-plane.js';
 
 export interface ServerOptions {
@@ -41,6 +45,8 @@ export interface ServerOptions {
   demoConcurrency?: number;
   /** Timings of the worker registry and the pools (tests shorten them). */
   workerPlane?: WorkerPlaneOptions;
+  /** Webhook settings over the config file's (tests shorten the schedule and the sweep). */
+  webhooks?: Partial<WebhookSettings>;
 }
 
 export interface RunningServer {
@@ -49,6 +55,7 @@ export interface RunningServer {
   workers: InProcessWorkers;
   /** Remote and pooled workers, and the pools of `queues.<name>.pool`. */
   workerPlane: WorkerPlane;
+  webhooks: WebhookService;
   url: string;
   /** Set when demo mode generated the admin key. */
   generatedAdminKey: string | null;
@@ -107,9 +114,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     bootstrapAdminKey: options.adminKey ?? generatedAdminKey ?? undefined,
     tiers: Object.keys(config.tiers),
   });
+  const webhooks = new WebhookService(engine, {
+    settings: { ...webhookSettingsFrom(config), ...options.webhooks },
+    view: (job) => jobDto(job),
+    userAgent: `Jobgate-Webhooks/${version}`,
+    onError: (error) => process.stderr.write(`jobgate: webhooks: ${String(error)}\n`),
+  });
   const app = await buildApp({
     engine,
     keys,
+    webhooks,
     logger: options.logger,
     metricsToken: options.metricsToken,
     streams: options.streams,
@@ -141,6 +155,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   });
   engine.start();
+  webhooks.start();
   workers.start();
   let address: string;
   try {
@@ -163,6 +178,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await workerPlane.stop();
       await app.close();
       await workers.stop(options.graceMs ?? graceMsDefault);
+      await webhooks.stop();
       await engine.stop();
       await store.close();
     })();
@@ -173,6 +189,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     engine,
     workers,
     workerPlane,
+    webhooks,
     url: address,
     generatedAdminKey,
     keys,

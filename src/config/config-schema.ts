@@ -118,6 +118,73 @@ export const HttpConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Outbound webhooks (docs/WEBHOOKS.md); every field has a default. */
+export const WebhooksConfigSchema = Type.Object(
+  {
+    allowPrivateTargets: Type.Optional(
+      Type.Boolean({
+        description:
+          'Allow targets on loopback, private, link-local and metadata addresses (development and tests only); default false',
+      }),
+    ),
+    retryDelaysSec: Type.Optional(
+      Type.Array(Type.Number({ minimum: 0 }), {
+        maxItems: 30,
+        description:
+          'Delay after each failed attempt; attempts = length + 1. Default 5, 30, 120, 900, 3600, 10800, 36000',
+      }),
+    ),
+    jitter: Type.Optional(
+      Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'Default 0.2 (±20 %)' }),
+    ),
+    concurrency: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Deliveries in flight per server; default 64' }),
+    ),
+    perEndpointConcurrency: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'Deliveries in flight per endpoint across servers; default 4',
+      }),
+    ),
+    connectTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, description: 'Default 5000' })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 100, description: 'Whole attempt; default 15000' })),
+    disableAfterHours: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        description: 'An endpoint failing this long is disabled; default 24',
+      }),
+    ),
+    retentionHours: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        description: 'Finished deliveries are kept this long; default 168',
+      }),
+    ),
+    callbackSecret: Type.Optional(
+      Type.String({
+        pattern: '^whsec_[A-Za-z0-9+/=]{16,}$',
+        description: 'Signs per-job callbackUrl deliveries; without it callbackUrl is refused',
+      }),
+    ),
+    smtp: Type.Optional(
+      Type.Object(
+        {
+          host: Type.String({ minLength: 1 }),
+          port: Type.Integer({ minimum: 1, maximum: 65535 }),
+          secure: Type.Optional(
+            Type.Boolean({ description: 'TLS from the start (465); default false (STARTTLS)' }),
+          ),
+          user: Type.Optional(Type.String()),
+          pass: Type.Optional(Type.String()),
+          from: Type.String({ minLength: 3, description: 'The From address of notification emails' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     tiers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), TierSchema),
@@ -150,6 +217,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     idempotencyTtlSec: Type.Integer({ minimum: 1 }),
+    webhooks: Type.Optional(WebhooksConfigSchema),
     http: HttpConfigSchema,
     retention: Type.Object(
       {

@@ -17,6 +17,15 @@ export const ERROR_CODES = {
   },
   JOBGATE_ERR_SCHEDULE_NOT_FOUND: { status: 404, message: 'No such schedule.' },
   JOBGATE_ERR_SCHEDULE_EXISTS: { status: 409, message: 'A schedule with this name exists.' },
+  JOBGATE_ERR_WEBHOOK_NOT_FOUND: { status: 404, message: 'No such webhook subscription.' },
+  JOBGATE_ERR_WEBHOOK_TARGET_REFUSED: {
+    status: 400,
+    message: 'The webhook target is a refused address (loopback, private, link-local, metadata…).',
+  },
+  JOBGATE_ERR_HOOK_SIGNATURE_INVALID: {
+    status: 401,
+    message: 'The inbound hook’s signature is missing, wrong, or its timestamp is outside the tolerance.',
+  },
   JOBGATE_ERR_ILLEGAL_TRANSITION: { status: 409, message: 'The job is not in a state that allows this.' },
   JOBGATE_ERR_LEASE_LOST: {
     status: 409,

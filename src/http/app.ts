@@ -13,6 +13,7 @@ import type { Engine } from '../engine/engine.js';
 import { JobEventLog, type JobEventLogOptions } from '../engine/job-event-log.js';
 import { type Principal, type Role, systemPrincipal } from '../engine/principal.js';
 import { ScheduleAdmin } from '../engine/schedules/schedule-admin.js';
+import type { WebhookService } from '../engine/webhooks/webhook-service.js';
 import type { WorkerRegistry } from '../engine/worker-registry.js';
 import type { PoolManager } from '../pool/pool-manager.js';
 import { type ConnectionLimits, connectionOptions, resolveConnectionLimits } from './connection-limits.js';
@@ -29,6 +30,7 @@ import { queueHistoryRoutes } from './routes/queue-history.js';
 import { queuePoolRoutes } from './routes/queue-pools.js';
 import { queueRoutes } from './routes/queues.js';
 import { scheduleRoutes } from './routes/schedules.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { workerRoutes } from './routes/workers.js';
 import { wsRoutes } from './routes/ws.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -61,6 +63,8 @@ export interface AppOptions {
   pools?: PoolManager;
   /** Client timeouts and the connection cap (see connection-limits.ts); defaults when absent. */
   connections?: Partial<ConnectionLimits>;
+  /** When given, webhook subscriptions and per-job callbackUrl are served (/api/v1/webhooks…). */
+  webhooks?: WebhookService;
 }
 
 /** Roles allowed on a route unless its `config.roles` says otherwise. */
@@ -149,7 +153,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
   if (options.rateFor) await registerRateLimit(app, options.engine, options.rateFor);
-  await registerMetrics(app, { engine: options.engine, token: options.metricsToken });
+  await registerMetrics(app, {
+    engine: options.engine,
+    token: options.metricsToken,
+    webhooks: options.webhooks,
+  });
 
   const log = new JobEventLog(options.engine.events, options.streams?.log);
   app.addHook('onClose', async () => log.close());
@@ -160,7 +168,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   };
 
   await app.register(healthRoutes, { engine: options.engine, version });
-  await app.register(jobRoutes, { engine: options.engine, prefix: '/api/v1' });
+  const webhooks = options.webhooks;
+  await app.register(jobRoutes, {
+    engine: options.engine,
+    prefix: '/api/v1',
+    callbacks: webhooks && {
+      check: (url: string) => webhooks.checkCallbackUrl(url),
+      register: (jobId: string, url: string) => webhooks.registerCallback(jobId, url),
+    },
+  });
+  if (webhooks) await app.register(webhookRoutes, { webhooks, prefix: '/api/v1' });
   await app.register(jobEventRoutes, { ...streams, prefix: '/api/v1' });
   await app.register(wsRoutes, { ...streams, prefix: '/api/v1' });
   await app.register(queueRoutes, { engine: options.engine, prefix: '/api/v1' });

@@ -9,16 +9,22 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { JobgateError } from '../domain/errors.js';
 import type { Engine } from '../engine/engine.js';
+import type { WebhookService } from '../engine/webhooks/webhook-service.js';
 import { toJobgateError } from './error-handler.js';
 import { createJobMetrics } from './job-metrics.js';
 import { errorResponses } from './schemas.js';
+import { registerWebhookMetrics } from './webhook-metrics.js';
 
 export async function registerMetrics(
   app: FastifyInstance,
-  options: { engine: Engine; token?: string },
+  options: { engine: Engine; token?: string; webhooks?: WebhookService },
 ): Promise<void> {
   const metrics = createJobMetrics(options.engine);
   app.addHook('onClose', async () => metrics.close());
+  if (options.webhooks) {
+    const stop = registerWebhookMetrics(metrics.registry, options.webhooks);
+    app.addHook('onClose', async () => stop());
+  }
   // Runs after the error handler answered: every error answer is counted by its code.
   app.addHook('onError', async (_request, _reply, error: FastifyError) => {
     metrics.countError(toJobgateError(error).code);

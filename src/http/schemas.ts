@@ -55,6 +55,14 @@ export const SubmitBody = Type.Object(
         description: 'A follow-up iteration of this job, which must be in the same queue',
       }),
     ),
+    callbackUrl: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 2048,
+        description:
+          "POSTed the job's terminal event (completed, failed, cancelled), signed per Standard Webhooks with the server's callback secret (docs/WEBHOOKS.md)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -12,6 +12,7 @@
 import type { ClaimedJob, Job, JobError, JobProgress } from '../domain/job.js';
 import type { JobStatus } from '../domain/job-states.js';
 import type { ScheduleStore } from './schedule-store.js';
+import type { WebhookStore } from './webhook-store.js';
 
 export interface NewJob {
   id: string;
@@ -245,6 +246,8 @@ export interface JobStore {
   readonly capabilities: StoreCapabilities;
   /** Cron schedules: their own small contract (schedule-store.ts). */
   readonly schedules: ScheduleStore;
+  /** Webhook subscriptions and deliveries (./webhook-store.ts), in the same backend. */
+  readonly webhooks: WebhookStore;
 
   /**
    * A fresh job id for `queue`. Optional: a store that routes by id (Redis puts the queue's

@@ -10,6 +10,7 @@ import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { capacityConformance } from './capacity-conformance.js';
 import { scheduleConformance } from './schedule-conformance.js';
 import { type StoreFactory, storeConformance } from './store-conformance.js';
+import { webhookConformance } from './webhook-conformance.js';
 
 export function redisConformance(name: string, options: { cluster: boolean }): void {
   let server: TestRedis;
@@ -57,4 +58,5 @@ export function redisConformance(name: string, options: { cluster: boolean }): v
       },
     };
   });
+  webhookConformance(name, factory);
 }

@@ -5,6 +5,7 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { capacityConformance } from './capacity-conformance.js';
 import { scheduleConformance } from './schedule-conformance.js';
 import { type StoreFactory, storeConformance } from './store-conformance.js';
+import { webhookConformance } from './webhook-conformance.js';
 
 const sqlite: StoreFactory = async () => {
   let now = Date.UTC(2026, 0, 15, 12, 0, 0);
@@ -39,3 +40,4 @@ scheduleConformance('sqlite', async () => {
     },
   };
 });
+webhookConformance('sqlite', sqlite);

@@ -21,10 +21,16 @@ import {
   UsageSchema,
 } from '../schemas.js';
 
-type SubmitBodyValue = Omit<SubmitInput, 'runAt'> & { runAt?: string };
+type SubmitBodyValue = Omit<SubmitInput, 'runAt'> & { runAt?: string; callbackUrl?: string };
+
+/** Per-job callback URLs (the webhook service); absent, a callbackUrl is refused. */
+export interface JobCallbacks {
+  check(url: string): void;
+  register(jobId: string, url: string): Promise<void>;
+}
 
 function toSubmitInput(body: SubmitBodyValue): SubmitInput {
-  const { runAt, ...rest } = body;
+  const { runAt, callbackUrl: _callback, ...rest } = body;
   if (runAt === undefined) return rest;
   const at = Date.parse(runAt);
   if (Number.isNaN(at))
@@ -48,7 +54,18 @@ const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
 });
 
-export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (app, { engine }) => {
+export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine; callbacks?: JobCallbacks }> = async (
+  app,
+  { engine, callbacks },
+) => {
+  const checkCallback = (url: string | undefined) => {
+    if (url === undefined) return;
+    if (!callbacks)
+      throw new JobgateError('JOBGATE_ERR_VALIDATION', 'This server does not send job callbacks', {
+        details: { field: 'callbackUrl' },
+      });
+    callbacks.check(url);
+  };
   /** A single-job response: the job, the caller's usage, and its place in line when queued. */
   const present = async (
     job: Job,
@@ -94,12 +111,16 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
       },
     },
     async (request, reply) => {
+      const { callbackUrl } = request.body;
+      checkCallback(callbackUrl);
       const outcome = await engine.submit(
         toSubmitInput(request.body),
         request.principal,
         request.headers['idempotency-key'],
         { view: true },
       );
+      // Registered before the answer; a job that ends first is caught by the webhook sweep.
+      if (callbackUrl !== undefined) await callbacks!.register(outcome.job.id, callbackUrl);
       const waitSec = Math.min(Number(request.query.wait ?? 0), submitWaitMaxSec);
       if (waitSec > 0) {
         const gone = new AbortController();
@@ -166,19 +187,26 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (a
     async (request, reply) => {
       const inputs: SubmitInput[] = [];
       const keys: string[] = [];
+      const callbackUrls: Array<string | undefined> = [];
       const early: Array<JobgateError | null> = [];
       for (const [index, item] of request.body.jobs.entries()) {
         try {
           const parsed = parseBatchItem(item, index, request.headers['idempotency-key']);
           if (parsed instanceof JobgateError) throw parsed;
+          checkCallback(parsed.body.callbackUrl);
           inputs.push(toSubmitInput(parsed.body));
           keys.push(parsed.idempotencyKey ?? '');
+          callbackUrls.push(parsed.body.callbackUrl);
           early.push(null);
         } catch (error) {
           early.push(error as JobgateError);
         }
       }
       const outcomes = await engine.submitMany(inputs, request.principal, keys);
+      for (const [index, outcome] of outcomes.entries()) {
+        const url = callbackUrls[index];
+        if (url !== undefined && !('error' in outcome)) await callbacks!.register(outcome.job.id, url);
+      }
       let next = 0;
       const errorItem = (error: JobgateError) => {
         const body: { code: string; message: string; details?: unknown } = {

@@ -12,6 +12,8 @@
  * - a **rate bucket** `<prefix>:{r:<key>}`: one token bucket.
  * - the **global** slot `<prefix>:{g}`: the queue registry, API keys, workers, events.
  * - the **schedules** slot `<prefix>:{s}`: every cron schedule (schedule-store.ts).
+ * - the **webhook** slot `<prefix>:{wh}`: subscriptions, deliveries, callbacks, marks
+ *   (see lua/webhook_*.lua for the keys inside it).
  *
  * The Lua side (lua/includes/common.lua) names the keys inside a slot; this file names
  * the bases and the keys TypeScript reads directly.
@@ -51,6 +53,7 @@ export interface RedisKeys {
   apiKeys: string;
   apiKeyIds: string;
   events: string;
+  webhooks: string;
   job(id: string): string | null;
   /** A queue's jobs in one status, by creation order; its ZCARD is the status count. */
   statusSet(queue: string, status: string): string;
@@ -77,6 +80,7 @@ export function redisKeys(prefix = 'jg'): RedisKeys {
     apiKeys: `${global}:keys`,
     apiKeyIds: `${global}:keyids`,
     events: `${global}:events`,
+    webhooks: `${prefix}:{wh}`,
     job: (id) => {
       const s = shardOfJobId(id);
       return s === null ? null : `${shard(s)}:job:${id}`;

@@ -66,6 +66,7 @@ import {
 import { jobIdFor, queueShard, type RedisKeys, redisKeys, shardOfJobId } from './redis-keys.js';
 import { RedisSchedules } from './schedule-store.js';
 import { InFlight, TickBatch } from './tick-batch.js';
+import { RedisWebhookStore } from './webhook-store.js';
 
 export interface RedisStoreOptions {
   /** `redis://host:port/db`, `rediss://…`, or `redis+cluster://host:port[,host:port…]`. */
@@ -137,6 +138,7 @@ export class RedisStore implements JobStore {
   private subscriber: Client | null = null;
   private readonly keys: RedisKeys;
   readonly schedules: RedisSchedules;
+  readonly webhooks: RedisWebhookStore;
   private readonly fairness: FairnessSettings;
   private readonly testClock: (() => number) | null;
   /**
@@ -200,6 +202,12 @@ export class RedisStore implements JobStore {
     this.testClock = options.clock ?? null;
     this.schedules = new RedisSchedules(this.redis, this.keys.schedules, (name, base, ...args) =>
       this.run(name, base, ...args),
+    );
+    this.webhooks = new RedisWebhookStore(
+      this.redis,
+      this.keys,
+      (name, base, ...args) => this.run(name, base, ...args),
+      () => this.now(),
     );
   }
 

@@ -2,6 +2,8 @@
  * Numbered migrations, applied in order inside one transaction each and recorded in
  * `schema_migrations`. Never edit a shipped migration: add the next number.
  */
+import { webhookMigration } from './webhook-migration.js';
+
 export interface Migration {
   version: number;
   name: string;
@@ -321,4 +323,5 @@ CREATE TABLE schedules (
 );
 `,
   },
+  webhookMigration,
 ];

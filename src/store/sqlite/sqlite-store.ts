@@ -53,6 +53,7 @@ import { migrate } from './migrate.js';
 import { queuePosition } from './queue-position.js';
 import { SqliteSchedules } from './schedule-table.js';
 import { cacheStatements } from './statement-cache.js';
+import { SqliteWebhookStore } from './webhook-store.js';
 import { listWorkers, registerWorker, touchWorker } from './worker-table.js';
 
 export interface SqliteStoreOptions {
@@ -71,6 +72,7 @@ export class SqliteStore implements JobStore {
   private readonly fairness: FairnessSettings;
   private readonly tables: JobTables;
   readonly schedules: SqliteSchedules;
+  readonly webhooks: SqliteWebhookStore;
 
   constructor(options: SqliteStoreOptions) {
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
@@ -88,6 +90,7 @@ export class SqliteStore implements JobStore {
     cacheStatements(this.db);
     this.tables = new JobTables(this.db, this.clock, this.fairness);
     this.schedules = new SqliteSchedules(this.db, this.clock);
+    this.webhooks = new SqliteWebhookStore(this.db, this.clock);
   }
 
   /** Runs `fn` as one write transaction (BEGIN IMMEDIATE avoids lock-upgrade deadlocks). */
