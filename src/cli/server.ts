@@ -162,7 +162,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     address = await app.listen({ port: options.port, host: options.host });
   } catch (error) {
     startup.stop();
-    await Promise.all([app.close(), workers.stop(0), engine.stop()]);
+    await Promise.all([app.close(), workers.stop(0), webhooks.stop(), engine.stop()]);
     await store.close();
     throw error;
   }

@@ -32,6 +32,8 @@ describe.each(['sqlite', 'redis'] as StoreKind[])('auth and isolation matrix: %s
   let jobOfA = '';
   let workerId = '';
   let spareSchedules = 0;
+  let webhookOfA = '';
+  let deliveryOfA = '';
 
   beforeAll(async () => {
     full = await startFullServer(await openStore(storeKind, redis?.url));
@@ -54,6 +56,14 @@ describe.each(['sqlite', 'redis'] as StoreKind[])('auth and isolation matrix: %s
       worker: worker.key,
       admin: adminKey.key,
     });
+    // Subscribed before A's job, so the job's completion records a delivery of it.
+    const subscribed = await full.call(a.key, {
+      method: 'POST',
+      url: '/api/v1/webhooks',
+      payload: { url: 'https://example.com/matrix-a' },
+    });
+    expect(subscribed.statusCode).toBe(201);
+    webhookOfA = subscribed.json().subscription.id;
     const submitted = await full.call(a.key, {
       method: 'POST',
       url: '/api/v1/jobs',
@@ -68,6 +78,12 @@ describe.each(['sqlite', 'redis'] as StoreKind[])('auth and isolation matrix: %s
       { timeoutMs: 10_000, message: "tenant A's job completed" },
     );
     workerId = await registerWorker();
+    deliveryOfA = await waitFor(
+      async () =>
+        (await full.call(a.key, { method: 'GET', url: `/api/v1/webhooks/${webhookOfA}/deliveries` })).json()
+          .items[0]?.id as string | undefined,
+      { timeoutMs: 10_000, message: "a delivery of tenant A's webhook" },
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -105,6 +121,18 @@ describe.each(['sqlite', 'redis'] as StoreKind[])('auth and isolation matrix: %s
         });
         expect(answer.statusCode).toBe(201);
         return name;
+      }
+      case 'webhookOfA':
+        return webhookOfA;
+      case 'deliveryOfA':
+        return deliveryOfA;
+      case 'spareWebhookOfA': {
+        const answer = await full.call(keyOf.tenantA, {
+          method: 'POST',
+          url: '/api/v1/webhooks',
+          payload: { url: 'https://example.com/matrix-spare' },
+        });
+        return answer.json().subscription.id;
       }
     }
   }

@@ -7,7 +7,8 @@
  * - `roles: 'public'`: no key needed; a key of any kind (or a bad one) changes nothing.
  * - `roles: [...]`: these roles pass; any other key answers 403, no/bad/revoked keys 401.
  * - `owned`: the path names tenant A's resource, so tenant B gets 404 (as if it did not
- *   exist), never 403 or the resource.
+ *   exist), never 403 or the resource; `notFoundCode` is that 404's code when the
+ *   resource is not a job.
  * - `params`: the fixture each path parameter takes (defaults: `:id`/`:jobId` → tenant A's
  *   finished job, `:workerId` → a worker the worker key registered, `:queue` → `demo`).
  *   `spare…` fixtures are made fresh for each request, so a DELETE cannot starve the next.
@@ -15,7 +16,16 @@
  */
 import type { Role } from '../../src/engine/principal.js';
 
-export type Fixture = 'jobOfA' | 'worker' | 'spareWorker' | 'spareKey' | 'queue' | 'spareScheduleOfA';
+export type Fixture =
+  | 'jobOfA'
+  | 'worker'
+  | 'spareWorker'
+  | 'spareKey'
+  | 'queue'
+  | 'webhookOfA'
+  | 'spareWebhookOfA'
+  | 'deliveryOfA'
+  | 'spareScheduleOfA';
 
 export interface RouteAccess {
   roles: 'public' | readonly Role[];
@@ -32,6 +42,7 @@ export interface RouteAccess {
 const caller: readonly Role[] = ['admin', 'tenant'];
 const workerSide: readonly Role[] = ['worker', 'admin'];
 const admin: readonly Role[] = ['admin'];
+const wh = 'JOBGATE_ERR_WEBHOOK_NOT_FOUND';
 
 export const routeAccess: Record<string, RouteAccess> = {
   // Served to anyone: the dashboard's files, the API docs, probes and metrics (metrics
@@ -143,6 +154,38 @@ export const routeAccess: Record<string, RouteAccess> = {
       },
     ]),
   ),
+
+  // Webhook subscriptions: a tenant's own; another tenant's answer 404.
+  'POST /api/v1/webhooks': { roles: caller, body: { url: 'https://example.com/matrix' }, ok: [201] },
+  'GET /api/v1/webhooks': { roles: caller },
+  'GET /api/v1/webhooks/:id': { roles: caller, owned: true, notFoundCode: wh, params: { id: 'webhookOfA' } },
+  'PATCH /api/v1/webhooks/:id': {
+    roles: caller,
+    owned: true,
+    notFoundCode: wh,
+    params: { id: 'webhookOfA' },
+    body: { description: 'matrix' },
+  },
+  'DELETE /api/v1/webhooks/:id': {
+    roles: caller,
+    owned: true,
+    notFoundCode: wh,
+    params: { id: 'spareWebhookOfA' },
+    ok: [204],
+  },
+  'GET /api/v1/webhooks/:id/deliveries': {
+    roles: caller,
+    owned: true,
+    notFoundCode: wh,
+    params: { id: 'webhookOfA' },
+  },
+  'POST /api/v1/webhooks/:id/deliveries/:deliveryId/redeliver': {
+    roles: caller,
+    owned: true,
+    notFoundCode: wh,
+    params: { id: 'webhookOfA', deliveryId: 'deliveryOfA' },
+    ok: [202],
+  },
 };
 
 /** The classification of a registered route (HEAD takes GET's row). */
