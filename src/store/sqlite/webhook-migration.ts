@@ -35,9 +35,13 @@ CREATE TABLE webhook_deliveries (
   error TEXT,
   history TEXT NOT NULL DEFAULT '[]'
 );
--- Due and in-flight deliveries per endpoint (the claim's fair dispatch).
+-- The claim's fair dispatch: due deliveries by time, expired leases by time, and per
+-- endpoint its due and in-flight ones.
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_lease ON webhook_deliveries(lease_until) WHERE status = 'sending';
 CREATE INDEX webhook_deliveries_open ON webhook_deliveries(endpoint, status, next_attempt_at)
   WHERE status IN ('pending', 'sending');
+CREATE INDEX webhook_deliveries_flying ON webhook_deliveries(endpoint, lease_until) WHERE status = 'sending';
 -- A subscription's delivery log, newest first.
 CREATE INDEX webhook_deliveries_log ON webhook_deliveries(subscription_id, created_at, id);
 -- Finished deliveries by age (pruning).

@@ -189,10 +189,12 @@ export class SqliteWebhookStore implements WebhookStore {
       // Endpoints with something due (a pending delivery, or a lease that expired), longest waiting first.
       const endpoints = this.db
         .prepare<[number, number], { endpoint: string; subscription_id: string; due: number }>(
-          `SELECT endpoint, MIN(subscription_id) AS subscription_id,
-                  MIN(CASE WHEN status = 'pending' THEN next_attempt_at ELSE lease_until END) AS due
-           FROM webhook_deliveries
-           WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?)
+          `SELECT endpoint, MIN(subscription_id) AS subscription_id, MIN(at) AS due FROM (
+             SELECT endpoint, subscription_id, next_attempt_at AS at FROM webhook_deliveries
+               WHERE status = 'pending' AND next_attempt_at <= ?
+             UNION ALL
+             SELECT endpoint, subscription_id, lease_until AS at FROM webhook_deliveries
+               WHERE status = 'sending' AND lease_until <= ?)
            GROUP BY endpoint ORDER BY due`,
         )
         .all(now, now);
