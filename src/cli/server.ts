@@ -126,6 +126,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     webhooks,
     logger: options.logger,
     metricsToken: options.metricsToken,
+    cors: config.cors,
     streams: options.streams,
     connections: connectionLimits(config),
     workerRegistry: workerPlane.registry,

@@ -219,6 +219,21 @@ export const ConfigSchema = Type.Object(
     idempotencyTtlSec: Type.Integer({ minimum: 1 }),
     webhooks: Type.Optional(WebhooksConfigSchema),
     http: HttpConfigSchema,
+    /** Off (no origins) by default: an operator names the browser origins that may call the API. */
+    cors: Type.Optional(
+      Type.Object(
+        {
+          origins: Type.Array(
+            Type.String({
+              pattern: '^(\\*|https?://[^/\\s]+)$',
+              description: '`https://app.example.com`, or `*`',
+            }),
+            { maxItems: 100 },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     retention: Type.Object(
       {
         completedHours: Type.Number({

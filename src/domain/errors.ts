@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   JOBGATE_ERR_UNAUTHORIZED: { status: 401, message: 'A valid API key is required.' },
   JOBGATE_ERR_FORBIDDEN: { status: 403, message: "This key's role may not do that." },
   JOBGATE_ERR_NOT_FOUND: { status: 404, message: 'No such resource.' },
+  JOBGATE_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'The path exists, but not with this method.' },
   JOBGATE_ERR_JOB_NOT_FOUND: { status: 404, message: 'No such job.' },
   JOBGATE_ERR_WORKER_NOT_FOUND: {
     status: 404,

@@ -19,6 +19,7 @@ import type { PoolManager } from '../pool/pool-manager.js';
 import { type ConnectionLimits, connectionOptions, resolveConnectionLimits } from './connection-limits.js';
 import { registerDashboard } from './dashboard-static.js';
 import { registerErrorHandling, sendError, toJobgateError } from './error-handler.js';
+import { type CorsSettings, registerHttpConventions, requestId } from './http-conventions.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { type RateSettings, registerRateLimit } from './rate-limit.js';
@@ -59,6 +60,8 @@ export interface AppOptions {
   metricsToken?: string;
   /** When given, the remote worker protocol is served (/api/v1/workers…). */
   workerRegistry?: WorkerRegistry;
+  /** Browser origins allowed to call the API (CORS); none when absent. */
+  cors?: CorsSettings;
   /** When given, warmup and live pool settings are served (/api/v1/queues/:queue/warmup…). */
   pools?: PoolManager;
   /** Client timeouts and the connection cap (see connection-limits.ts); defaults when absent. */
@@ -91,6 +94,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: loggerOptions(options.logger),
     bodyLimit,
     ...connectionOptions(connections),
+    genReqId: requestId,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
     // Router errors (a bad percent-encoding, an over-long path parameter) get our error body too.
     frameworkErrors: (error, _request, reply) => {
@@ -100,10 +104,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.server.maxConnections = connections.maxConnections;
 
   await registerSecurityHeaders(app);
+  const conventions = await registerHttpConventions(app, { cors: options.cors });
   await registerOpenApi(app, { version });
   await app.register(websocket, { options: { maxPayload: wsMessageMaxBytes } });
 
-  registerErrorHandling(app);
+  registerErrorHandling(app, (path) => conventions.allowedMethods(path));
 
   // JSON only: an empty body on a body-less POST (cancel, retry) is fine, anything else must parse.
   app.removeAllContentTypeParsers();

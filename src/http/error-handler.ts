@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, type ErrorCode, JobgateError } from '../domain/errors.js';
 import { asCallerError, isStoreOutage } from '../store/store-errors.js';
+import { type AllowedMethods, markUnauthorized, methodNotAllowed } from './http-conventions.js';
 
 const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'JOBGATE_ERR_BODY_TOO_LARGE',
@@ -28,6 +29,7 @@ const statusCodes: Record<number, ErrorCode> = {
 export function sendError(reply: FastifyReply, error: JobgateError): FastifyReply {
   if (error.retryAfterSec !== undefined)
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSec))));
+  if (error.status === 401) markUnauthorized(reply);
   const body: { code: string; message: string; details?: unknown } = {
     code: error.code,
     message: error.message,
@@ -113,16 +115,28 @@ function logRefusal(request: FastifyRequest, mapped: JobgateError, error: Fastif
   else request.log.error({ err: mapped.cause ?? error, code: mapped.code }, 'request failed');
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, allowedMethods: AllowedMethods): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const mapped = toJobgateError(error);
     logRefusal(request, mapped, error);
     return sendError(reply, mapped);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(
-      reply,
-      new JobgateError('JOBGATE_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
-    ),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const allow = methodNotAllowed(request, allowedMethods);
+    if (allow) {
+      reply.header('allow', allow.join(', '));
+      return sendError(
+        reply,
+        new JobgateError(
+          'JOBGATE_ERR_METHOD_NOT_ALLOWED',
+          `${path} takes ${allow.join(', ')}, not ${request.method}`,
+          {
+            details: { allow },
+          },
+        ),
+      );
+    }
+    return sendError(reply, new JobgateError('JOBGATE_ERR_NOT_FOUND', `No route ${request.method} ${path}`));
+  });
 }

@@ -7,6 +7,39 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import type { TSchema } from 'typebox';
+import { JobEventSchema } from './event-view.js';
+import { documentHeaders, nameComponents, operationIdFor, tagFor } from './openapi-naming.js';
+import { ActiveJobSchema, QueueStatsSchema, QueueStatusSchema } from './queue-schemas.js';
+import {
+  ErrorBody,
+  EstimatedWaitSchema,
+  JobPageSchema,
+  JobProgressSchema,
+  JobSchema,
+  JobStatusSchema,
+  SubmitBody,
+  UsageSchema,
+} from './schemas.js';
+import { LeasedJob, WorkerView } from './worker-schemas.js';
+
+/** The shapes generated clients get as named types, wherever a route uses them. */
+const namedSchemas: Record<string, TSchema> = {
+  Job: JobSchema,
+  JobPage: JobPageSchema,
+  JobStatus: JobStatusSchema,
+  JobProgress: JobProgressSchema,
+  JobEvent: JobEventSchema,
+  SubmitRequest: SubmitBody,
+  Usage: UsageSchema,
+  EstimatedWait: EstimatedWaitSchema,
+  Error: ErrorBody,
+  QueueStatus: QueueStatusSchema,
+  QueueStats: QueueStatsSchema,
+  ActiveJob: ActiveJobSchema,
+  Worker: WorkerView,
+  LeasedJob,
+};
 
 export async function registerOpenApi(app: FastifyInstance, options: { version: string }): Promise<void> {
   await app.register(swagger, {
@@ -17,7 +50,8 @@ export async function registerOpenApi(app: FastifyInstance, options: { version: 
         version: options.version,
         description:
           'A capacity-managed job queue. Errors are `{"error": {"code", "message", "details"?}}`; ' +
-          'each error response lists the codes it may carry (docs/ERRORS.md).',
+          'each error response lists the codes it may carry (docs/ERRORS.md). A path asked with a method ' +
+          'it does not take answers 405 `JOBGATE_ERR_METHOD_NOT_ALLOWED` with an `Allow` header.',
       },
       components: {
         securitySchemes: {
@@ -30,10 +64,14 @@ export async function registerOpenApi(app: FastifyInstance, options: { version: 
         },
       },
     },
-    // Security and roles come from where a route lives and its `config.roles`, so no route repeats them.
+    // Security and roles come from where a route lives and its `config.roles`, so no route repeats them;
+    // an operationId and a tag from its method and path unless it names its own (openapi-naming.ts).
     transform: ({ schema, url, route }) => {
       const roles = (route.config as { roles?: readonly string[] } | undefined)?.roles;
       const transformed: Record<string, unknown> = { ...schema };
+      const method = [route.method].flat()[0] ?? 'GET';
+      transformed.operationId ??= operationIdFor(method, url);
+      transformed.tags ??= [tagFor(url)];
       // @fastify/websocket hides its routes from the document; ours is part of the API.
       if ((route as { websocket?: boolean }).websocket) delete transformed.hide;
       if (url.startsWith('/api/')) {
@@ -43,6 +81,12 @@ export async function registerOpenApi(app: FastifyInstance, options: { version: 
         transformed.security = [{ metricsToken: [] }, {}];
       }
       return { schema: transformed as typeof schema, url };
+    },
+    transformObject: (documentObject) => {
+      const document = (documentObject as { openapiObject: Record<string, unknown> }).openapiObject;
+      nameComponents(document, namedSchemas);
+      documentHeaders(document);
+      return document as never;
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

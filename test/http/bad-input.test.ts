@@ -360,8 +360,8 @@ const cases: Case[] = [
   {
     name: 'a wrong method',
     request: { method: 'DELETE', url: '/api/v1/jobs/x' },
-    status: 404,
-    code: 'JOBGATE_ERR_NOT_FOUND',
+    status: 405,
+    code: 'JOBGATE_ERR_METHOD_NOT_ALLOWED',
   },
 
   // ---- list query

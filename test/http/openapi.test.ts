@@ -101,7 +101,12 @@ describe('OpenAPI', () => {
   });
 
   it('documents every error variant of the registry on the API routes, and their security', async () => {
-    const statuses = new Set(Object.values(ERROR_CODES).map(({ status }) => String(status)));
+    // 405 is the router's answer for a method no operation takes: the document's description says so.
+    const statuses = new Set(
+      Object.values(ERROR_CODES)
+        .map(({ status }) => String(status))
+        .filter((status) => status !== '405'),
+    );
     expect(Object.keys(errorResponses).sort()).toEqual([...statuses].sort());
     const document = await fetchDocument();
     const text = JSON.stringify(document);
