@@ -117,7 +117,16 @@ export function workerCommand(): Command {
           ...(opts.workerId ? { workerId: opts.workerId } : {}),
           ...(opts.workerVersion ? { version: opts.workerVersion } : {}),
         });
-        worker.on('error', (error: Error) => process.stderr.write(`jobgate worker: ${error.message}\n`));
+        let refused = false;
+        worker.on('error', (error: Error) => {
+          process.stderr.write(`jobgate worker: ${error.message}\n`);
+          // A key refused while running (revoked) will not come back: exit, so a pool counts
+          // a crash with this reason instead of keeping a worker that can do nothing.
+          if (refused || (error as { code?: unknown }).code !== 'JOBGATE_ERR_UNAUTHORIZED') return;
+          refused = true;
+          process.stderr.write('jobgate worker: the API key was refused (revoked?): stopping\n');
+          void worker.stop().finally(() => process.exit(1));
+        });
         worker.on('registered', (id: string) =>
           process.stdout.write(`jobgate worker ${id} ready for ${queues.join(', ')} at ${opts.url}\n`),
         );

@@ -3,6 +3,7 @@
  * saying why), and a pool whose workers cannot authenticate shows as crash-looping with
  * the reason, instead of jobs sitting at running 0 % while every new worker dies.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +59,35 @@ describe('the pool’s own key', () => {
     // Other keys are revoked as before.
     const other = await live.admin.createKey({ owner: 'w', role: 'worker', tier: 'free' });
     await live.admin.revokeKey(other.record.id);
+  }, 30_000);
+
+  it('a worker whose key is revoked while it runs exits saying so (a pool then counts a crash with that reason)', async () => {
+    live = await startLiveServer();
+    const created = await live.admin.createKey({ owner: 'w', role: 'worker', tier: 'free' });
+    const child = spawn(
+      process.execPath,
+      [bin, 'worker', '--url', live.url, '--handlers', handlers, '--queues', 'sleep'],
+      { env: { ...process.env, JOBGATE_KEY: created.key }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => stdout.includes('ready for sleep'), {
+        timeoutMs: 15_000,
+        message: 'the worker registers',
+      });
+      await live.admin.revokeKey(created.record.id);
+      // Its lease poll was let in before the revoke; the job's completion is refused.
+      await live.admin.submit({ queue: 'sleep', payload: { ms: 10 } });
+      expect(await exited).toBe(1);
+      expect(stderr).toMatch(/the API key was refused \(revoked\?\): stopping/);
+      expect(stderr).not.toContain(created.key);
+    } finally {
+      child.kill('SIGKILL');
+    }
   }, 30_000);
 
   it('shows a pool whose workers cannot authenticate as crash-looping, with the reason', async () => {
