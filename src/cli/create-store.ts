@@ -28,6 +28,8 @@ export function createStore(options: {
   db: string;
   fairness: FairnessSettings;
   warn: (message: string) => void;
+  /** A Redis call's longest wait (JOBGATE_STORE_TIMEOUT_MS); the store's default when absent. */
+  timeoutMs?: number;
 }): CreatedStore {
   if (!isRedisUrl(options.storeUrl)) {
     return {
@@ -35,7 +37,11 @@ export function createStore(options: {
       connect: async () => {},
     };
   }
-  const store = new RedisStore({ url: options.storeUrl, fairness: options.fairness });
+  const store = new RedisStore({
+    url: options.storeUrl,
+    fairness: options.fairness,
+    timeoutMs: options.timeoutMs,
+  });
   return {
     store,
     async connect(onFailure, signal) {

@@ -10,6 +10,7 @@ interface ServeOptions {
   demo: boolean;
   config?: string;
   store?: string;
+  storeTimeoutMs?: number;
   leaseMs: number;
   graceMs: number;
   logLevel: string;
@@ -32,6 +33,11 @@ export function serveCommand(): Command {
           '--store <url>',
           'redis://host:port/db or redis+cluster://host:port,host:port for the Redis store; default: the SQLite file',
         ).env('JOBGATE_STORE'),
+      )
+      .addOption(
+        new Option('--store-timeout-ms <ms>', 'longest wait for one Redis reply before answering 503')
+          .env('JOBGATE_STORE_TIMEOUT_MS')
+          .argParser(positiveInteger),
       )
       .option('--config <file>', 'configuration file (default ./jobgate.config.json when present)')
       .option('--demo', 'register the demo queue and its in-process handler (dev mode)', false)
@@ -65,6 +71,7 @@ export function serveCommand(): Command {
           host: opts.host,
           db: opts.db,
           storeUrl: opts.store,
+          storeTimeoutMs: opts.storeTimeoutMs,
           demo: opts.demo,
           config,
           adminKey: process.env.JOBGATE_ADMIN_KEY || undefined,

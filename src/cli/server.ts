@@ -35,6 +35,8 @@ export interface ServerOptions {
   store?: JobStore;
   /** `redis://host:port/db` or `redis+cluster://host:port,…` for the Redis store; otherwise the SQLite file `db`. */
   storeUrl?: string;
+  /** A Redis call's longest wait before it answers 503 (default 1,000 ms). */
+  storeTimeoutMs?: number;
   engine?: Omit<EngineConfig, 'store'>;
   /** How long shutdown waits for running jobs before releasing their leases. */
   graceMs?: number;
@@ -81,6 +83,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         db: options.db,
         fairness: config.fairness,
         warn: (message) => log(`warning: ${message}`),
+        timeoutMs: options.storeTimeoutMs,
       });
   const { store } = created;
   const tierOf = (principal: Principal) => config.tiers[principal.tier] ?? config.tiers[config.defaultTier]!;

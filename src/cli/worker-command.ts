@@ -14,6 +14,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { JobHandler } from '../worker/handler.js';
 import { Worker } from '../worker/remote/index.js';
 import { positiveInteger } from './option-values.js';
+import { redactUrl } from './redact-url.js';
 
 interface WorkerCommandOptions {
   url: string;
@@ -128,7 +129,9 @@ export function workerCommand(): Command {
           void worker.stop().finally(() => process.exit(1));
         });
         worker.on('registered', (id: string) =>
-          process.stdout.write(`jobgate worker ${id} ready for ${queues.join(', ')} at ${opts.url}\n`),
+          process.stdout.write(
+            `jobgate worker ${id} ready for ${queues.join(', ')} at ${redactUrl(opts.url)}\n`,
+          ),
         );
         // Started by a pool: when the server's process is gone, so is the reason to run.
         if (process.send) process.once('disconnect', () => void worker.stop().then(() => process.exit(0)));
