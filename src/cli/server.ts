@@ -3,12 +3,17 @@
  * Used by `jobgate serve` and by tests that need a whole server.
  */
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { BlobStore } from '../artifacts/blob-store.js';
+import { createBlobStore } from '../artifacts/create-blob-store.js';
 import type { JobgateConfig } from '../config/config-schema.js';
 import { connectionLimits, resetOffsetMs, validateConfig } from '../config/load-config.js';
 import { ownerLimits, tierRate } from '../config/tier-limits.js';
 import { demoHandler, demoQueue } from '../demo/demo-handler.js';
 import { ApiKeys } from '../engine/api-keys.js';
+import { ArtifactService } from '../engine/artifact-service.js';
 import { Engine, type EngineConfig } from '../engine/engine.js';
 import type { Principal } from '../engine/principal.js';
 import { ScheduleAdmin } from '../engine/schedules/schedule-admin.js';
@@ -16,9 +21,11 @@ import { WebhookService } from '../engine/webhooks/webhook-service.js';
 import type { WebhookSettings } from '../engine/webhooks/webhook-settings.js';
 import { type AppOptions, buildApp, version } from '../http/app.js';
 import { jobDto } from '../http/job-dto.js';
+import { SignedLinks } from '../http/signed-links.js';
 import type { JobStore } from '../store/store.js';
 import { InProcessWorkers } from '../worker/in-process-workers.js';
 import { type CreatedStore, createStore } from './create-store.js';
+import { loadLinkSecret } from './link-secret.js';
 import { startStore } from './store-startup.js';
 import { webhookSettingsFrom } from './webhook-settings-from-config.js';
 import { createWorkerPlane, type WorkerPlane, type WorkerPlaneOptions } from './worker-plane.js';
@@ -49,12 +56,15 @@ export interface ServerOptions {
   workerPlane?: WorkerPlaneOptions;
   /** Webhook settings over the config file's (tests shorten the schedule and the sweep). */
   webhooks?: Partial<WebhookSettings>;
+  /** Artifact storage: the blob store (default from config.artifacts) and the data directory (default: the db file's). */
+  artifacts?: { blobs?: BlobStore; dataDir?: string };
 }
 
 export interface RunningServer {
   app: FastifyInstance;
   engine: Engine;
   workers: InProcessWorkers;
+  artifacts: ArtifactService;
   /** Remote and pooled workers, and the pools of `queues.<name>.pool`. */
   workerPlane: WorkerPlane;
   webhooks: WebhookService;
@@ -101,7 +111,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store,
   });
   const schedules = new ScheduleAdmin(engine);
-  const workers = new InProcessWorkers(engine);
+  const dataDir =
+    options.artifacts?.dataDir ??
+    (options.db === ':memory:' ? join(tmpdir(), `jobgate-${process.pid}`) : dirname(options.db));
+  const artifacts = new ArtifactService({
+    engine,
+    blobs: options.artifacts?.blobs ?? createBlobStore(config.artifacts, dataDir),
+    limits: {
+      maxArtifactBytes: config.artifacts.maxArtifactBytes,
+      maxJobBytes: config.artifacts.maxJobBytes,
+    },
+    sweepIntervalMs: config.artifacts.sweepIntervalSec * 1000,
+    orphanGraceMs: config.artifacts.orphanGraceSec * 1000,
+    onSweepError: (error) => process.stderr.write(`jobgate: artifact sweep: ${String(error)}\n`),
+  });
+  const workers = new InProcessWorkers(engine, { artifacts });
   const workerPlane = createWorkerPlane(engine, config, workers, {
     ...options.workerPlane,
     onError: (error) => process.stderr.write(`jobgate: pool: ${String(error)}\n`),
@@ -134,6 +158,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     connections: connectionLimits(config),
     workerRegistry: workerPlane.registry,
     pools: workerPlane.pools,
+    artifacts: {
+      service: artifacts,
+      links: new SignedLinks(loadLinkSecret(dataDir), config.artifacts.linkTtlSec),
+      presignedRedirect: config.artifacts.s3?.presignedRedirect ?? false,
+    },
     rateFor: (principal) => {
       // Worker keys are not rate-limited: their traffic is bounded by their concurrency.
       if (principal.keyId === 'bootstrap' || principal.role === 'worker') return null;
@@ -160,6 +189,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   engine.start();
   webhooks.start();
+  artifacts.start();
   workers.start();
   let address: string;
   try {
@@ -183,6 +213,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await app.close();
       await workers.stop(options.graceMs ?? graceMsDefault);
       await webhooks.stop();
+      await artifacts.stop();
       await engine.stop();
       await store.close();
     })();
@@ -192,6 +223,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     app,
     engine,
     workers,
+    artifacts,
     workerPlane,
     webhooks,
     url: address,

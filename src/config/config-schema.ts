@@ -185,6 +185,65 @@ export const WebhooksConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Where artifact bytes live and how big they may be (docs/ARTIFACTS.md). */
+export const ArtifactsSchema = Type.Object(
+  {
+    backend: Type.Union([Type.Literal('local'), Type.Literal('s3')], {
+      description: 'local: a directory (default <data dir>/artifacts); s3: an S3-compatible bucket',
+    }),
+    dir: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Directory of the local backend (env JOBGATE_ARTIFACTS_DIR)',
+      }),
+    ),
+    maxArtifactBytes: Type.Integer({ minimum: 1, description: 'Largest single artifact, in bytes' }),
+    maxJobBytes: Type.Integer({ minimum: 1, description: 'All artifacts of one job together, in bytes' }),
+    linkTtlSec: Type.Integer({ minimum: 1, description: 'How long a signed download link stays valid' }),
+    sweepIntervalSec: Type.Number({
+      exclusiveMinimum: 0,
+      description: 'How often artifacts of purged jobs and unrecorded uploads are looked for',
+    }),
+    orphanGraceSec: Type.Number({
+      minimum: 0,
+      description: 'Stored bytes no record names are kept this long (an upload may be in progress)',
+    }),
+    s3: Type.Optional(
+      Type.Object(
+        {
+          bucket: Type.String({ minLength: 1, description: 'Bucket (env JOBGATE_S3_BUCKET)' }),
+          endpoint: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description: 'e.g. http://127.0.0.1:9000 for MinIO (env JOBGATE_S3_ENDPOINT)',
+            }),
+          ),
+          region: Type.Optional(
+            Type.String({ minLength: 1, description: 'Default us-east-1 (env AWS_REGION)' }),
+          ),
+          forcePathStyle: Type.Optional(
+            Type.Boolean({ description: 'Path-style URLs; default true when an endpoint is set' }),
+          ),
+          prefix: Type.Optional(Type.String({ description: 'Object key prefix, e.g. "jobgate/"' })),
+          accessKeyId: Type.Optional(
+            Type.String({ minLength: 1, description: 'Else AWS_ACCESS_KEY_ID or the AWS default chain' }),
+          ),
+          secretAccessKey: Type.Optional(
+            Type.String({ minLength: 1, description: 'Else AWS_SECRET_ACCESS_KEY' }),
+          ),
+          presignedRedirect: Type.Optional(
+            Type.Boolean({
+              description: 'Downloads answer 302 to a presigned bucket URL instead of streaming',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     tiers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), TierSchema),
@@ -247,6 +306,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    artifacts: ArtifactsSchema,
   },
   { additionalProperties: false },
 );
@@ -256,6 +316,7 @@ export type QueueConfig = Static<typeof QueueConfigSchema>;
 export type ScheduleConfig = Static<typeof ScheduleConfigSchema>;
 export type HttpConfig = Static<typeof HttpConfigSchema>;
 export type JobgateConfig = Static<typeof ConfigSchema>;
+export type ArtifactsConfig = Static<typeof ArtifactsSchema>;
 
 export const defaultConfig: JobgateConfig = {
   tiers: {
@@ -303,4 +364,12 @@ export const defaultConfig: JobgateConfig = {
     maxConnections: 10_000,
   },
   retention: { completedHours: 24, failedHours: 7 * 24 },
+  artifacts: {
+    backend: 'local',
+    maxArtifactBytes: 2 * 1024 ** 3,
+    maxJobBytes: 5 * 1024 ** 3,
+    linkTtlSec: 3600,
+    sweepIntervalSec: 300,
+    orphanGraceSec: 3600,
+  },
 };

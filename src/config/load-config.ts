@@ -28,6 +28,7 @@ export function validateConfig(raw: unknown, source = 'config'): JobgateConfig {
     fairness: { ...defaultConfig.fairness, ...(input.fairness ?? {}) },
     retention: { ...defaultConfig.retention, ...(input.retention ?? {}) },
     http: { ...defaultConfig.http, ...(input.http ?? {}) },
+    artifacts: { ...defaultConfig.artifacts, ...(input.artifacts ?? {}) },
   };
   const [first] = Value.Errors(ConfigSchema, merged);
   if (first) {
@@ -42,6 +43,10 @@ export function validateConfig(raw: unknown, source = 'config'): JobgateConfig {
   }
   if (merged.http.headersTimeoutSec > merged.http.requestTimeoutSec)
     throw new ConfigError(`${source}: http.headersTimeoutSec must be <= http.requestTimeoutSec`);
+  if (merged.artifacts.backend === 's3' && !merged.artifacts.s3 && !process.env.JOBGATE_S3_BUCKET)
+    throw new ConfigError(
+      `${source}: artifacts.backend "s3" needs artifacts.s3.bucket (or JOBGATE_S3_BUCKET)`,
+    );
   for (const [name, queue] of Object.entries(merged.queues)) {
     if (queue.pool && queue.pool.min > queue.pool.max)
       throw new ConfigError(`${source}: queues.${name}.pool.min must be <= pool.max`);

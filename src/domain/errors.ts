@@ -27,6 +27,15 @@ export const ERROR_CODES = {
     status: 401,
     message: 'The inbound hook’s signature is missing, wrong, or its timestamp is outside the tolerance.',
   },
+  JOBGATE_ERR_ARTIFACT_NOT_FOUND: { status: 404, message: 'No such artifact.' },
+  JOBGATE_ERR_ARTIFACT_NAME_INVALID: {
+    status: 400,
+    message: 'An artifact name is one path segment of printable text (no slash, no control characters).',
+  },
+  JOBGATE_ERR_ARTIFACT_TOO_LARGE: { status: 413, message: 'The artifact is over the size limit.' },
+  JOBGATE_ERR_RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested range is outside the artifact.' },
+  JOBGATE_ERR_LINK_EXPIRED: { status: 410, message: 'The signed link has expired; ask for a new one.' },
+  JOBGATE_ERR_ARTIFACT_STORE_UNAVAILABLE: { status: 503, message: 'The artifact store is unreachable.' },
   JOBGATE_ERR_ILLEGAL_TRANSITION: { status: 409, message: 'The job is not in a state that allows this.' },
   JOBGATE_ERR_LEASE_LOST: {
     status: 409,

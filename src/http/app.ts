@@ -9,6 +9,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { JobgateError } from '../domain/errors.js';
 import type { ApiKeys } from '../engine/api-keys.js';
+import type { ArtifactService } from '../engine/artifact-service.js';
 import type { Engine } from '../engine/engine.js';
 import { JobEventLog, type JobEventLogOptions } from '../engine/job-event-log.js';
 import { type Principal, type Role, systemPrincipal } from '../engine/principal.js';
@@ -23,6 +24,7 @@ import { type CorsSettings, registerHttpConventions, requestId } from './http-co
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { type RateSettings, registerRateLimit } from './rate-limit.js';
+import { artifactRoutes } from './routes/artifacts.js';
 import { healthRoutes } from './routes/health.js';
 import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -35,6 +37,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { workerRoutes } from './routes/workers.js';
 import { wsRoutes } from './routes/ws.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import type { SignedLinks } from './signed-links.js';
 import { keepAliveMsDefault } from './sse-stream.js';
 import { registerTenants } from './tenants.js';
 import { assertWellFormed } from './well-formed-json.js';
@@ -68,6 +71,8 @@ export interface AppOptions {
   connections?: Partial<ConnectionLimits>;
   /** When given, webhook subscriptions and per-job callbackUrl are served (/api/v1/webhooks…). */
   webhooks?: WebhookService;
+  /** When given, artifact uploads, listings and downloads are served (docs/ARTIFACTS.md). */
+  artifacts?: { service: ArtifactService; links: SignedLinks; presignedRedirect?: boolean };
 }
 
 /** Roles allowed on a route unless its `config.roles` says otherwise. */
@@ -82,6 +87,8 @@ declare module 'fastify' {
     roles?: readonly string[];
     /** The route also takes the API key as `?key=` (streams: browsers cannot set their headers). */
     queryKey?: boolean;
+    /** A request with `?exp=&sig=` needs no key: the route checks the signed link itself. */
+    signedLink?: boolean;
   }
 }
 
@@ -141,6 +148,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorateRequest('principal', undefined as unknown as Principal);
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
+    if (request.routeOptions.config.signedLink && isSignedLink(request)) return;
     try {
       request.principal = await authenticate(request);
     } catch (error) {
@@ -193,6 +201,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(queueHistoryRoutes, { engine: options.engine, prefix: '/api/v1' });
   const schedules = new ScheduleAdmin(options.engine, keys?.tierNames());
   await app.register(scheduleRoutes, { schedules, prefix: '/api/v1' });
+  if (options.artifacts)
+    await app.register(artifactRoutes, {
+      artifacts: options.artifacts.service,
+      links: options.artifacts.links,
+      presignedRedirect: options.artifacts.presignedRedirect,
+      prefix: '/api/v1',
+    });
   if (keys) await registerTenants(app, { engine: options.engine, keys });
   await registerDashboard(app);
   return app;
@@ -206,6 +221,11 @@ function closeAfterReply(reply: FastifyReply): void {
 function bearerToken(header: string | undefined): string | undefined {
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   return match?.[1];
+}
+
+function isSignedLink(request: FastifyRequest): boolean {
+  const query = request.query as { exp?: unknown; sig?: unknown } | undefined;
+  return typeof query?.exp === 'string' && typeof query.sig === 'string';
 }
 
 /** The key from `Authorization`, or from `?key=` on routes that allow it. */

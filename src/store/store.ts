@@ -11,6 +11,7 @@
  */
 import type { ClaimedJob, Job, JobError, JobProgress } from '../domain/job.js';
 import type { JobStatus } from '../domain/job-states.js';
+import type { ArtifactMetaStore } from './artifact-meta.js';
 import type { ScheduleStore } from './schedule-store.js';
 import type { WebhookStore } from './webhook-store.js';
 
@@ -248,6 +249,8 @@ export interface JobStore {
   readonly schedules: ScheduleStore;
   /** Webhook subscriptions and deliveries (./webhook-store.ts), in the same backend. */
   readonly webhooks: WebhookStore;
+  /** The artifacts jobs made (their metadata; the bytes are in the blob store). */
+  readonly artifactMeta: ArtifactMetaStore;
 
   /**
    * A fresh job id for `queue`. Optional: a store that routes by id (Redis puts the queue's

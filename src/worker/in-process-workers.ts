@@ -5,6 +5,7 @@
  */
 
 import type { IdleSlots } from '../domain/idle-slots.js';
+import type { ArtifactService } from '../engine/artifact-service.js';
 import type { Engine } from '../engine/engine.js';
 import {
   emptyWorkerDirectory,
@@ -18,8 +19,17 @@ import type { WorkerBackend } from './worker-backend.js';
 
 const wakeKinds = new Set(['queued', 'completed', 'failed', 'cancelled', 'released', 'requeued']);
 
-export function engineBackend(engine: Engine): WorkerBackend {
+export function engineBackend(engine: Engine, artifacts?: ArtifactService): WorkerBackend {
   return {
+    putArtifact: artifacts
+      ? async (lease, name, body, options) => {
+          const { size, contentType, sha256 } = await artifacts.put(lease, name, body, {
+            contentType: options.contentType,
+            declaredBytes: options.size,
+          });
+          return { name, size, contentType, sha256 };
+        }
+      : undefined,
     leaseMs: engine.leaseMs,
     claim: (request) => engine.claim(request),
     heartbeat: (leases) => engine.heartbeat(leases),
@@ -49,16 +59,18 @@ export class InProcessWorkers implements WorkerDirectory {
   private readonly engine: Engine;
   private readonly workers: QueueWorker[] = [];
   private started = false;
+  private readonly artifacts: ArtifactService | undefined;
 
   /** Becomes the engine's worker directory unless it has one (a server composes its own). */
-  constructor(engine: Engine) {
+  constructor(engine: Engine, options: { artifacts?: ArtifactService } = {}) {
     this.engine = engine;
+    this.artifacts = options.artifacts;
     if (engine.workers === emptyWorkerDirectory) engine.setWorkerDirectory(this);
   }
 
   register(queue: string, handler: JobHandler, options: RegisterOptions = {}): QueueWorker {
     const worker = new QueueWorker({
-      backend: engineBackend(this.engine),
+      backend: engineBackend(this.engine, this.artifacts),
       queue,
       handler,
       concurrency: options.concurrency,

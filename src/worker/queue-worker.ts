@@ -12,10 +12,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { isJobgateError } from '../domain/errors.js';
+import { Readable } from 'node:stream';
+import { isJobgateError, JobgateError } from '../domain/errors.js';
 import type { IdleSlots } from '../domain/idle-slots.js';
 import type { ClaimedJob, JobError } from '../domain/job.js';
-import { type AbortReason, type HandlerContext, type JobHandler, UnrecoverableError } from './handler.js';
+import {
+  type AbortReason,
+  type ArtifactBody,
+  type ArtifactUploader,
+  type HandlerContext,
+  type JobHandler,
+  type StoredArtifact,
+  UnrecoverableError,
+} from './handler.js';
 import type { WorkerBackend, WorkerLease } from './worker-backend.js';
 
 export interface QueueWorkerOptions {
@@ -84,6 +93,35 @@ class AttemptContext implements HandlerContext {
   get signal(): AbortSignal {
     return this.abort.signal;
   }
+
+  get artifacts(): ArtifactUploader {
+    return { put: this.putArtifact };
+  }
+
+  private readonly putArtifact = async (
+    name: string,
+    body: ArtifactBody,
+    options: { contentType?: string } = {},
+  ): Promise<StoredArtifact> => {
+    if (!this.backend.putArtifact)
+      throw new JobgateError('JOBGATE_ERR_BAD_REQUEST', 'This worker’s server keeps no artifacts');
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body instanceof Uint8Array ? body : null;
+    const stream = bytes
+      ? Readable.from([bytes])
+      : body instanceof Readable
+        ? body
+        : Readable.from(body as AsyncIterable<Uint8Array>);
+    try {
+      return await this.backend.putArtifact(this.lease, name, stream, {
+        contentType:
+          options.contentType ?? (typeof body === 'string' ? 'text/plain; charset=utf-8' : undefined),
+        size: bytes?.length,
+      });
+    } catch (error) {
+      if (isJobgateError(error) && error.code === 'JOBGATE_ERR_LEASE_LOST') this.abort.abort('lease_lost');
+      throw error;
+    }
+  };
 
   readonly progress = async (percent: number, stage?: string, message?: string): Promise<void> => {
     if (this.abort.reason) return;

@@ -3,7 +3,9 @@
  * remote worker SDK implements it over HTTP. Both give the same guarantees: every
  * write presents the lease token and is refused once the lease is lost.
  */
+import type { Readable } from 'node:stream';
 import type { ClaimedJob, JobError, JobProgress } from '../domain/job.js';
+import type { StoredArtifact } from './handler.js';
 
 export interface WorkerLease {
   id: string;
@@ -24,6 +26,13 @@ export interface WorkerBackend {
   ): Promise<ClaimedJob[]>;
   fail(lease: WorkerLease, error: JobError, attempt: number): Promise<unknown>;
   release(lease: WorkerLease): Promise<unknown>;
+  /** Stores an artifact under the lease, streaming `body`. Absent: the server keeps no artifacts. */
+  putArtifact?(
+    lease: WorkerLease,
+    name: string,
+    body: Readable,
+    options: { contentType?: string; size?: number },
+  ): Promise<StoredArtifact>;
   /**
    * Calls back when work may have arrived on `queue`, with the id of the job whose
    * transition announced it; returns an unsubscribe. Optional.

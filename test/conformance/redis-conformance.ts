@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { artifactMetaConformance } from './artifact-meta-conformance.js';
 import { capacityConformance } from './capacity-conformance.js';
 import { scheduleConformance } from './schedule-conformance.js';
 import { type StoreFactory, storeConformance } from './store-conformance.js';
@@ -59,4 +60,5 @@ export function redisConformance(name: string, options: { cluster: boolean }): v
     };
   });
   webhookConformance(name, factory);
+  artifactMetaConformance(name, factory);
 }

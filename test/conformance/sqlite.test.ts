@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { artifactMetaConformance } from './artifact-meta-conformance.js';
 import { capacityConformance } from './capacity-conformance.js';
 import { scheduleConformance } from './schedule-conformance.js';
 import { type StoreFactory, storeConformance } from './store-conformance.js';
@@ -41,3 +42,4 @@ scheduleConformance('sqlite', async () => {
   };
 });
 webhookConformance('sqlite', sqlite);
+artifactMetaConformance('sqlite', sqlite);

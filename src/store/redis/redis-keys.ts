@@ -62,6 +62,10 @@ export interface RedisKeys {
   /** An owner's jobs in a queue: a list of ids in creation order (see appendOwnerJobs in admission.lua). */
   ownerJobs(queue: string, owner: string): string;
   usage(owner: string, day: number): string;
+  /** A job's artifact records, a hash of name -> record JSON, in the job's slot; null for an id no Redis store issued. */
+  artifacts(jobId: string): string | null;
+  /** A shard's jobs that have artifact records (the artifact sweep's index). */
+  artifactJobs(shard: string): string;
 }
 
 export function redisKeys(prefix = 'jg'): RedisKeys {
@@ -90,5 +94,10 @@ export function redisKeys(prefix = 'jg'): RedisKeys {
     finished: (queue) => `${queueBase(queue)}:fin:${queue}`,
     ownerJobs: (queue, owner) => `${queueBase(queue)}:ol:${queue}|${owner}`,
     usage: (owner, day) => `${tenant(owner)}:usage:${day}`,
+    artifacts: (jobId) => {
+      const s = shardOfJobId(jobId);
+      return s === null ? null : `${shard(s)}:art:${jobId}`;
+    },
+    artifactJobs: (s) => `${shard(s)}:artjobs`,
   };
 }

@@ -52,6 +52,7 @@ import type {
 } from '../store.js';
 import { admitThenClaim, claimAfterAdmission } from '../store.js';
 import { isStoreOutage, type StoreFailureCode, storeFailure } from '../store-errors.js';
+import { RedisArtifactMeta } from './artifact-meta.js';
 import { CLUSTER_SCHEME, parseClusterUrl } from './cluster-url.js';
 import { functions, library, type ScriptName } from './generated/scripts.js';
 import {
@@ -139,6 +140,7 @@ export class RedisStore implements JobStore {
   private readonly keys: RedisKeys;
   readonly schedules: RedisSchedules;
   readonly webhooks: RedisWebhookStore;
+  readonly artifactMeta: RedisArtifactMeta;
   private readonly fairness: FairnessSettings;
   private readonly testClock: (() => number) | null;
   /**
@@ -198,6 +200,12 @@ export class RedisStore implements JobStore {
     this.keys = redisKeys(options.prefix);
     this.tenantBase = cluster ? '' : `${options.prefix ?? 'jg'}:{ten}`;
     this.capabilities = { sharedEvents: true, tenantScope: cluster ? 'slot' : 'global' };
+    this.artifactMeta = new RedisArtifactMeta({
+      redis: this.redis,
+      keys: this.keys,
+      run: (name, base, ...args) => this.run(name, base, ...args),
+      queues: () => this.queues(),
+    });
     this.fairness = options.fairness ?? fairnessDefault;
     this.testClock = options.clock ?? null;
     this.schedules = new RedisSchedules(this.redis, this.keys.schedules, (name, base, ...args) =>

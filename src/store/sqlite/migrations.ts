@@ -2,6 +2,7 @@
  * Numbered migrations, applied in order inside one transaction each and recorded in
  * `schema_migrations`. Never edit a shipped migration: add the next number.
  */
+import { artifactMigration } from './artifact-migration.js';
 import { webhookMigration } from './webhook-migration.js';
 
 export interface Migration {
@@ -324,4 +325,5 @@ CREATE TABLE schedules (
 `,
   },
   webhookMigration,
+  artifactMigration,
 ];

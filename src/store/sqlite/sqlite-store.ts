@@ -46,6 +46,7 @@ import type {
 import { admitThenClaim } from '../store.js';
 import { storeFailure } from '../store-errors.js';
 import { admitOne } from './admission.js';
+import { SqliteArtifactMeta } from './artifact-meta.js';
 import { decodeCursor, encodeCursor, type JobRow, toJob } from './job-row.js';
 import { type GroupRow, JobTables, type QueueRow } from './job-tables.js';
 import { allKeys, insertKey, keyByPrefix, markRevoked, takeToken } from './key-table.js';
@@ -73,6 +74,7 @@ export class SqliteStore implements JobStore {
   private readonly tables: JobTables;
   readonly schedules: SqliteSchedules;
   readonly webhooks: SqliteWebhookStore;
+  readonly artifactMeta: SqliteArtifactMeta;
 
   constructor(options: SqliteStoreOptions) {
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
@@ -91,6 +93,7 @@ export class SqliteStore implements JobStore {
     this.tables = new JobTables(this.db, this.clock, this.fairness);
     this.schedules = new SqliteSchedules(this.db, this.clock);
     this.webhooks = new SqliteWebhookStore(this.db, this.clock);
+    this.artifactMeta = new SqliteArtifactMeta(this.db, this.clock);
   }
 
   /** Runs `fn` as one write transaction (BEGIN IMMEDIATE avoids lock-upgrade deadlocks). */

@@ -13,8 +13,11 @@
  * lease request (the worker tells the server with a `draining` heartbeat first; the
  * request is aborted only if that did not end it).
  */
+
+import type { Readable } from 'node:stream';
 import { isJobgateError } from '../../domain/errors.js';
 import type { ClaimedJob, JobError, JobProgress } from '../../domain/job.js';
+import type { StoredArtifact } from '../handler.js';
 import type { WorkerBackend, WorkerLease } from '../worker-backend.js';
 import { Backoff, type BackoffSettings, sleep } from './backoff.js';
 import { jobFromWire, type LeasedJobWire } from './wire-job.js';
@@ -48,6 +51,9 @@ export interface HttpWorkerBackendOptions {
   /** What the worker does now, sent with every lease request and heartbeat. */
   status: () => { running: number; state: ReportedState };
 }
+
+/** An artifact upload may take this long (a large video on a slow link). */
+const uploadTimeoutMs = 3_600_000;
 
 /** Time a request may take beyond its long-poll before it counts as lost. */
 const requestSlackMs = 15_000;
@@ -177,6 +183,28 @@ export class HttpWorkerBackend implements WorkerBackend {
 
   get leasePending(): boolean {
     return this.pendingLease !== null;
+  }
+
+  /** Streams an artifact to the server (not retried: a stream is read once). */
+  async putArtifact(
+    lease: WorkerLease,
+    name: string,
+    body: Readable,
+    options: { contentType?: string; size?: number },
+  ): Promise<StoredArtifact> {
+    const headers: Record<string, string> = {
+      'x-lease-token': lease.token,
+      'content-type': options.contentType ?? 'application/octet-stream',
+    };
+    if (options.size !== undefined) headers['content-length'] = String(options.size);
+    const stored = await callServer<StoredArtifact>(
+      this.target,
+      'PUT',
+      `/workers/${this.workerId}/jobs/${encodeURIComponent(lease.id)}/artifacts/${encodeURIComponent(name)}`,
+      { stream: body, headers },
+      { timeoutMs: uploadTimeoutMs },
+    );
+    return { name: stored.name, size: stored.size, contentType: stored.contentType, sha256: stored.sha256 };
   }
 
   async deregister(): Promise<void> {

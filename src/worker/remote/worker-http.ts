@@ -7,7 +7,14 @@
  * fetch's own failures are TypeErrors; they never leave here as one, since the runtime
  * reads a TypeError from `complete` as "the result cannot be stored as JSON".
  */
+import { Readable } from 'node:stream';
 import { ERROR_CODES, type ErrorCode, JobgateError } from '../../domain/errors.js';
+
+/** A request body streamed as it is read (an artifact upload), with its own headers. */
+export interface StreamBody {
+  stream: Readable;
+  headers: Record<string, string>;
+}
 
 export class WorkerConnectionError extends Error {
   /** 0 when no answer came. */
@@ -35,7 +42,7 @@ export async function callServer<T>(
   target: HttpTarget,
   method: string,
   path: string,
-  body: string | undefined,
+  body: string | StreamBody | undefined,
   options: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<T> {
   const controller = new AbortController();
@@ -45,16 +52,19 @@ export async function callServer<T>(
   let response: Response;
   let text: string;
   try {
+    const streamed = typeof body === 'object' ? body : null;
     response = await target.fetch(`${target.url}/api/v1${path}`, {
       method,
       headers: {
         authorization: `Bearer ${target.key}`,
         accept: 'application/json',
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(body === undefined ? {} : streamed ? streamed.headers : { 'content-type': 'application/json' }),
       },
-      body,
+      body: streamed ? (Readable.toWeb(streamed.stream) as ReadableStream<Uint8Array>) : body,
       signal: controller.signal,
-    });
+      // A streamed body (Node's fetch requires saying so).
+      ...(streamed ? { duplex: 'half' } : {}),
+    } as RequestInit);
     text = await response.text();
   } catch (error) {
     const why = controller.signal.aborted

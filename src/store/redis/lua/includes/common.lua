@@ -104,6 +104,9 @@ end
 local function jobKey(id) return P .. ':job:' .. id end
 local function queueKey(queue) return P .. ':q:' .. queue end
 local function statusKey(queue, status) return P .. ':qs:' .. queue .. '|' .. status end
+-- A job's artifact records and the slot's jobs that have some (see redis-keys.ts).
+local function artifactsKey(id) return P .. ':art:' .. id end
+local function artifactJobsKey() return P .. ':artjobs' end
 local function groupName(owner, project) return owner .. '|' .. project end
 -- A group's queued jobs by `gs` (see SCORE_BASE), by the group's name.
 local function namedGroupKey(queue, name) return P .. ':g:' .. queue .. '|' .. name end
