@@ -169,6 +169,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return tierRate(tierOf(principal));
     },
   });
+  // Fastify compiles every route's schemas when it gets ready: seconds of synchronous work
+  // on a loaded machine. Done before the store work and the loops start, so no store call
+  // is in flight meanwhile (a Redis call waiting through it times out, and its connection
+  // is dropped).
+  await app.ready();
   // What needs the store runs once it answers: before listening when it does at once,
   // in the background (the server degraded meanwhile) when it does not (store-startup.ts).
   const startup = await startStore(created, {
@@ -196,7 +201,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     address = await app.listen({ port: options.port, host: options.host });
   } catch (error) {
     startup.stop();
-    await Promise.all([app.close(), workers.stop(0), webhooks.stop(), engine.stop()]);
+    await Promise.all([app.close(), workers.stop(0), webhooks.stop(), artifacts.stop(), engine.stop()]);
     await store.close();
     throw error;
   }

@@ -112,6 +112,8 @@ describe.each(['sqlite', 'redis'] as StoreKind[])('auth and isolation matrix: %s
         return (await full.createKey('tenant', 'matrix-spare')).id;
       case 'queue':
         return 'demo';
+      case 'artifactName':
+        return 'report.json';
       case 'spareScheduleOfA': {
         const name = `matrix-a-${++spareSchedules}`;
         const answer = await full.call(keyOf.tenantA, {

@@ -25,7 +25,8 @@ export type Fixture =
   | 'webhookOfA'
   | 'spareWebhookOfA'
   | 'deliveryOfA'
-  | 'spareScheduleOfA';
+  | 'spareScheduleOfA'
+  | 'artifactName';
 
 export interface RouteAccess {
   roles: 'public' | readonly Role[];
@@ -70,6 +71,16 @@ export const routeAccess: Record<string, RouteAccess> = {
   'POST /api/v1/jobs/:id/retry': { roles: caller, owned: true, ok: [409] },
   'GET /api/v1/jobs/:id/events': { roles: caller, owned: true },
   'GET /api/v1/usage': { roles: caller },
+  // Artifacts: a job's, so its owner's (tenant A's finished job has none: 404 by name).
+  // A download with ?exp=&sig= needs no key (test/artifacts/artifact-routes.test.ts).
+  'GET /api/v1/jobs/:id/artifacts': { roles: caller, owned: true },
+  'GET /api/v1/jobs/:id/artifacts/:name': {
+    roles: caller,
+    owned: true,
+    params: { name: 'artifactName' },
+    ok: [404],
+  },
+  'GET /api/v1/artifact-counts': { roles: caller, query: 'ids=matrix-none' },
   // Authenticated like any request; a plain GET (no Upgrade) is then refused with 400.
   'GET /api/v1/ws': { roles: caller, ok: [400] },
 
@@ -92,6 +103,13 @@ export const routeAccess: Record<string, RouteAccess> = {
   'POST /api/v1/workers/:workerId/jobs/:jobId/fail': {
     roles: workerSide,
     body: { token: 'not-the-lease-token', message: 'x' },
+    ok: [409],
+  },
+  'PUT /api/v1/workers/:workerId/jobs/:jobId/artifacts/:name': {
+    roles: workerSide,
+    params: { name: 'artifactName' },
+    headers: { 'x-lease-token': 'not-the-lease-token', 'content-type': 'text/plain' },
+    body: 'bytes',
     ok: [409],
   },
   'POST /api/v1/workers/:workerId/jobs/:jobId/release': {
