@@ -15,6 +15,7 @@ import { demoHandler, demoQueue } from '../demo/demo-handler.js';
 import { ApiKeys } from '../engine/api-keys.js';
 import { ArtifactService } from '../engine/artifact-service.js';
 import { Engine, type EngineConfig } from '../engine/engine.js';
+import { InboundHooks } from '../engine/hooks/inbound-hooks.js';
 import type { Principal } from '../engine/principal.js';
 import { ScheduleAdmin } from '../engine/schedules/schedule-admin.js';
 import { WebhookService } from '../engine/webhooks/webhook-service.js';
@@ -147,10 +148,30 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     userAgent: `Jobgate-Webhooks/${version}`,
     onError: (error) => process.stderr.write(`jobgate: webhooks: ${String(error)}\n`),
   });
+  const rateFor = (principal: Principal) => {
+    // Worker keys are not rate-limited: their traffic is bounded by their concurrency.
+    if (principal.keyId === 'bootstrap' || principal.role === 'worker') return null;
+    return tierRate(tierOf(principal));
+  };
+  const hooks = new InboundHooks(
+    engine,
+    Object.fromEntries(
+      Object.entries(config.hooks ?? {}).map(([name, { secret, secrets, tier, ...hook }]) => [
+        name,
+        {
+          ...hook,
+          tier: tier ?? config.defaultTier,
+          secrets: [...(secret ? [secret] : []), ...(secrets ?? [])],
+        },
+      ]),
+    ),
+    rateFor,
+  );
   const app = await buildApp({
     engine,
     keys,
     webhooks,
+    hooks,
     logger: options.logger,
     metricsToken: options.metricsToken,
     cors: config.cors,
@@ -163,11 +184,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       links: new SignedLinks(loadLinkSecret(dataDir), config.artifacts.linkTtlSec),
       presignedRedirect: config.artifacts.s3?.presignedRedirect ?? false,
     },
-    rateFor: (principal) => {
-      // Worker keys are not rate-limited: their traffic is bounded by their concurrency.
-      if (principal.keyId === 'bootstrap' || principal.role === 'worker') return null;
-      return tierRate(tierOf(principal));
-    },
+    rateFor,
   });
   // Fastify compiles every route's schemas when it gets ready: seconds of synchronous work
   // on a loaded machine. Done before the store work and the loops start, so no store call

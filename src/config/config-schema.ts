@@ -244,6 +244,58 @@ export const ArtifactsSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** An inbound hook (docs/WEBHOOKS.md): `POST /hooks/<name>` submits a job when its signature verifies. */
+export const HookConfigSchema = Type.Object(
+  {
+    queue: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }),
+    owner: Type.String({
+      minLength: 1,
+      maxLength: 128,
+      description: 'The tenant whose tier and quotas apply',
+    }),
+    tier: Type.Optional(Type.String({ description: 'Default defaultTier' })),
+    scheme: Type.Union([
+      Type.Literal('github'),
+      Type.Literal('standard-webhooks'),
+      Type.Literal('hmac-sha256'),
+    ]),
+    secret: Type.Optional(Type.String({ minLength: 1 })),
+    secrets: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: 'Several valid at once (rotation)',
+      }),
+    ),
+    header: Type.Optional(Type.String({ minLength: 1, description: 'hmac-sha256: the signature header' })),
+    prefix: Type.Optional(
+      Type.String({ description: 'hmac-sha256: text before the digest, e.g. "sha256="' }),
+    ),
+    encoding: Type.Optional(Type.Union([Type.Literal('hex'), Type.Literal('base64')])),
+    timestampHeader: Type.Optional(
+      Type.String({ minLength: 1, description: 'hmac-sha256: signed as "<timestamp>.<body>", within 5 min' }),
+    ),
+    idHeader: Type.Optional(
+      Type.String({ minLength: 1, description: 'hmac-sha256: the delivery id header' }),
+    ),
+    events: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    eventHeader: Type.Optional(
+      Type.String({ minLength: 1, description: 'Default X-GitHub-Event for github' }),
+    ),
+    eventPointer: Type.Optional(
+      Type.String({ description: 'JSON pointer to the event name in the body (standard-webhooks: /type)' }),
+    ),
+    payload: Type.Optional(
+      Type.String({
+        description:
+          'JSON pointer to the part of the body that becomes the job payload; default the whole body',
+      }),
+    ),
+    type: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' })),
+    priority: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     tiers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), TierSchema),
@@ -277,6 +329,9 @@ export const ConfigSchema = Type.Object(
     ),
     idempotencyTtlSec: Type.Integer({ minimum: 1 }),
     webhooks: Type.Optional(WebhooksConfigSchema),
+    hooks: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' }), HookConfigSchema),
+    ),
     http: HttpConfigSchema,
     /** Off (no origins) by default: an operator names the browser origins that may call the API. */
     cors: Type.Optional(
@@ -313,6 +368,7 @@ export const ConfigSchema = Type.Object(
 
 export type TierConfig = Static<typeof TierSchema>;
 export type QueueConfig = Static<typeof QueueConfigSchema>;
+export type HookConfig = Static<typeof HookConfigSchema>;
 export type ScheduleConfig = Static<typeof ScheduleConfigSchema>;
 export type HttpConfig = Static<typeof HttpConfigSchema>;
 export type JobgateConfig = Static<typeof ConfigSchema>;

@@ -47,6 +47,17 @@ export function validateConfig(raw: unknown, source = 'config'): JobgateConfig {
     throw new ConfigError(
       `${source}: artifacts.backend "s3" needs artifacts.s3.bucket (or JOBGATE_S3_BUCKET)`,
     );
+  for (const [name, hook] of Object.entries(merged.hooks ?? {})) {
+    if (!hook.secret && !hook.secrets)
+      throw new ConfigError(`${source}: hooks.${name} needs secret or secrets`);
+    if (hook.tier !== undefined && !merged.tiers[hook.tier])
+      throw new ConfigError(`${source}: hooks.${name}.tier "${hook.tier}" is not one of the tiers`);
+    if (
+      hook.scheme === 'standard-webhooks' &&
+      [hook.secret, ...(hook.secrets ?? [])].some((s) => s !== undefined && !s.startsWith('whsec_'))
+    )
+      throw new ConfigError(`${source}: hooks.${name}: standard-webhooks secrets start with whsec_`);
+  }
   for (const [name, queue] of Object.entries(merged.queues)) {
     if (queue.pool && queue.pool.min > queue.pool.max)
       throw new ConfigError(`${source}: queues.${name}.pool.min must be <= pool.max`);

@@ -11,6 +11,7 @@ import { JobgateError } from '../domain/errors.js';
 import type { ApiKeys } from '../engine/api-keys.js';
 import type { ArtifactService } from '../engine/artifact-service.js';
 import type { Engine } from '../engine/engine.js';
+import type { InboundHooks } from '../engine/hooks/inbound-hooks.js';
 import { JobEventLog, type JobEventLogOptions } from '../engine/job-event-log.js';
 import { type Principal, type Role, systemPrincipal } from '../engine/principal.js';
 import { ScheduleAdmin } from '../engine/schedules/schedule-admin.js';
@@ -26,6 +27,7 @@ import { registerOpenApi } from './openapi.js';
 import { type RateSettings, registerRateLimit } from './rate-limit.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { healthRoutes } from './routes/health.js';
+import { hookRoutes } from './routes/hooks.js';
 import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes } from './routes/jobs.js';
 import { keyRoutes } from './routes/keys.js';
@@ -73,6 +75,8 @@ export interface AppOptions {
   webhooks?: WebhookService;
   /** When given, artifact uploads, listings and downloads are served (docs/ARTIFACTS.md). */
   artifacts?: { service: ArtifactService; links: SignedLinks; presignedRedirect?: boolean };
+  /** When given, the config file's inbound hooks are served (POST /hooks/:name). */
+  hooks?: InboundHooks;
 }
 
 /** Roles allowed on a route unless its `config.roles` says otherwise. */
@@ -191,6 +195,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
   if (webhooks) await app.register(webhookRoutes, { webhooks, prefix: '/api/v1' });
+  if (options.hooks) await app.register(hookRoutes, { hooks: options.hooks, bodyLimit });
   await app.register(jobEventRoutes, { ...streams, prefix: '/api/v1' });
   await app.register(wsRoutes, { ...streams, prefix: '/api/v1' });
   await app.register(queueRoutes, { engine: options.engine, prefix: '/api/v1' });

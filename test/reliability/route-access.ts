@@ -60,6 +60,8 @@ export const routeAccess: Record<string, RouteAccess> = {
   'GET /metrics': { roles: 'public' },
   'GET /health': { roles: 'public' },
   'GET /ready': { roles: 'public' },
+  // Inbound hooks take no key (the sender's signature is the credential); none is configured here.
+  'POST /hooks/:name': { roles: 'public', params: { name: 'queue' }, body: {}, ok: [404] },
 
   // Jobs: a tenant's own; another tenant's answer 404.
   'POST /api/v1/jobs': { roles: caller, body: { queue: 'matrix' }, ok: [202] },
