@@ -7,7 +7,8 @@
  * and maxWorkers from the store, kept `settingsTtlMs` (a pause made on this server is
  * seen at once, one made on another within that time); the owner's and project's
  * running and queued jobs in the queue, only when the owner's tier limits them (two
- * bounded list reads, more pages only when the owner is at its limit with a backlog).
+ * bounded list reads, more pages only when the owner is at its limit with a backlog;
+ * a tenant-scoped limit counts the owner's running jobs in every queue).
  */
 import type { Job } from '../domain/job.js';
 import { estimateWait, type LimitLoad, type WaitEstimate } from '../domain/wait-estimate.js';
@@ -99,9 +100,12 @@ async function limitLoads(store: JobStore, job: Job, limits: OwnerLimits): Promi
   if (owner === null && project === null) return [];
   const widest = Math.max(owner ?? 0, project ?? 0);
   const filter = { queue: job.queue, owner: job.owner };
+  // Limits spanning queues (limitScope "tenant") count the owner's running jobs everywhere;
+  // the jobs ahead are still counted in this queue only.
+  const runningFilter = limits.limitScope === 'tenant' ? { owner: job.owner } : filter;
   // A first page just past the limit: an owner with fewer queued jobs than free slots needs no more.
   const [running, first] = await Promise.all([
-    store.list({ ...filter, status: 'running', limit: project === null ? widest : pageSize }),
+    store.list({ ...runningFilter, status: 'running', limit: project === null ? widest : pageSize }),
     store.list({ ...filter, status: 'queued', limit: widest + 1 }),
   ]);
   const sameProject = (other: Job) => other.projectId === job.projectId;

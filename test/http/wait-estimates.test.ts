@@ -109,6 +109,28 @@ describe('estimated wait', () => {
     held.release();
   });
 
+  it('counts a tenant-scoped owner limit across queues', async () => {
+    const held = gate();
+    server = await createTestServer({
+      engine: {
+        capacityFor: () => 4,
+        limitsFor: () => ({ ...unlimitedOwner, maxConcurrentPerUser: 1, limitScope: 'tenant' }),
+      },
+      setup: (w) => {
+        w.register('a', held.handler, { concurrency: 4 });
+        w.register('b', held.handler, { concurrency: 4 });
+      },
+    });
+    await submit({ queue: 'a' });
+    await waitFor(() => held.held === 1, { message: 'the job of queue a running' });
+    const other = await submit({ queue: 'b' });
+    expect(other.status).toBe('queued');
+    expect(other.estimatedWait?.seconds).toBe(1);
+    held.release();
+    await waitFor(() => held.held === 1, { message: 'the job of queue b running' });
+    held.release();
+  });
+
   it('counts the project’s limit within an owner', async () => {
     const held = gate();
     server = await createTestServer({
