@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import { createBlobStore } from '../artifacts/create-blob-store.js';
 import type { JobgateConfig } from '../config/config-schema.js';
-import { connectionLimits, resetOffsetMs, validateConfig } from '../config/load-config.js';
+import { connectionLimits, queuePolicy, resetOffsetMs, validateConfig } from '../config/load-config.js';
 import { ownerLimits, tierRate } from '../config/tier-limits.js';
 import { demoHandler, demoQueue } from '../demo/demo-handler.js';
 import { ApiKeys } from '../engine/api-keys.js';
@@ -102,6 +102,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     limitsFor: (principal) => ownerLimits(tierOf(principal)),
     quota: { resetOffsetMs: resetOffsetMs(config), jitterMs: config.quota.jitterSec * 1000 },
     idempotencyTtlMs: config.idempotencyTtlSec * 1000,
+    queues: queuePolicy(config),
     retention: {
       completedMs: config.retention.completedHours * 3600_000,
       failedMs: config.retention.failedHours * 3600_000,

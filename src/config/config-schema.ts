@@ -184,6 +184,29 @@ export const WebhooksConfigSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+/**
+ * Queues the configuration does not name (docs/CAPACITY.md). Written in the file as
+ * `queues.allowUnknown`, `queues.maxUnknown`, … beside the named queues (load-config.ts
+ * moves them here), so these four names cannot be queue names in the file.
+ */
+export const UnknownQueuesSchema = Type.Object(
+  {
+    allowUnknown: Type.Boolean({ description: 'A submit to an unconfigured queue creates it (else 404)' }),
+    maxUnknown: Type.Integer({ minimum: 0, description: 'Queues submits may create, server-wide' }),
+    maxUnknownPerOwner: Type.Integer({ minimum: 0, description: 'Queues one tenant’s submits may create' }),
+    retireUnknownAfterSec: Type.Number({
+      exclusiveMinimum: 0,
+      description: 'A created queue unused this long and holding no job is retired',
+    }),
+  },
+  { additionalProperties: false },
+);
+export const UNKNOWN_QUEUE_SETTINGS = [
+  'allowUnknown',
+  'maxUnknown',
+  'maxUnknownPerOwner',
+  'retireUnknownAfterSec',
+] as const;
 
 /** Where artifact bytes live and how big they may be (docs/ARTIFACTS.md). */
 export const ArtifactsSchema = Type.Object(
@@ -298,6 +321,7 @@ export const HookConfigSchema = Type.Object(
 
 export const ConfigSchema = Type.Object(
   {
+    unknownQueues: UnknownQueuesSchema,
     tiers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), TierSchema),
     queues: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }), QueueConfigSchema),
     /** Created or updated in the store at start (the file wins over API edits then). */
@@ -408,6 +432,7 @@ export const defaultConfig: JobgateConfig = {
     },
   },
   queues: {},
+  unknownQueues: { allowUnknown: true, maxUnknown: 200, maxUnknownPerOwner: 20, retireUnknownAfterSec: 3600 },
   defaultTier: 'free',
   quota: { resetUtc: '00:00', jitterSec: 300 },
   fairness: { agingTurns: 10 },

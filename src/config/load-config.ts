@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Value } from 'typebox/value';
 import { cronProblem } from '../domain/schedule-ticks.js';
-import { ConfigSchema, defaultConfig, type JobgateConfig } from './config-schema.js';
+import { ConfigSchema, defaultConfig, type JobgateConfig, UNKNOWN_QUEUE_SETTINGS } from './config-schema.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -20,10 +20,25 @@ const fieldPath = (instancePath: string) => instancePath.replace(/^\//, '').repl
 export function validateConfig(raw: unknown, source = 'config'): JobgateConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw new ConfigError(`${source}: must be a JSON object`);
-  const input = raw as Partial<JobgateConfig>;
+  const input = { ...(raw as Partial<JobgateConfig>) };
+  // `queues.allowUnknown` and its kin sit beside the named queues in the file.
+  const unknownQueues: Record<string, unknown> = {
+    ...defaultConfig.unknownQueues,
+    ...(input.unknownQueues ?? {}),
+  };
+  if (input.queues && typeof input.queues === 'object' && !Array.isArray(input.queues)) {
+    const queues: Record<string, unknown> = { ...input.queues };
+    for (const name of UNKNOWN_QUEUE_SETTINGS) {
+      if (!(name in queues)) continue;
+      unknownQueues[name] = queues[name];
+      delete queues[name];
+    }
+    input.queues = queues as JobgateConfig['queues'];
+  }
   const merged = {
     ...defaultConfig,
     ...input,
+    unknownQueues: unknownQueues as JobgateConfig['unknownQueues'],
     quota: { ...defaultConfig.quota, ...(input.quota ?? {}) },
     fairness: { ...defaultConfig.fairness, ...(input.fairness ?? {}) },
     retention: { ...defaultConfig.retention, ...(input.retention ?? {}) },
@@ -109,6 +124,17 @@ export function connectionLimits(config: JobgateConfig) {
     idleTimeoutMs: ms(config.http.idleTimeoutSec),
     keepAliveTimeoutMs: ms(config.http.keepAliveTimeoutSec),
     maxConnections: config.http.maxConnections,
+  };
+}
+
+/** The unknown-queue settings as the engine takes them (engine/queue-catalog.ts). */
+export function queuePolicy(config: JobgateConfig) {
+  const u = config.unknownQueues;
+  return {
+    allowUnknown: u.allowUnknown,
+    maxUnknown: u.maxUnknown,
+    maxUnknownPerOwner: u.maxUnknownPerOwner,
+    retireAfterMs: Math.round(u.retireUnknownAfterSec * 1000),
   };
 }
 

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   JOBGATE_ERR_NOT_FOUND: { status: 404, message: 'No such resource.' },
   JOBGATE_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'The path exists, but not with this method.' },
   JOBGATE_ERR_JOB_NOT_FOUND: { status: 404, message: 'No such job.' },
+  JOBGATE_ERR_QUEUE_NOT_FOUND: { status: 404, message: 'No such queue.' },
   JOBGATE_ERR_WORKER_NOT_FOUND: {
     status: 404,
     message: 'No such worker: it deregistered or was forgotten; register again.',
@@ -40,6 +41,10 @@ export const ERROR_CODES = {
   JOBGATE_ERR_LEASE_LOST: {
     status: 409,
     message: 'The lease token is not the current one: the job was re-leased.',
+  },
+  JOBGATE_ERR_QUEUE_LIMIT_REACHED: {
+    status: 409,
+    message: 'No such queue, and no more queues may be made by submits.',
   },
   JOBGATE_ERR_IDEMPOTENCY_CONFLICT: {
     status: 409,

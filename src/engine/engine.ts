@@ -27,6 +27,7 @@ import { asCallerError } from '../store/store-errors.js';
 import { EventBus, type JobEventKind, statusEvent } from './events.js';
 import { bindCursor, unbindCursor } from './list-cursor.js';
 import { type Principal, scopeOwner } from './principal.js';
+import { QueueCatalog, type QueuePolicy, retireBatch } from './queue-catalog.js';
 import { ScheduleRunner, ticksPerPassMax } from './schedules/schedule-runner.js';
 import { LoopService } from './services/loop-service.js';
 import { fingerprint } from './submit-fingerprint.js';
@@ -42,7 +43,9 @@ export interface EngineConfig {
   retry?: RetryPolicy;
   defaultMaxAttempts?: number;
   retention?: { completedMs: number; failedMs: number };
-  intervals?: { promoteMs: number; reapMs: number; purgeMs: number; scheduleMs?: number };
+  intervals?: { promoteMs: number; reapMs: number; purgeMs: number; scheduleMs?: number; retireMs?: number };
+  /** Which queues a submit may create, their caps and retirement (queue-catalog.ts); any, uncapped, when absent. */
+  queues?: QueuePolicy;
   /** Tier limits of a principal; unlimited when absent (single-tenant use). */
   limitsFor?: (principal: Principal) => OwnerLimits;
   /** A cap on the worker slots wait estimates count for a queue; default none (every live slot). */
@@ -57,6 +60,8 @@ export const retentionDefault = { completedMs: 24 * 3600_000, failedMs: 7 * 24 *
 export const intervalsDefault = { promoteMs: 250, reapMs: 1_000, purgeMs: 60_000, scheduleMs: 250 };
 const batchSize = 500;
 const ownerLimitsMax = 10_000;
+/** How often idle created queues are looked for (queue-catalog.ts). */
+const retireIntervalMs = 60_000;
 
 export interface Usage {
   jobsUsed: number;
@@ -96,7 +101,9 @@ export class Engine {
     reaper: LoopService;
     purger: LoopService;
     scheduler: LoopService;
+    retirer: LoopService;
   };
+  readonly queueCatalog: QueueCatalog;
   private readonly retry: RetryPolicy;
   private readonly defaultMaxAttempts: number;
   private readonly limitsFor: (principal: Principal) => OwnerLimits;
@@ -112,6 +119,7 @@ export class Engine {
 
   constructor(config: EngineConfig) {
     this.store = config.store;
+    this.queueCatalog = new QueueCatalog(config.store, config.queues);
     this.leaseMs = config.leaseMs ?? leaseMsDefault;
     if (!(this.leaseMs >= 100)) throw new Error('leaseMs must be at least 100');
     this.retry = validateRetryPolicy(config.retry ?? retryPolicyDefault);
@@ -163,6 +171,13 @@ export class Engine {
         onError: onError('scheduler'),
         tick: () => scheduleRunner.pass(),
       }),
+      retirer: new LoopService({
+        name: 'retirer',
+        intervalMs: config.intervals?.retireMs ?? retireIntervalMs,
+        batchSize: retireBatch,
+        onError: onError('retirer'),
+        tick: () => this.queueCatalog.retireIdle(),
+      }),
       purger: new LoopService({
         name: 'purger',
         intervalMs: intervals.purgeMs,
@@ -186,6 +201,7 @@ export class Engine {
     maxQueued: number | null;
   }): Promise<void> {
     this.waits.forget(settings.queue);
+    this.queueCatalog.addConfigured(settings.queue);
     return this.store.configureQueue(settings);
   }
 
@@ -294,6 +310,18 @@ export class Engine {
       } catch (error) {
         outcomes[index] = { error: asCallerError(error) };
       }
+    }
+    // Queues the submit may not use (unknown, or past a cap of created queues) fail their items.
+    const verdicts = await this.queueCatalog.admit(
+      new Set(requests.map((request) => request.job.queue)),
+      principal,
+    );
+    for (let i = requests.length - 1; i >= 0; i--) {
+      const refusal = verdicts.get(requests[i]!.job.queue);
+      if (!refusal) continue;
+      outcomes[positions[i]!] = { error: refusal };
+      requests.splice(i, 1);
+      positions.splice(i, 1);
     }
     const queues = new Set(requests.map((request) => request.job.queue));
     const [queue] = queues;

@@ -40,6 +40,26 @@ async function readStoreOnce(engine: Engine, deadlineMs: number): Promise<StoreR
   }
 }
 
+type QueueLabelled = Counter<string> | Histogram<string>;
+
+/** Removes every series of `metrics` whose queue label is not in `keep` (or, given `only`, is `only`). */
+async function pruneQueues(
+  metrics: QueueLabelled[],
+  keep: ReadonlySet<string>,
+  only?: string,
+): Promise<void> {
+  for (const metric of metrics) {
+    const gone = new Map<string, Record<string, string | number>>();
+    for (const { labels } of (await metric.get()).values) {
+      const queue = labels.queue;
+      if (queue === undefined || keep.has(String(queue)) || (only !== undefined && queue !== only)) continue;
+      const { le: _bucket, ...series } = labels as Record<string, string | number>;
+      gone.set(JSON.stringify(series), series);
+    }
+    for (const series of gone.values()) metric.remove(series);
+  }
+}
+
 export interface JobMetrics {
   registry: Registry;
   /** Counts an error answer by its registry code (429s of the rate limiter among them). */
@@ -98,6 +118,8 @@ export function createJobMetrics(engine: Engine, deadlineMs = readDeadlineMsDefa
     registers,
   });
 
+  const perQueue = [submitted, completed, failed, cancelled, retried, deferred, removed, waitTime, runTime];
+
   // Prometheus collects every metric at once; the store is read once per scrape and shared.
   let reading: Promise<StoreReading> | null = null;
   const readStore = () => {
@@ -130,11 +152,14 @@ export function createJobMetrics(engine: Engine, deadlineMs = readDeadlineMsDefa
     labelNames: ['queue', 'state'],
     registers,
     async collect() {
-      const { counts } = await readStore();
+      const { ok, counts } = await readStore();
       this.reset();
       for (const [queue, byState] of counts) {
         for (const state of JOB_STATUSES) this.set({ queue, state }, byState[state]);
       }
+      // A retired queue's series go with it: the queue labels stay within the queues that
+      // exist (configured, plus at most queues.maxUnknown made by submits).
+      if (ok) await pruneQueues(perQueue, new Set([...counts.keys(), ...engine.workers.queues()]));
     },
   });
   new Gauge({
@@ -194,6 +219,9 @@ export function createJobMetrics(engine: Engine, deadlineMs = readDeadlineMsDefa
     }
   };
   const unsubscribe = engine.events.subscribe(observe);
+  const unRetired = engine.queueCatalog.onRetired((queue) => {
+    void pruneQueues(perQueue, new Set(), queue);
+  });
 
   return {
     registry,
@@ -201,6 +229,9 @@ export function createJobMetrics(engine: Engine, deadlineMs = readDeadlineMsDefa
       errors.inc({ code });
       if (code === 'JOBGATE_ERR_RATE_LIMITED') rateLimited.inc();
     },
-    close: unsubscribe,
+    close() {
+      unsubscribe();
+      unRetired();
+    },
   };
 }

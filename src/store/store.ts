@@ -12,6 +12,7 @@
 import type { ClaimedJob, Job, JobError, JobProgress } from '../domain/job.js';
 import type { JobStatus } from '../domain/job-states.js';
 import type { ArtifactMetaStore } from './artifact-meta.js';
+import type { QueueRegistryStore } from './queue-registry.js';
 import type { ScheduleStore } from './schedule-store.js';
 import type { WebhookStore } from './webhook-store.js';
 
@@ -251,6 +252,8 @@ export interface JobStore {
   readonly webhooks: WebhookStore;
   /** The artifacts jobs made (their metadata; the bytes are in the blob store). */
   readonly artifactMeta: ArtifactMetaStore;
+  /** Queues made by submits, capped and retired (queue-registry.ts). */
+  readonly queueRegistry: QueueRegistryStore;
 
   /**
    * A fresh job id for `queue`. Optional: a store that routes by id (Redis puts the queue's

@@ -136,6 +136,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async 
       },
     },
     async (request) => {
+      await engine.queueCatalog.mustExist(request.params.queue);
       await pauseQueue(engine, request.params.queue);
       return { queue: request.params.queue, paused: true };
     },
@@ -153,6 +154,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async 
       },
     },
     async (request) => {
+      await engine.queueCatalog.mustExist(request.params.queue);
       await resumeQueue(engine, request.params.queue);
       return { queue: request.params.queue, paused: false };
     },
@@ -170,9 +172,9 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async 
         response: { 200: Type.Object({ queue: Type.String(), cleared: Type.Integer() }), ...errorResponses },
       },
     },
-    async (request) => ({
-      queue: request.params.queue,
-      cleared: await clearQueue(engine, request.params.queue),
-    }),
+    async (request) => {
+      await engine.queueCatalog.mustExist(request.params.queue);
+      return { queue: request.params.queue, cleared: await clearQueue(engine, request.params.queue) };
+    },
   );
 };

@@ -55,6 +55,7 @@ import { isStoreOutage, type StoreFailureCode, storeFailure } from '../store-err
 import { RedisArtifactMeta } from './artifact-meta.js';
 import { CLUSTER_SCHEME, parseClusterUrl } from './cluster-url.js';
 import { functions, library, type ScriptName } from './generated/scripts.js';
+import { RedisQueueRegistry } from './queue-registry.js';
 import {
   bodyRest,
   completedJob,
@@ -141,6 +142,7 @@ export class RedisStore implements JobStore {
   readonly schedules: RedisSchedules;
   readonly webhooks: RedisWebhookStore;
   readonly artifactMeta: RedisArtifactMeta;
+  readonly queueRegistry: RedisQueueRegistry;
   private readonly fairness: FairnessSettings;
   private readonly testClock: (() => number) | null;
   /**
@@ -217,6 +219,15 @@ export class RedisStore implements JobStore {
       (name, base, ...args) => this.run(name, base, ...args),
       () => this.now(),
     );
+    this.queueRegistry = new RedisQueueRegistry({
+      redis: this.redis,
+      run: (name, base, ...args) => this.run(name, base, ...args),
+      globalBase: this.keys.global,
+      queuesKey: this.keys.queues,
+      queueBase: (queue) => this.keys.queueBase(queue),
+      dropKnown: (queue) => this.knownQueues.delete(queue),
+      jobsIn: async (queue) => Object.values(await this.counts(queue)).reduce((a, b) => a + b, 0),
+    });
   }
 
   /** The scripts' first argument: the clock (Redis' own TIME, or the test clock), the aging turns, the tenant base. */

@@ -326,4 +326,20 @@ CREATE TABLE schedules (
   },
   webhookMigration,
   artifactMigration,
+  {
+    version: 7,
+    name: '0007_dynamic_queues',
+    sql: `
+-- Queues made by submits (store/queue-registry.ts): who made each and when it was last
+-- used, so their number is capped and the idle ones are retired.
+CREATE TABLE dynamic_queues (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER NOT NULL
+);
+CREATE INDEX dynamic_queues_owner ON dynamic_queues(owner);
+CREATE INDEX dynamic_queues_idle ON dynamic_queues(last_used_at);
+`,
+  },
 ];

@@ -52,6 +52,7 @@ import { type GroupRow, JobTables, type QueueRow } from './job-tables.js';
 import { allKeys, insertKey, keyByPrefix, markRevoked, takeToken } from './key-table.js';
 import { migrate } from './migrate.js';
 import { queuePosition } from './queue-position.js';
+import { SqliteQueueRegistry } from './queue-registry-table.js';
 import { SqliteSchedules } from './schedule-table.js';
 import { cacheStatements } from './statement-cache.js';
 import { SqliteWebhookStore } from './webhook-store.js';
@@ -75,6 +76,7 @@ export class SqliteStore implements JobStore {
   readonly schedules: SqliteSchedules;
   readonly webhooks: SqliteWebhookStore;
   readonly artifactMeta: SqliteArtifactMeta;
+  readonly queueRegistry: SqliteQueueRegistry;
 
   constructor(options: SqliteStoreOptions) {
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
@@ -94,6 +96,7 @@ export class SqliteStore implements JobStore {
     this.schedules = new SqliteSchedules(this.db, this.clock);
     this.webhooks = new SqliteWebhookStore(this.db, this.clock);
     this.artifactMeta = new SqliteArtifactMeta(this.db, this.clock);
+    this.queueRegistry = new SqliteQueueRegistry(this.db, this.clock);
   }
 
   /** Runs `fn` as one write transaction (BEGIN IMMEDIATE avoids lock-upgrade deadlocks). */
