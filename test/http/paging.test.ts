@@ -20,7 +20,7 @@ const stores: Array<[string, () => Promise<JobStore>]> = [
   [
     'redis',
     async () => {
-      const store = new RedisStore({ url: redis.url, prefix: `p-${randomUUID()}` });
+      const store = new RedisStore({ url: redis.url, prefix: `p-${randomUUID()}`, timeoutMs: 10_000 });
       await store.connect();
       return store;
     },
@@ -28,7 +28,7 @@ const stores: Array<[string, () => Promise<JobStore>]> = [
   [
     'redis-cluster',
     async () => {
-      const store = new RedisStore({ url: cluster.url, prefix: `p-${randomUUID()}` });
+      const store = new RedisStore({ url: cluster.url, prefix: `p-${randomUUID()}`, timeoutMs: 10_000 });
       await store.connect();
       return store;
     },

@@ -30,7 +30,7 @@ const stores: Array<[string, () => Promise<JobStore>]> = [
   [
     'redis',
     async () => {
-      const store = new RedisStore({ url: redis.url, prefix: `ql-${randomUUID()}` });
+      const store = new RedisStore({ url: redis.url, prefix: `ql-${randomUUID()}`, timeoutMs: 10_000 });
       await store.connect();
       return store;
     },

@@ -28,7 +28,7 @@ const stores: Array<[string, () => Promise<JobStore>]> = [
   [
     'redis',
     async () => {
-      const store = new RedisStore({ url: redis.url, prefix: `u-${randomUUID()}` });
+      const store = new RedisStore({ url: redis.url, prefix: `u-${randomUUID()}`, timeoutMs: 10_000 });
       await store.connect();
       return store;
     },
