@@ -1,0 +1,3 @@
+import { chaosSuite } from './chaos/chaos-suite.js';
+
+chaosSuite('redis');

@@ -1,0 +1,40 @@
+/** The CI-sized chaos suite of one store: every scenario that store has, judged against the targets. */
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  type ChaosStore,
+  formatTable,
+  runScenario,
+  type ScenarioName,
+  type ScenarioResult,
+  scenarioStores,
+} from './chaos-scenarios.js';
+
+const jobs = Number(process.env.JOBGATE_CHAOS_JOBS ?? 200);
+
+export function chaosSuite(store: ChaosStore): void {
+  const results: ScenarioResult[] = [];
+  afterAll(() => {
+    if (results.length) process.stdout.write(`chaos (${store}):\n${formatTable(results)}\n`);
+  });
+  describe(`chaos: ${store}`, () => {
+    const scenarios = (Object.keys(scenarioStores) as ScenarioName[]).filter((name) =>
+      scenarioStores[name].includes(store),
+    );
+    for (const scenario of scenarios) {
+      it(`${scenario}: ${jobs} jobs, none lost, none doubled without a fault, no stale write, reclaim in time`, {
+        timeout: 180_000,
+      }, async () => {
+        const result = await runScenario(scenario, store, { jobs });
+        results.push(result);
+        const summary = JSON.stringify({ ...result, examples: result.examples.slice(0, 5) });
+        expect(result.jobs, summary).toBeGreaterThan(0);
+        expect(result.lost, summary).toBe(0);
+        expect(result.duplicatedUnexcused, summary).toBe(0);
+        expect(result.overlappingUnexcused, summary).toBe(0);
+        expect(result.staleWrites, summary).toBe(0);
+        if (result.reclaimP99Ms !== null)
+          expect(result.reclaimP99Ms, summary).toBeLessThanOrEqual(result.reclaimTargetMs);
+      });
+    }
+  });
+}
