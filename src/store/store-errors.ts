@@ -80,7 +80,7 @@ export function isStoreOutage(error: unknown): boolean {
   const code = String((error as NodeJS.ErrnoException).code ?? '');
   return (
     outageCodes.test(code) ||
-    /Connection is closed|max retries|Stream isn't writeable|database connection is not open/i.test(
+    /Connection is closed|max retries|Stream isn't writeable|database connection is not open|Redis is not answering/i.test(
       error.message,
     ) ||
     isStoreTimeout(error)
@@ -88,11 +88,11 @@ export function isStoreOutage(error: unknown): boolean {
 }
 
 /**
- * Whether a call was sent but its reply never came in time (ioredis' commandTimeout,
- * or the socket dropped for silence): the store may still apply it later.
+ * Whether a call was sent but its reply never came in time (the Redis store's reply
+ * deadline): the store may still apply it later.
  */
 export function isStoreTimeout(error: Error): boolean {
-  return /^(Command timed out|Socket timeout)/.test(error.message);
+  return /^Command timed out/.test(error.message);
 }
 
 /** A backend error as the caller's error: outages become 503 STORE_UNAVAILABLE. */

@@ -11,11 +11,10 @@
  * (`enableOfflineQueue: false`), so a call fails at once with a connection error that
  * callers map to 503, and ioredis reconnects by itself in the background. A Redis that
  * keeps the socket open but stops answering (frozen, swapping, a long script) is bounded
- * too: a call waits at most `timeoutMs` (`commandTimeout`), and a socket that brings no
- * byte back for that long while calls wait is dropped (`socketTimeout`), so the calls
- * after it fail at once until a fresh connection is ready. Unanswered calls are never
- * sent again on the new connection (`autoResendUnfulfilledCommands: false`): their
- * callers were already told 503, and an admission sent twice could make two jobs.
+ * too: a call waits at most `timeoutMs`, and after one timed out the calls fail at once
+ * until Redis answers again (reply-deadline.ts). Unanswered calls are never sent again
+ * after a reconnect (`autoResendUnfulfilledCommands: false`): their callers were already
+ * told 503, and an admission sent twice could make two jobs.
  */
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
@@ -66,6 +65,7 @@ import {
   toJob,
 } from './redis-job.js';
 import { jobIdFor, queueShard, type RedisKeys, redisKeys, shardOfJobId } from './redis-keys.js';
+import { boundReplies } from './reply-deadline.js';
 import { RedisSchedules } from './schedule-store.js';
 import { InFlight, TickBatch } from './tick-batch.js';
 import { RedisWebhookStore } from './webhook-store.js';
@@ -175,8 +175,6 @@ export class RedisStore implements JobStore {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       lazyConnect: true,
-      commandTimeout: options.timeoutMs ?? storeTimeoutMsDefault,
-      socketTimeout: options.timeoutMs ?? storeTimeoutMsDefault,
       autoResendUnfulfilledCommands: false,
       // No auto-pipelining: it halved worker throughput in `bench/redis.ts` (batched
       // complete-and-claims wait for each other); ioredis writes concurrent calls without
@@ -199,6 +197,7 @@ export class RedisStore implements JobStore {
       : new Redis(options.url, redisOptions);
     // Errors surface on the calls that fail; an unhandled 'error' event would crash the process.
     this.redis.on('error', () => {});
+    boundReplies(this.redis, options.timeoutMs ?? storeTimeoutMsDefault);
     this.keys = redisKeys(options.prefix);
     this.tenantBase = cluster ? '' : `${options.prefix ?? 'jg'}:{ten}`;
     this.capabilities = { sharedEvents: true, tenantScope: cluster ? 'slot' : 'global' };
@@ -1108,16 +1107,11 @@ export class RedisStore implements JobStore {
   /** Every event published by any server on this store, this one included. */
   async subscribeEvents(listener: (event: StoreEvent) => void): Promise<() => Promise<void>> {
     if (!this.subscriber) {
-      // A subscription waits for messages, not replies: no call or socket timeout.
-      const untimed = { commandTimeout: undefined, socketTimeout: undefined };
+      // A subscription waits for messages, not replies: a fresh client, without reply deadlines.
       const subscriber =
         this.redis instanceof Cluster
-          ? this.redis.duplicate(undefined, {
-              enableOfflineQueue: true,
-              lazyConnect: false,
-              redisOptions: { ...this.redis.options.redisOptions, ...untimed },
-            })
-          : this.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false, ...untimed });
+          ? this.redis.duplicate(undefined, { enableOfflineQueue: true, lazyConnect: false })
+          : this.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
       this.subscriber = subscriber;
       subscriber.on('error', () => {});
       await subscriber.subscribe(this.keys.events);
