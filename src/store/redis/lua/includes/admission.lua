@@ -360,11 +360,18 @@ local function admitJob(r)
       end
       maxRunN, maxProjectN = -1, -1
     end
-    if own.maxRunN ~= maxRunN or own.maxProjectN ~= maxProjectN or own.scope ~= scope then
+    -- A row never tenant-scoped has no scope field (ownerRow then reads no tenant counts).
+    local scopeChanged = (own.scope or 'q') ~= scope
+    if own.maxRunN ~= maxRunN or own.maxProjectN ~= maxProjectN or scopeChanged then
       local maxRun, maxProject = I(maxRunN), I(maxProjectN)
-      redis.call('HSET', okey, 'max_running', maxRun, 'max_per_project', maxProject, 'scope', scope)
+      if scopeChanged then
+        redis.call('HSET', okey, 'max_running', maxRun, 'max_per_project', maxProject, 'scope', scope)
+      else
+        redis.call('HSET', okey, 'max_running', maxRun, 'max_per_project', maxProject)
+      end
       own.max_running, own.max_per_project = maxRun, maxProject
-      own.maxRunN, own.maxProjectN, own.scope = maxRunN, maxProjectN, scope
+      own.maxRunN, own.maxProjectN = maxRunN, maxProjectN
+      if scopeChanged then own.scope = scope end
       own.tenant = scope == 't' and tenantRow(j.owner)
     end
     adm.limitsSet[okey] = true

@@ -287,10 +287,13 @@ local function ownerRow(queue, owner, project)
   if known and known.project == project then return known end
   -- The row kept is one project's: a held write of another goes out before it is replaced.
   if known and known.dirty then writeOwnerRow(key, known) end
-  local v = redis.call(
-    'HMGET', key, 'running', 'max_running', 'max_per_project', 'p|' .. project, 'scope', 'trun', 'tp|' .. project
-  )
-  local running, prun, trun, tprun = num(v[1], 0), num(v[4], 0), num(v[6], 0), num(v[7], 0)
+  local v = redis.call('HMGET', key, 'running', 'max_running', 'max_per_project', 'p|' .. project, 'scope')
+  local running, prun, trun, tprun = num(v[1], 0), num(v[4], 0), 0, 0
+  -- Only a row that was ever tenant-scoped has a scope field, and counts the tenant row kept.
+  if v[5] then
+    local tv = redis.call('HMGET', key, 'trun', 'tp|' .. project)
+    trun, tprun = num(tv[1], 0), num(tv[2], 0)
+  end
   -- One constructor (a table that grows is rebuilt): the limits also as numbers, parsed
   -- once (claims test them on every turn; -1 = none), the counts also as stored, so a
   -- write that would change nothing is skipped. `tenant`: the owner's tenant row when its
@@ -298,7 +301,7 @@ local function ownerRow(queue, owner, project)
   known = {
     project = project, running = running, max_running = v[2], max_per_project = v[3], prun = prun,
     maxRunN = num(v[2], -1), maxProjectN = num(v[3], -1), stored = running, pstored = prun, dirty = false,
-    scope = v[5] or 'q', tenant = v[5] == 't' and tenantRow(owner),
+    scope = v[5] or false, tenant = v[5] == 't' and tenantRow(owner),
     trun = trun, tprun = tprun, tstored = trun, tpstored = tprun,
   }
   ownerRows[key] = known
