@@ -111,8 +111,9 @@ export class DeliveryDispatcher extends EventEmitter {
       const claimed = await this.webhooks.claimDeliveries({
         limit: free,
         perEndpoint: this.settings.perEndpointConcurrency,
-        // Longer than any attempt can last, so a live send never loses its lease.
-        leaseMs: this.settings.send.timeoutMs + 30_000,
+        // Longer than any attempt can last (twice its total timeout), so a live send never
+        // loses its lease; one cut short by a crash is sent again soon after.
+        leaseMs: 2 * this.settings.send.timeoutMs,
       });
       for (const delivery of claimed) {
         this.inFlight++;
