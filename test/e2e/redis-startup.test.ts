@@ -3,9 +3,12 @@
  * the server starts anyway in `degraded`, says why in one line (credentials redacted),
  * keeps retrying, and becomes `ok` — jobs running — once Redis answers.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killAll, startJobgate } from '../helpers/children.js';
+import { killAll, repoRoot, startJobgate } from '../helpers/children.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -22,12 +25,23 @@ async function health(url: string): Promise<{ status: string }> {
   return (await (await fetch(`${url}/health`)).json()) as { status: string };
 }
 
-async function submitAndWait(url: string): Promise<void> {
+/** A config whose `sleep` queue keeps one pool worker (a `jobgate worker` process). */
+function poolConfig(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'jobgate-startup-')), 'jobgate.config.json');
+  const handlers = join(repoRoot, 'test', 'fixtures', 'handlers.mjs');
+  writeFileSync(
+    file,
+    JSON.stringify({ queues: { sleep: { pool: { min: 1, max: 1, idleTimeoutSec: 60, handlers } } } }),
+  );
+  return file;
+}
+
+async function submitAndWait(url: string, queue = 'demo'): Promise<void> {
   const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
   const submitted = await fetch(`${url}/api/v1/jobs`, {
     method: 'POST',
     headers,
-    body: JSON.stringify({ queue: 'demo', payload: { ms: 10 } }),
+    body: JSON.stringify({ queue, payload: { ms: 10 } }),
   });
   expect(submitted.status).toBe(202);
   const { id } = (await submitted.json()) as { id: string };
@@ -36,15 +50,17 @@ async function submitAndWait(url: string): Promise<void> {
       const job = (await (await fetch(`${url}/api/v1/jobs/${id}`, { headers })).json()) as { status: string };
       return job.status === 'completed';
     },
-    { timeoutMs: 10_000, message: 'the demo job completes' },
+    { timeoutMs: 20_000, message: `the ${queue} job completes` },
   );
 }
 
 describe('serve when Redis is not there at start', () => {
-  it('starts degraded, logs one line, and recovers when Redis starts', async () => {
+  it('starts degraded, logs one line, and recovers when Redis starts: handlers and pools run', async () => {
     redis = await startRedis();
     await redis.stop();
-    const server = await startJobgate(['--store', redis.url, '--demo'], { JOBGATE_ADMIN_KEY: adminKey });
+    const server = await startJobgate(['--store', redis.url, '--demo', '--config', poolConfig()], {
+      JOBGATE_ADMIN_KEY: adminKey,
+    });
     expect((await health(server.url)).status).toBe('degraded');
     const refused = await fetch(`${server.url}/api/v1/jobs`, {
       method: 'POST',
@@ -64,7 +80,9 @@ describe('serve when Redis is not there at start', () => {
       message: 'health ok after Redis starts',
     });
     await submitAndWait(server.url);
-  }, 40_000);
+    // The pool started once the store answered (its worker key lives in the store).
+    await submitAndWait(server.url, 'sleep');
+  }, 60_000);
 
   it('names a wrong password in one line, never prints it, and recovers when it matches', async () => {
     const password = 's3cret-pw';
