@@ -21,6 +21,8 @@ const needs = [
   { program: '/usr/bin/convert', package: 'imagemagick', why: 'the image workload' },
   { program: 'ffmpeg', package: 'ffmpeg', why: 'the video workload' },
   { program: 'ffprobe', package: 'ffmpeg', why: 'the video workload' },
+  { program: '/usr/bin/identify', package: 'imagemagick', why: 'the image workload test (decodes the PNG)' },
+  { program: 'soxi', package: 'sox', why: 'the speech workload test (reads the WAV)' },
   { program: 'systemd-analyze', package: 'systemd', why: 'the systemd unit check' },
 ];
 

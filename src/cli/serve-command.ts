@@ -73,6 +73,7 @@ export function serveCommand(): Command {
           storeUrl: opts.store,
           storeTimeoutMs: opts.storeTimeoutMs,
           demo: opts.demo,
+          workloads: opts.demo,
           config,
           adminKey: process.env.JOBGATE_ADMIN_KEY || undefined,
           logger: { level: opts.logLevel },

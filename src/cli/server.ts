@@ -12,6 +12,7 @@ import type { JobgateConfig } from '../config/config-schema.js';
 import { connectionLimits, queuePolicy, resetOffsetMs, validateConfig } from '../config/load-config.js';
 import { ownerLimits, tierRate } from '../config/tier-limits.js';
 import { demoHandler, demoQueue } from '../demo/demo-handler.js';
+import { loadDemoWorkloads, missingWorkloadsLine } from '../demo/workloads.js';
 import { ApiKeys } from '../engine/api-keys.js';
 import { ArtifactService } from '../engine/artifact-service.js';
 import { Engine, type EngineConfig } from '../engine/engine.js';
@@ -53,6 +54,8 @@ export interface ServerOptions {
   /** Event stream settings (keep-alive, resume log bounds). */
   streams?: AppOptions['streams'];
   demoConcurrency?: number;
+  /** In demo mode, also the real workloads whose programs are installed (`serve --demo`; default false). */
+  workloads?: boolean;
   /** Timings of the worker registry and the pools (tests shorten them). */
   workerPlane?: WorkerPlaneOptions;
   /** Webhook settings over the config file's (tests shorten the schedule and the sweep). */
@@ -87,6 +90,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const config = options.config ?? validateConfig({});
   if (options.demo && !config.queues[demoQueue]) config.queues[demoQueue] = { ...demoQueueDefaults };
   const log = (line: string) => process.stderr.write(`jobgate: ${line}\n`);
+  const workloads = options.demo && options.workloads ? await loadDemoWorkloads(config) : null;
+  const missingLine = workloads ? missingWorkloadsLine(workloads.missing) : null;
+  if (missingLine) log(missingLine);
   const created: CreatedStore = options.store
     ? { store: options.store, connect: async () => {} }
     : createStore({
@@ -134,6 +140,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   engine.setWorkerDirectory(workerPlane.directory);
   if (options.demo) workers.register(demoQueue, demoHandler, { concurrency: options.demoConcurrency ?? 4 });
+  workloads?.register(workers, options.demoConcurrency ?? 4);
 
   const generatedAdminKey =
     !options.adminKey && options.demo && process.env.NODE_ENV !== 'production'
