@@ -80,7 +80,7 @@ export function isStoreOutage(error: unknown): boolean {
   const code = String((error as NodeJS.ErrnoException).code ?? '');
   return (
     outageCodes.test(code) ||
-    /Connection is closed|max retries|Stream isn't writeable|database connection is not open|Redis is not answering/i.test(
+    /Connection is closed|max retries|Stream isn't writeable|database connection is not open|Redis is not answering|Cluster isn't ready|Failed to refresh slots cache/i.test(
       error.message,
     ) ||
     isStoreTimeout(error)
