@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { JobStatus, JobView } from '../client/index.js';
 import { type ConnectionOptions, client, guarded, withConnection } from './connection.js';
 import { progressLine } from './progress-bar.js';
+import { table } from './table.js';
 
 function parseJson(value: string): unknown {
   try {
@@ -105,17 +106,19 @@ export function jobsCommand(): Command {
             process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
             return;
           }
-          const rows = page.items.map((job: JobView) =>
-            [
-              job.id,
-              job.queue,
-              job.status.padEnd(10),
-              `${Math.round(job.progress.percent)}%`.padStart(4),
-              `${job.attempts}/${job.maxAttempts}`,
-              job.createdAt,
-            ].join('  '),
+          const rows = page.items.map((job: JobView) => [
+            job.id,
+            job.queue,
+            job.status,
+            `${Math.round(job.progress.percent)}%`,
+            `${job.attempts}/${job.maxAttempts}`,
+            job.createdAt,
+          ]);
+          process.stdout.write(
+            rows.length
+              ? `${table(['ID', 'QUEUE', 'STATUS', 'PROGRESS', 'ATTEMPTS', 'CREATED'], rows)}\n`
+              : 'no jobs\n',
           );
-          process.stdout.write(`${rows.join('\n')}${rows.length ? '\n' : 'no jobs\n'}`);
         }),
     );
 }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { Role } from '../engine/principal.js';
 import { type ConnectionOptions, client, guarded, withConnection } from './connection.js';
 import { EXIT } from './exit-codes.js';
+import { print, table } from './table.js';
 
 interface CreateOptions extends ConnectionOptions {
   owner?: string;
@@ -72,14 +73,23 @@ export function keysCommand(): Command {
   keys.addCommand(
     withConnection(new Command('list'))
       .description('List keys')
-      .action((opts: ConnectionOptions) =>
+      .option('--json', 'print JSON', false)
+      .action((opts: ConnectionOptions & { json: boolean }) =>
         guarded(async () => {
-          const { items } = await client(opts).request<{ items: KeyRecordView[] }>('GET', '/api/v1/keys');
-          for (const k of items) {
-            process.stdout.write(
-              `${[k.id, k.owner, k.role, k.tier, k.name ?? '-', k.revokedAt ? `revoked ${k.revokedAt}` : 'active'].join('  ')}\n`,
-            );
-          }
+          const answer = await client(opts).request<{ items: KeyRecordView[] }>('GET', '/api/v1/keys');
+          print(opts.json, answer, () =>
+            table(
+              ['ID', 'OWNER', 'ROLE', 'TIER', 'NAME', 'STATE'],
+              answer.items.map((k) => [
+                k.id,
+                k.owner,
+                k.role,
+                k.tier,
+                k.name ?? '-',
+                k.revokedAt ? `revoked ${k.revokedAt}` : 'active',
+              ]),
+            ),
+          );
         }),
       ),
   );

@@ -1,17 +1,27 @@
 /** The `jobgate` command. Every subcommand but `serve` talks to a server over HTTP (the client SDK). */
+
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from './exit-codes.js';
+import { jobActionCommands } from './job-action-commands.js';
 import { jobsCommand, submitCommand } from './job-commands.js';
 import { keysCommand } from './keys-command.js';
+import { queueCommands } from './queue-commands.js';
 import { serveCommand } from './serve-command.js';
 import { statusCommand } from './status-command.js';
 import { workerCommand } from './worker-command.js';
 
-const program = new Command().name('jobgate').description('A capacity-managed job queue for expensive work');
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+const program = new Command()
+  .name('jobgate')
+  .description('A capacity-managed job queue for expensive work')
+  .version(version, '-V, --version');
 
 program.addCommand(serveCommand());
 program.addCommand(submitCommand());
 program.addCommand(jobsCommand());
+for (const command of jobActionCommands()) program.addCommand(command);
+for (const command of queueCommands()) program.addCommand(command);
 program.addCommand(keysCommand());
 program.addCommand(statusCommand());
 program.addCommand(workerCommand());
