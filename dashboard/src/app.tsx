@@ -12,6 +12,7 @@ import { LoginPage } from './pages/login-page.js';
 import { OverviewPage } from './pages/overview-page.js';
 import { QueuePage } from './pages/queue-page.js';
 import { TenantsPage } from './pages/tenants-page.js';
+import { WebhooksPage } from './pages/webhooks-page.js';
 import { links, type Route, useRoute } from './router.js';
 import { clientFor, identify, type Role, storedKey, storeKey } from './session.js';
 import { SessionContext, type SessionValue } from './session-context.js';
@@ -89,6 +90,7 @@ function SignedIn({
   const nav: Array<[string, string, Route['page'][]]> = [
     ['Overview', links.overview(), ['overview', 'queue']],
     ['Jobs', links.jobs(), ['jobs', 'job']],
+    ['Webhooks', links.webhooks(), ['webhooks']],
     ...(role === 'admin'
       ? ([
           ['Tenants', links.tenants(), ['tenants']],
@@ -158,6 +160,8 @@ function Page({ route, theme }: { route: Route; theme: string }) {
       return <TenantsPage />;
     case 'keys':
       return <KeysPage />;
+    case 'webhooks':
+      return <WebhooksPage id={route.id} />;
     default:
       return (
         <section>

@@ -11,6 +11,7 @@ export type Route =
   | { page: 'job'; id: string }
   | { page: 'tenants' }
   | { page: 'keys' }
+  | { page: 'webhooks'; id: string | null }
   | { page: 'missing'; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -24,6 +25,7 @@ export function parseRoute(hash: string): Route {
   if (first === 'jobs' && second && parts.length === 2) return { page: 'job', id: second };
   if (first === 'tenants' && parts.length === 1) return { page: 'tenants' };
   if (first === 'keys' && parts.length === 1) return { page: 'keys' };
+  if (first === 'webhooks' && parts.length <= 2) return { page: 'webhooks', id: second ?? null };
   return { page: 'missing', path };
 }
 
@@ -39,6 +41,7 @@ export const links = {
   job: (id: string) => `#/jobs/${encodeURIComponent(id)}`,
   tenants: () => '#/tenants',
   keys: () => '#/keys',
+  webhooks: (id?: string) => (id ? `#/webhooks/${encodeURIComponent(id)}` : '#/webhooks'),
 };
 
 export function navigate(href: string): void {

@@ -19,6 +19,7 @@ import type {
   WorkerView,
 } from './operator-types.js';
 import { type JobListQuery, type JobView, type SubmitRequest, terminalStatuses } from './types.js';
+import type { WebhookDeliveryView, WebhookInput, WebhookSubscriptionView } from './webhook-types.js';
 
 export * from './errors.js';
 export { type FollowOptions, isFinalEvent, parseSse, type SseMessage } from './job-stream.js';
@@ -26,6 +27,7 @@ export * from './live-events.js';
 export * from './operator-types.js';
 export * from './types.js';
 export { describeWait, waitSeconds } from './wait-text.js';
+export * from './webhook-types.js';
 
 export interface ClientOptions {
   url: string;
@@ -287,6 +289,41 @@ export class JobgateClient {
 
   tenants(): Promise<{ items: TenantView[] }> {
     return this.request('GET', '/api/v1/tenants');
+  }
+
+  /** A webhook subscription; `secret` (whsec_…) is shown in this answer only. */
+  createWebhook(input: WebhookInput): Promise<{ subscription: WebhookSubscriptionView; secret: string }> {
+    return this.request('POST', '/api/v1/webhooks', input);
+  }
+
+  listWebhooks(): Promise<{ items: WebhookSubscriptionView[] }> {
+    return this.request('GET', '/api/v1/webhooks');
+  }
+
+  /** `{enabled: true}` re-enables a disabled subscription; `{rotateSecret: true}` answers a new secret. */
+  updateWebhook(
+    id: string,
+    patch: WebhookInput & { rotateSecret?: boolean; secretOverlapSec?: number },
+  ): Promise<{ subscription: WebhookSubscriptionView; secret: string | null }> {
+    return this.request('PATCH', `/api/v1/webhooks/${encodeURIComponent(id)}`, patch);
+  }
+
+  deleteWebhook(id: string): Promise<void> {
+    return this.request('DELETE', `/api/v1/webhooks/${encodeURIComponent(id)}`);
+  }
+
+  webhookDeliveries(
+    id: string,
+    page: { limit?: number; cursor?: string } = {},
+  ): Promise<{ items: WebhookDeliveryView[]; nextCursor: string | null }> {
+    return this.request('GET', `/api/v1/webhooks/${encodeURIComponent(id)}/deliveries${toQuery(page)}`);
+  }
+
+  redeliverWebhook(id: string, deliveryId: string): Promise<WebhookDeliveryView> {
+    return this.request(
+      'POST',
+      `/api/v1/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`,
+    );
   }
 
   /** The SSE URL of a job's events, with `?key=` for EventSource (it cannot send headers). */
