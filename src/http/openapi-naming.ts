@@ -145,11 +145,14 @@ export function nameComponents(document: Record<string, Json>, named: Record<str
   const generated = { ...((existing.schemas ?? {}) as Record<string, Json>) };
   const renamed = new Map<string, string>();
   for (const [key, schema] of Object.entries(generated)) {
-    const name = byShape.get(canonical(schema));
-    if (name) {
-      renamed.set(refTo(key), refTo(name));
-      delete generated[key];
-    }
+    if (!/^def-\d+$/.test(key)) continue;
+    // A shared schema of its own (its `$id` became the title): it keeps that name.
+    const title = (schema as { title?: unknown }).title;
+    const name = byShape.get(canonical(schema)) ?? (typeof title === 'string' ? title : undefined);
+    if (!name) continue;
+    renamed.set(refTo(key), refTo(name));
+    delete generated[key];
+    if (!byShape.has(canonical(schema))) generated[name] = schema;
   }
   const components: Record<string, Json> = {};
   const replace = (value: Json, self: string | null): Json => {
