@@ -90,6 +90,8 @@ export type BatchItemOutcome = SubmitOutcome | { error: JobgateError };
 export interface Lease {
   id: string;
   token: string;
+  /** The worker presenting it: the store refuses a lease another worker claimed (LeaseRef). */
+  workerId?: string;
 }
 
 export class Engine {

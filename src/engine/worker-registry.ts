@@ -82,6 +82,8 @@ export class WorkerRegistry {
   readonly maxWaitMs: number;
   readonly recheckMs: number;
   private readonly polls = new PendingPolls();
+  /** Worker id → the id of the API key that registered it (see bindKey). */
+  private readonly keyOf = new Map<string, string | null>();
   /** Labels a pool gave the ids it spawned, merged into those workers' own registrations. */
   private readonly keptLabels = new Map<string, Record<string, string>>();
   private closed = false;
@@ -107,6 +109,30 @@ export class WorkerRegistry {
     if (!(this.maxWaitMs >= 0)) throw new Error('WorkerRegistry.maxWaitMs must not be negative');
     if (this.deadAfterMs <= this.heartbeatMs)
       throw new Error('WorkerRegistry.deadAfterMs must be above heartbeatMs');
+  }
+
+  /**
+   * Binds a worker id to the API key that registered it: that key's calls alone may act
+   * as the worker (admins may act for any). Kept by this server: on several servers
+   * sharing a Redis, a worker's own key is checked where it registered, and everywhere
+   * its writes are bound to its worker id and lease token by the store.
+   */
+  bindKey(workerId: string, keyId: string | null): void {
+    const bound = this.keyOf.get(workerId);
+    if (bound !== undefined && bound !== keyId)
+      throw new JobgateError('JOBGATE_ERR_FORBIDDEN', `Worker ${workerId} was registered with another key`, {
+        details: { workerId },
+      });
+    this.keyOf.set(workerId, keyId);
+  }
+
+  /** Throws unless `keyId` may act as `workerId` (see bindKey); an unknown worker id passes here. */
+  checkKey(workerId: string, keyId: string | null): void {
+    const bound = this.keyOf.get(workerId);
+    if (bound !== undefined && bound !== keyId)
+      throw new JobgateError('JOBGATE_ERR_WORKER_NOT_FOUND', `No worker ${workerId} of this key`, {
+        details: { workerId },
+      });
   }
 
   async register(input: RegisterInput): Promise<Registration> {
@@ -192,6 +218,7 @@ export class WorkerRegistry {
   /** Forgets a worker at once; idempotent. Its pending lease request answers with no jobs. */
   async deregister(workerId: string): Promise<void> {
     this.polls.cancel(workerId);
+    this.keyOf.delete(workerId);
     this.keptLabels.delete(workerId);
     await this.engine.store.removeWorker(workerId);
   }

@@ -128,6 +128,12 @@ export interface ClaimRequest {
 export interface LeaseRef {
   id: string;
   token: string;
+  /**
+   * The worker presenting the lease. When given, a lease claimed by another worker id
+   * answers lease_lost too, checked in the same atomic step as the token: a lease is
+   * bound to the worker that claimed it (progress, complete, fail, release).
+   */
+  workerId?: string;
 }
 
 export interface HeartbeatResult {

@@ -9,6 +9,7 @@ import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { artifactMetaConformance } from './artifact-meta-conformance.js';
 import { capacityConformance } from './capacity-conformance.js';
+import { leaseBindingConformance } from './lease-binding-conformance.js';
 import { queueRegistryConformance } from './queue-registry-conformance.js';
 import { scheduleConformance } from './schedule-conformance.js';
 import { type StoreFactory, storeConformance } from './store-conformance.js';
@@ -40,6 +41,7 @@ export function redisConformance(name: string, options: { cluster: boolean }): v
   storeConformance(name, factory);
   capacityConformance(name, factory);
   queueRegistryConformance(name, factory);
+  leaseBindingConformance(name, factory);
   // Three stores on one prefix: three servers on one Redis.
   scheduleConformance(name, async () => {
     let now = Date.UTC(2026, 0, 15, 12, 0, 0);

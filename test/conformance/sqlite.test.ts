@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { artifactMetaConformance } from './artifact-meta-conformance.js';
 import { capacityConformance } from './capacity-conformance.js';
+import { leaseBindingConformance } from './lease-binding-conformance.js';
 import { queueRegistryConformance } from './queue-registry-conformance.js';
 import { scheduleConformance } from './schedule-conformance.js';
 import { type StoreFactory, storeConformance } from './store-conformance.js';
@@ -24,6 +25,7 @@ const sqlite: StoreFactory = async () => {
 storeConformance('sqlite', sqlite);
 capacityConformance('sqlite', sqlite);
 queueRegistryConformance('sqlite', sqlite);
+leaseBindingConformance('sqlite', sqlite);
 
 // Three stores on one file, as three processes would share it.
 scheduleConformance('sqlite', async () => {

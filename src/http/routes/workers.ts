@@ -46,6 +46,12 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ registry: WorkerRegistry 
   const tags = ['workers'];
   // Waiting lease requests answer at once when the server closes, so they never hold up shutdown.
   app.addHook('preClose', async () => registry.close());
+  // A worker is its registering key's: another worker key may not act as it (admins may).
+  app.addHook('preHandler', async (request) => {
+    const workerId = (request.params as { workerId?: string } | undefined)?.workerId;
+    if (workerId !== undefined && request.principal.role !== 'admin')
+      registry.checkKey(workerId, request.principal.keyId);
+  });
 
   app.post(
     '/workers',
@@ -60,10 +66,13 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ registry: WorkerRegistry 
       },
     },
     async (request, reply) => {
+      if (request.body.id !== undefined && request.principal.role !== 'admin')
+        registry.checkKey(request.body.id, request.principal.keyId);
       const registration = await registry.register({
         ...request.body,
         concurrency: request.body.concurrency ?? 1,
       });
+      registry.bindKey(registration.worker.id, request.principal.keyId);
       return reply.code(201).send({ ...registration, worker: workerView(registration.worker) });
     },
   );
@@ -137,7 +146,7 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ registry: WorkerRegistry 
     async (request) => {
       const { token, percent, stage, message } = request.body;
       const job = await registry.progress(
-        { id: request.params.jobId, token },
+        { id: request.params.jobId, token, workerId: request.params.workerId },
         { percent, stage: stage ?? null, message: message ?? null },
       );
       return ack(job);
@@ -158,7 +167,10 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ registry: WorkerRegistry 
     },
     async (request) =>
       ack(
-        await registry.complete({ id: request.params.jobId, token: request.body.token }, request.body.result),
+        await registry.complete(
+          { id: request.params.jobId, token: request.body.token, workerId: request.params.workerId },
+          request.body.result,
+        ),
       ),
   );
 
@@ -177,7 +189,9 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ registry: WorkerRegistry 
     async (request) => {
       const { token, message, retryable, stack } = request.body;
       const error = { message, retryable: retryable ?? true, ...(stack === undefined ? {} : { stack }) };
-      return ack(await registry.fail({ id: request.params.jobId, token }, error));
+      return ack(
+        await registry.fail({ id: request.params.jobId, token, workerId: request.params.workerId }, error),
+      );
     },
   );
 
@@ -193,7 +207,14 @@ export const workerRoutes: FastifyPluginAsyncTypebox<{ registry: WorkerRegistry 
         response: { 200: JobAck, ...errorResponses },
       },
     },
-    async (request) => ack(await registry.release({ id: request.params.jobId, token: request.body.token })),
+    async (request) =>
+      ack(
+        await registry.release({
+          id: request.params.jobId,
+          token: request.body.token,
+          workerId: request.params.workerId,
+        }),
+      ),
   );
 
   app.delete(

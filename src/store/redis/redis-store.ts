@@ -726,12 +726,19 @@ export class RedisStore implements JobStore {
       { id: request.id, op: 'progress' },
       request.token,
       JSON.stringify(request.progress),
+      request.workerId ?? '',
     );
   }
 
   complete(request: LeaseRef & { result: unknown }): Promise<Job> {
     const result = JSON.stringify(request.result === undefined ? null : request.result);
-    return this.runJob('complete', { id: request.id, op: 'complete' }, request.token, result);
+    return this.runJob(
+      'complete',
+      { id: request.id, op: 'complete' },
+      request.token,
+      result,
+      request.workerId ?? '',
+    );
   }
 
   /**
@@ -845,11 +852,12 @@ export class RedisStore implements JobStore {
       JSON.stringify(request.error),
       request.error.retryable ? 1 : 0,
       request.retryDelayMs ?? -1,
+      request.workerId ?? '',
     );
   }
 
   release(request: LeaseRef): Promise<Job> {
-    return this.runJob('release', { id: request.id, op: 'release' }, request.token);
+    return this.runJob('release', { id: request.id, op: 'release' }, request.token, request.workerId ?? '');
   }
 
   // ---- operator actions -----------------------------------------------------------

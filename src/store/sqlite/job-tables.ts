@@ -368,7 +368,11 @@ export class JobTables {
   holdsLease(ref: LeaseRef, op: string): JobRow {
     const row = this.row(ref.id);
     if (!row) throw storeFailure('not_found', { id: ref.id });
-    if (row.status !== 'running' || row.lease_token !== ref.token)
+    if (
+      row.status !== 'running' ||
+      row.lease_token !== ref.token ||
+      (ref.workerId !== undefined && row.worker_id !== ref.workerId)
+    )
       throw storeFailure('lease_lost', { id: ref.id, op });
     return row;
   }

@@ -2,9 +2,10 @@
   Fail an attempt under a lease: a scheduled retry while attempts remain (and the error
   is retryable and no cancel was asked), else failed (or cancelled when asked) with the
   error's `retryable` set to false: it will not be tried again.
-  ARGV[2] id, ARGV[3] token, ARGV[4] error JSON, ARGV[5] retryable 0|1, ARGV[6] retry delay ms (-1 = none)
+  ARGV[2] id, ARGV[3] token, ARGV[4] error JSON, ARGV[5] retryable 0|1, ARGV[6] retry delay ms (-1 = none),
+  ARGV[7] the worker holding it ('' = any)
 ]]
-local job, err = holdsLease(ARGV[2], ARGV[3])
+local job, err = holdsLease(ARGV[2], ARGV[3], ARGV[7])
 if not job then return { 'error', err } end
 local t = now()
 local delay = tonumber(ARGV[6])

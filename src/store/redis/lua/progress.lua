@@ -1,8 +1,8 @@
 --[[
-  Record progress under a lease. ARGV[2] id, ARGV[3] token, ARGV[4] JSON {percent, stage, message}
-  Returns the job, or {'error', code}.
+  Record progress under a lease. ARGV[2] id, ARGV[3] token, ARGV[4] JSON {percent, stage, message},
+  ARGV[5] the worker holding it ('' = any). Returns the job, or {'error', code}.
 ]]
-local job, err = holdsLease(ARGV[2], ARGV[3])
+local job, err = holdsLease(ARGV[2], ARGV[3], ARGV[5])
 if not job then return { 'error', err } end
 local p = cjson.decode(ARGV[4])
 local set, unset = { 'pp', p.percent }, {}

@@ -1,8 +1,8 @@
 --[[
   Give a lease back (graceful shutdown): queued again, the attempt not counted.
-  ARGV[2] id, ARGV[3] token
+  ARGV[2] id, ARGV[3] token, ARGV[4] the worker holding it ('' = any)
 ]]
-local job, err = holdsLease(ARGV[2], ARGV[3])
+local job, err = holdsLease(ARGV[2], ARGV[3], ARGV[4])
 if not job then return { 'error', err } end
 releaseLease(job)
 local attempts = math.max(num(job.attempts, 0) - 1, 0)

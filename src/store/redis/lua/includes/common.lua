@@ -585,10 +585,13 @@ local function fileCompleted(queue, ids, ords, finished)
   end
 end
 
-local function holdsLease(id, token)
+-- The job whose lease `token` is, or nil and why. `workerId` ('' or nil = any): the lease
+-- must also be that worker's (a lease is bound to the worker that claimed it).
+local function holdsLease(id, token, workerId)
   local job = getJob(id)
   if not job then return nil, 'not_found' end
   if job.status ~= 'running' or job.lease_token ~= token then return nil, 'lease_lost' end
+  if workerId and workerId ~= '' and job.worker_id ~= workerId then return nil, 'lease_lost' end
   return job
 end
 
