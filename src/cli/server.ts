@@ -28,6 +28,7 @@ import type { JobStore } from '../store/store.js';
 import { InProcessWorkers } from '../worker/in-process-workers.js';
 import { type CreatedStore, createStore } from './create-store.js';
 import { loadLinkSecret } from './link-secret.js';
+import { loopErrorLog } from './loop-error-log.js';
 import { startStore } from './store-startup.js';
 import { webhookSettingsFrom } from './webhook-settings-from-config.js';
 import { createWorkerPlane, type WorkerPlane, type WorkerPlaneOptions } from './worker-plane.js';
@@ -90,6 +91,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const config = options.config ?? validateConfig({});
   if (options.demo && !config.queues[demoQueue]) config.queues[demoQueue] = { ...demoQueueDefaults };
   const log = (line: string) => process.stderr.write(`jobgate: ${line}\n`);
+  const loopError = loopErrorLog(log);
   const workloads = options.demo && options.workloads ? await loadDemoWorkloads(config) : null;
   const missingLine = workloads ? missingWorkloadsLine(workloads.missing) : null;
   if (missingLine) log(missingLine);
@@ -131,12 +133,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     sweepIntervalMs: config.artifacts.sweepIntervalSec * 1000,
     orphanGraceMs: config.artifacts.orphanGraceSec * 1000,
-    onSweepError: (error) => process.stderr.write(`jobgate: artifact sweep: ${String(error)}\n`),
+    onSweepError: loopError('artifact sweep'),
   });
   const workers = new InProcessWorkers(engine, { artifacts });
   const workerPlane = createWorkerPlane(engine, config, workers, {
     ...options.workerPlane,
-    onError: (error) => process.stderr.write(`jobgate: pool: ${String(error)}\n`),
+    onError: loopError('pool'),
   });
   engine.setWorkerDirectory(workerPlane.directory);
   if (options.demo) workers.register(demoQueue, demoHandler, { concurrency: options.demoConcurrency ?? 4 });
@@ -154,7 +156,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     settings: { ...webhookSettingsFrom(config), ...options.webhooks },
     view: (job) => jobDto(job),
     userAgent: `Jobgate-Webhooks/${version}`,
-    onError: (error) => process.stderr.write(`jobgate: webhooks: ${String(error)}\n`),
+    onError: loopError('webhooks'),
   });
   const rateFor = (principal: Principal) => {
     // Worker keys are not rate-limited: their traffic is bounded by their concurrency.

@@ -72,6 +72,9 @@ describe('serve when Redis is not there at start', () => {
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     const line = `store unreachable: redis://127.0.0.1:${redis.port} (ECONNREFUSED), retrying`;
     expect(server.output().split(line).length - 1, server.output()).toBe(1);
+    // Nor does every background loop repeat the outage on each tick: one line each at most.
+    for (const loop of ['webhooks', 'pool', 'artifact sweep'])
+      expect(server.output().split(`jobgate: ${loop}:`).length - 1, server.output()).toBeLessThanOrEqual(1);
     expect(server.output()).not.toMatch(/\n\s+at /);
 
     await redis.start();
