@@ -1,3 +1,3 @@
 import { chaosSuite } from './chaos/chaos-suite.js';
 
-chaosSuite('redis');
+chaosSuite('redis', ['worker-kill', 'server-kill', 'worker-stop']);

@@ -11,14 +11,15 @@ import {
 
 const jobs = Number(process.env.JOBGATE_CHAOS_JOBS ?? 200);
 
-export function chaosSuite(store: ChaosStore): void {
+/** `only`: the scenarios this file runs (a store's scenarios split over files run in parallel). */
+export function chaosSuite(store: ChaosStore, only?: ScenarioName[]): void {
   const results: ScenarioResult[] = [];
   afterAll(() => {
-    if (results.length) process.stdout.write(`chaos (${store}):\n${formatTable(results)}\n`);
+    if (results.length) process.stdout.write(`chaos:\n${formatTable(results)}\n`);
   });
   describe(`chaos: ${store}`, () => {
-    const scenarios = (Object.keys(scenarioStores) as ScenarioName[]).filter((name) =>
-      scenarioStores[name].includes(store),
+    const scenarios = (Object.keys(scenarioStores) as ScenarioName[]).filter(
+      (name) => scenarioStores[name].includes(store) && (!only || only.includes(name)),
     );
     for (const scenario of scenarios) {
       it(`${scenario}: ${jobs} jobs, none lost, none doubled without a fault, no stale write, reclaim in time`, {
