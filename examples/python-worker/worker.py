@@ -24,6 +24,7 @@ import threading
 import time
 import traceback
 import urllib.error
+import urllib.parse
 import urllib.request
 
 
@@ -55,13 +56,16 @@ class Client:
         self.url = url.rstrip("/") + "/api/v1"
         self.key = key
 
-    def call(self, method, path, body=None, timeout=15):
-        data = None if body is None else json.dumps(body).encode()
+    def call(self, method, path, body=None, timeout=15, raw=None, headers=None):
+        """`raw`: bytes or a binary file sent as they are (an artifact; a file is streamed)."""
+        data = raw if raw is not None else None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.url + path, data=data, method=method)
         request.add_header("authorization", "Bearer " + self.key)
         request.add_header("accept", "application/json")
-        if data is not None:
+        if raw is None and data is not None:
             request.add_header("content-type", "application/json")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 text = response.read()
@@ -110,6 +114,20 @@ class Job:
                 self.cancelled.set()
         except LeaseLost:
             self.lost.set()
+
+    def put_artifact(self, name, source, content_type="application/octet-stream"):
+        """Stores a file the job made (docs/ARTIFACTS.md): `source` is bytes or a file path
+        (streamed from disk, never read whole). Raises LeaseLost when the lease is gone."""
+        path = (
+            f"/workers/{urllib.parse.quote(self._worker.worker_id, safe='')}/jobs/"
+            f"{urllib.parse.quote(self.id, safe='')}/artifacts/{urllib.parse.quote(name, safe='')}"
+        )
+        headers = {"x-lease-token": self.token, "content-type": content_type}
+        if isinstance(source, (bytes, bytearray)):
+            return self._worker.client.call("PUT", path, raw=bytes(source), headers=headers, timeout=600)
+        with open(source, "rb") as file:
+            headers["content-length"] = str(os.fstat(file.fileno()).st_size)
+            return self._worker.client.call("PUT", path, raw=file, headers=headers, timeout=3600)
 
 
 class Worker:
@@ -316,7 +334,9 @@ def reverse_text(job):
         while time.monotonic() < end:
             job.check()
             time.sleep(min(0.05, step))
-    return {"reversed": str(payload.get("text", ""))[::-1], "by": "python", "attempt": job.attempt}
+    reversed_text = str(payload.get("text", ""))[::-1]
+    job.put_artifact("reversed.txt", reversed_text.encode(), "text/plain; charset=utf-8")
+    return {"reversed": reversed_text, "by": "python", "attempt": job.attempt, "artifact": "reversed.txt"}
 
 
 HANDLERS = {"text": reverse_text}

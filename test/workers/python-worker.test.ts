@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobgateClient } from '../../src/client/index.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { type LiveServer, startLiveServer } from './live-server.js';
+import { type LiveServer, liveAdminKey, startLiveServer } from './live-server.js';
 
 const script = join(
   dirname(fileURLToPath(import.meta.url)),
@@ -74,12 +74,19 @@ describe('python worker (examples/python-worker)', () => {
     for (const [index, job] of jobs.entries()) {
       const final = await tenant.wait(job.id, { timeoutMs: 15_000 });
       expect(final.status, output()).toBe('completed');
-      expect(final.result).toEqual({
-        reversed: [...words[index]!].reverse().join(''),
-        by: 'python',
-        attempt: 1,
-      });
+      const reversed = [...words[index]!].reverse().join('');
+      expect(final.result).toEqual({ reversed, by: 'python', attempt: 1, artifact: 'reversed.txt' });
       expect(final.progress.percent).toBe(100);
+      // Its artifact, uploaded by put_artifact under the lease, read back by signed link.
+      const listed = (await (
+        await fetch(`${live.url}/api/v1/jobs/${job.id}/artifacts`, {
+          headers: { authorization: `Bearer ${liveAdminKey}` },
+        })
+      ).json()) as { items: Array<{ name: string; contentType: string; url: string }> };
+      expect(listed.items.map((a) => [a.name, a.contentType])).toEqual([
+        ['reversed.txt', 'text/plain; charset=utf-8'],
+      ]);
+      expect(await (await fetch(listed.items[0]!.url)).text()).toBe(reversed);
     }
 
     const doomed = await tenant.submit({ queue: 'text', payload: { fail: true }, maxAttempts: 3 });
@@ -112,7 +119,7 @@ describe('python worker (examples/python-worker)', () => {
     const job = await live.admin.submit({ queue: 'text', payload: { text: 'pool' } });
     expect(await live.admin.wait(job.id, { timeoutMs: 15_000 })).toMatchObject({
       status: 'completed',
-      result: { reversed: 'loop', by: 'python' },
+      result: { reversed: 'loop', by: 'python', artifact: 'reversed.txt' },
     });
     const [member] = live.server.workerPlane.pools.status('text').workers;
     const [worker] = (await live.ops.workers({ queue: 'text' })).items;
