@@ -213,6 +213,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           maxWorkers: settings.maxWorkers ?? null,
           maxQueued: settings.maxQueued ?? null,
         });
+        const { timeoutMs, maxAttempts, priority, backoff } = settings;
+        const policy = Object.fromEntries(
+          Object.entries({ timeoutMs, maxAttempts, priority, backoff }).filter(
+            ([, value]) => value !== undefined,
+          ),
+        );
+        // The file's fields win at start; fields it leaves out keep what the API set.
+        if (Object.keys(policy).length > 0) await engine.policies.patch(queue, policy);
       }
       for (const [name, schedule] of Object.entries(config.schedules ?? {}))
         await schedules.upsert({ name, ...schedule, tier: schedule.tier ?? config.defaultTier });

@@ -11,8 +11,12 @@ import type {
   KeyRole,
   PoolView,
   QueueHistoryView,
+  QueuePolicyChange,
+  QueuePolicyView,
   QueueStatsView,
   QueueStatusView,
+  ScheduleChange,
+  ScheduleView,
   TenantView,
   UsageView,
   WarmupView,
@@ -264,6 +268,49 @@ export class JobgateClient {
     change: { min?: number; max?: number; idleTimeoutSec?: number },
   ): Promise<PoolView> {
     return this.request('PATCH', `/api/v1/queues/${encodeURIComponent(queue)}`, change);
+  }
+
+  /** Changes a queue's stored policy (admin); answers the effective policy. */
+  updateQueuePolicy(
+    queue: string,
+    change: QueuePolicyChange,
+  ): Promise<{ queue: string; policy: QueuePolicyView }> {
+    return this.request('PATCH', `/api/v1/queues/${encodeURIComponent(queue)}`, change);
+  }
+
+  schedules(): Promise<{ items: ScheduleView[] }> {
+    return this.request('GET', '/api/v1/schedules');
+  }
+
+  schedule(name: string): Promise<ScheduleView> {
+    return this.request('GET', `/api/v1/schedules/${encodeURIComponent(name)}`);
+  }
+
+  createSchedule(
+    schedule: ScheduleChange & { name: string; cron: string; queue: string },
+  ): Promise<ScheduleView> {
+    return this.request('POST', '/api/v1/schedules', schedule);
+  }
+
+  updateSchedule(name: string, change: ScheduleChange): Promise<ScheduleView> {
+    return this.request('PATCH', `/api/v1/schedules/${encodeURIComponent(name)}`, change);
+  }
+
+  pauseSchedule(name: string): Promise<ScheduleView> {
+    return this.request('POST', `/api/v1/schedules/${encodeURIComponent(name)}/pause`);
+  }
+
+  resumeSchedule(name: string): Promise<ScheduleView> {
+    return this.request('POST', `/api/v1/schedules/${encodeURIComponent(name)}/resume`);
+  }
+
+  /** One job now, outside the cron. */
+  runSchedule(name: string): Promise<{ jobId: string; schedule: ScheduleView }> {
+    return this.request('POST', `/api/v1/schedules/${encodeURIComponent(name)}/run`);
+  }
+
+  deleteSchedule(name: string): Promise<void> {
+    return this.request('DELETE', `/api/v1/schedules/${encodeURIComponent(name)}`);
   }
 
   workers(query: { queue?: string } = {}): Promise<{ items: WorkerView[] }> {

@@ -24,8 +24,65 @@ export interface QueueStatusView {
   } | null;
   estimatedWait: EstimatedWait | null;
   maxWorkers: number | null;
+  /** What the queue's jobs get when a submit leaves a field out; null when unknown. */
+  policy: QueuePolicyView | null;
   errors?: Array<{ part: string; code: string; message: string }>;
 }
+
+export interface BackoffView {
+  type: 'exponential' | 'fixed';
+  baseMs: number;
+  capMs?: number;
+  jitter?: number;
+}
+
+/** A queue's effective policy (docs/CAPACITY.md). */
+export interface QueuePolicyView {
+  timeoutMs: number | null;
+  maxAttempts: number;
+  priority: number;
+  backoff: Required<BackoffView>;
+  maxQueued: number | null;
+  /** The fields the queue's policy sets (the rest are the server's defaults). */
+  set: string[];
+}
+
+/** A policy change; null puts a field back to the server's default. */
+export interface QueuePolicyChange {
+  timeoutMs?: number | null;
+  maxAttempts?: number | null;
+  priority?: number | null;
+  backoff?: BackoffView | null;
+  maxQueued?: number | null;
+}
+
+/** A cron schedule (docs/SCHEDULES.md). */
+export interface ScheduleView {
+  name: string;
+  cron: string;
+  timezone: string;
+  queue: string;
+  type: string;
+  payload: unknown;
+  priority: number;
+  maxAttempts: number | null;
+  timeoutMs: number | null;
+  projectId: string | null;
+  owner: string;
+  tier: string;
+  enabled: boolean;
+  overlap: 'allow' | 'skip';
+  missed: 'skip' | 'catch-up-one';
+  createdAt: string;
+  updatedAt: string;
+  lastTick: string;
+  nextRuns: string[];
+  lastRun: { jobId: string; at: string; status: JobStatus | null } | null;
+}
+
+export type ScheduleChange = Partial<
+  Omit<ScheduleView, 'name' | 'createdAt' | 'updatedAt' | 'lastTick' | 'nextRuns' | 'lastRun'>
+>;
 
 export interface StatsWindowView {
   since: string;

@@ -68,6 +68,21 @@ export const PoolSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** How a queue's failed attempts wait before the next (domain/queue-policy.ts). */
+export const BackoffSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('exponential'), Type.Literal('fixed')], {
+      description: 'exponential: baseMs × 2^(attempt−1); fixed: baseMs every time',
+    }),
+    baseMs: Type.Integer({ minimum: 0, maximum: 24 * 3600_000 }),
+    capMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 24 * 3600_000, description: 'Longest delay' })),
+    jitter: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1, description: '0 = none, 1 = anywhere in [0, delay]' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const QueueConfigSchema = Type.Object(
   {
     maxWorkers: Type.Optional(
@@ -77,6 +92,13 @@ export const QueueConfigSchema = Type.Object(
       Type.Integer({ minimum: 1, description: 'Waiting jobs before submits answer 503' }),
     ),
     pool: Type.Optional(PoolSchema),
+    // The queue's policy (docs/CAPACITY.md): defaults for jobs whose submit leaves them out.
+    timeoutMs: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 24 * 3600_000, description: 'Default job timeout' }),
+    ),
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Default attempts' })),
+    priority: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: 'Default priority' })),
+    backoff: Type.Optional(BackoffSchema),
   },
   { additionalProperties: false },
 );

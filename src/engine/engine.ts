@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { JobgateError } from '../domain/errors.js';
 import type { ClaimedJob, Job, JobError, JobProgress } from '../domain/job.js';
 import { PRIORITY_DEFAULT } from '../domain/job.js';
+import type { QueuePolicy as QueueJobPolicy } from '../domain/queue-policy.js';
 import {
   backoffDelay,
   type RetryPolicy,
@@ -26,6 +27,7 @@ import {
 import { asCallerError } from '../store/store-errors.js';
 import { EventBus, type JobEventKind, statusEvent } from './events.js';
 import { bindCursor, unbindCursor } from './list-cursor.js';
+import { QueuePolicies } from './policies/queue-policies.js';
 import { type Principal, scopeOwner } from './principal.js';
 import { QueueCatalog, type QueuePolicy, retireBatch } from './queue-catalog.js';
 import { ScheduleRunner, ticksPerPassMax } from './schedules/schedule-runner.js';
@@ -117,6 +119,8 @@ export class Engine {
   readonly waits: WaitInputsReader;
   /** Each owner's tier limits as of its last submit here, for estimates others ask for (an admin's view). */
   private readonly ownerLimits = new Map<string, OwnerLimits>();
+  /** Per-queue job defaults and backoff (PATCH /api/v1/queues/:queue, `queues.<name>` in the config). */
+  readonly policies: QueuePolicies;
   private directory: WorkerDirectory = emptyWorkerDirectory;
 
   constructor(config: EngineConfig) {
@@ -135,6 +139,10 @@ export class Engine {
       estimator: this.estimator,
       workers: () => this.directory,
       capacityOf: (queue) => this.capacityFor(queue),
+    });
+    this.policies = new QueuePolicies(this.store, {
+      retry: this.retry,
+      maxAttempts: this.defaultMaxAttempts,
     });
     this.events.subscribe(({ kind, job }) => {
       if (kind === 'completed' && job.startedAt !== null && job.finishedAt !== null) {
@@ -281,9 +289,12 @@ export class Engine {
     const outcomes: Array<BatchItemOutcome | null> = inputs.map(() => null);
     const requests = [];
     const positions: number[] = [];
+    const policyOf = await this.policiesFor(inputs);
     for (const [index, input] of inputs.entries()) {
       try {
         const valid = validateSubmit(input);
+        // A job's own fields win over its queue's policy, which wins over the server's defaults.
+        const policy = policyOf.get(valid.queue) ?? {};
         const key = idempotencyKeys?.[index];
         requests.push({
           job: {
@@ -291,9 +302,9 @@ export class Engine {
             queue: valid.queue,
             type: valid.type ?? 'default',
             payload: valid.payload ?? null,
-            priority: valid.priority ?? PRIORITY_DEFAULT,
-            maxAttempts: valid.maxAttempts ?? this.defaultMaxAttempts,
-            timeoutMs: valid.timeoutMs ?? null,
+            priority: valid.priority ?? policy.priority ?? PRIORITY_DEFAULT,
+            maxAttempts: valid.maxAttempts ?? policy.maxAttempts ?? this.defaultMaxAttempts,
+            timeoutMs: valid.timeoutMs ?? policy.timeoutMs ?? null,
             runAt: valid.runAt ?? null,
             delayMs: valid.delayMs ?? null,
             owner: principal.owner,
@@ -376,6 +387,16 @@ export class Engine {
     }
     for (const job of claimed) this.events.publish('running', job);
     return outcomes.map((outcome) => outcome ?? { error: new JobgateError('JOBGATE_ERR_INTERNAL') });
+  }
+
+  /** The stored policy of every queue named in `inputs`; a queue whose policy cannot be read gets none (its admission reports the store). */
+  private async policiesFor(inputs: SubmitInput[]): Promise<Map<string, QueueJobPolicy>> {
+    const queues = new Set<string>();
+    for (const input of inputs) if (typeof input?.queue === 'string') queues.add(input.queue);
+    const read = await Promise.all(
+      [...queues].map(async (queue) => [queue, await this.policies.of(queue).catch(() => ({}))] as const),
+    );
+    return new Map(read);
   }
 
   // ---- reading --------------------------------------------------------------------
@@ -561,9 +582,14 @@ export class Engine {
     return outcome;
   }
 
-  /** `attempt` is the claimed job's attempt number; the lease token guarantees it is current. */
-  async fail(lease: Lease, error: JobError, attempt: number): Promise<Job> {
-    const job = await this.store.fail({ ...lease, error, retryDelayMs: backoffDelay(attempt, this.retry) });
+  /**
+   * `attempt` is the claimed job's attempt number; the lease token guarantees it is current.
+   * `queue` (the job's) picks its queue's backoff; the server's when absent.
+   */
+  async fail(lease: Lease, error: JobError, attempt: number, queue?: string): Promise<Job> {
+    const retry =
+      queue === undefined ? this.retry : await this.policies.retryPolicy(queue).catch(() => this.retry);
+    const job = await this.store.fail({ ...lease, error, retryDelayMs: backoffDelay(attempt, retry) });
     this.events.publish(statusEvent(job), job);
     return job;
   }

@@ -18,6 +18,7 @@ import type { WaitEstimate } from '../domain/wait-estimate.js';
 import type { StatusCounts } from '../store/store.js';
 import { type PartError, partError, readDeadlineMsDefault, withDeadline } from './deadline.js';
 import type { Engine } from './engine.js';
+import type { EffectivePolicy } from './policies/queue-policies.js';
 import type { WorkerCounts } from './worker-directory.js';
 
 export type QueueHealth = 'ok' | 'busy' | 'cold' | 'paused' | 'unknown';
@@ -42,6 +43,8 @@ export interface QueueStatus {
   estimatedWait: WaitEstimate | null;
   /** The queue's cap on running jobs; null = none (or unknown, see `errors`). */
   maxWorkers: number | null;
+  /** What the queue's jobs get when a submit leaves a field out (docs/CAPACITY.md); null when unknown. */
+  policy: EffectivePolicy | null;
   /** Parts that could not be read; absent when everything was. */
   errors?: PartError[];
 }
@@ -81,11 +84,17 @@ export async function queueStatus(
   deadlineMs = readDeadlineMsDefault,
 ): Promise<QueueStatus> {
   const workers = engine.workers.states(queue);
-  const [state, counts] = await Promise.allSettled([
+  const errors: PartError[] = [];
+  const [state, counts, stored] = await Promise.allSettled([
     withDeadline(engine.store.queueState(queue), deadlineMs, 'the queue settings'),
     withDeadline(engine.store.counts(queue), deadlineMs, 'the job counts'),
+    withDeadline(engine.policies.of(queue), deadlineMs, 'the queue policy'),
   ]);
-  const errors: PartError[] = [];
+  const policy =
+    state.status === 'fulfilled' && stored.status === 'fulfilled'
+      ? engine.policies.effective(stored.value, state.value.maxQueued)
+      : null;
+  if (stored.status === 'rejected') errors.push(partError('policy', stored.reason));
   if (state.status === 'rejected') errors.push(partError('queue', state.reason));
   if (counts.status === 'rejected') errors.push(partError('jobs', counts.reason));
   const jobs = counts.status === 'fulfilled' ? jobCounts(counts.value) : null;
@@ -98,6 +107,7 @@ export async function queueStatus(
       jobs,
       estimatedWait: null,
       maxWorkers: state.status === 'fulfilled' ? state.value.maxWorkers : null,
+      policy,
       errors,
     };
   }
@@ -112,7 +122,17 @@ export async function queueStatus(
     paused,
     maxWorkers,
   });
-  return { queue, status, paused, workers, jobs, estimatedWait, maxWorkers };
+  return {
+    queue,
+    status,
+    paused,
+    workers,
+    jobs,
+    estimatedWait,
+    maxWorkers,
+    policy,
+    ...(errors.length > 0 ? { errors } : {}),
+  };
 }
 
 /** Every queue the store or the worker directory knows, sorted by name. */

@@ -208,7 +208,7 @@ export class WorkerRegistry {
   /** The retry delay follows the job's stored attempt count, not one the worker reports. */
   async fail(lease: Lease, error: JobError): Promise<Job> {
     const job = await this.engine.store.get(lease.id);
-    return this.engine.fail(lease, error, job?.attempts ?? 1);
+    return this.engine.fail(lease, error, job?.attempts ?? 1, job?.queue);
   }
 
   release(lease: Lease): Promise<Job> {

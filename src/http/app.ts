@@ -33,6 +33,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { keyRoutes } from './routes/keys.js';
 import { queueHistoryRoutes } from './routes/queue-history.js';
 import { queuePoolRoutes } from './routes/queue-pools.js';
+import { queueSettingsRoutes } from './routes/queue-settings.js';
 import { queueRoutes } from './routes/queues.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -203,6 +204,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.workerRegistry)
     await app.register(workerRoutes, { registry: options.workerRegistry, prefix: '/api/v1' });
   if (options.pools) await app.register(queuePoolRoutes, { pools: options.pools, prefix: '/api/v1' });
+  await app.register(queueSettingsRoutes, {
+    engine: options.engine,
+    pools: options.pools,
+    prefix: '/api/v1',
+  });
   await app.register(queueHistoryRoutes, { engine: options.engine, prefix: '/api/v1' });
   const schedules = new ScheduleAdmin(options.engine, keys?.tierNames());
   await app.register(scheduleRoutes, { schedules, prefix: '/api/v1' });

@@ -1,5 +1,6 @@
 /** Schemas of the queue routes (routes/queues.ts) and of /health's worker part. */
 import { Type } from 'typebox';
+import { EffectivePolicySchema } from './queue-policy-schemas.js';
 import { Cursor, EstimatedWaitSchema, JobProgressSchema } from './schemas.js';
 
 export const QueueParams = Type.Object({
@@ -60,6 +61,7 @@ export const QueueStatusSchema = Type.Object({
       'For a job submitted now (seconds null with a reason when none can start); null when unknown',
   }),
   maxWorkers: Type.Union([Type.Integer(), Type.Null()], { description: 'Cap on running jobs; null = none' }),
+  policy: Type.Union([EffectivePolicySchema, Type.Null()]),
   errors: Type.Optional(Type.Array(PartErrorSchema)),
 });
 

@@ -12,6 +12,7 @@
 import type { ClaimedJob, Job, JobError, JobProgress } from '../domain/job.js';
 import type { JobStatus } from '../domain/job-states.js';
 import type { ArtifactMetaStore } from './artifact-meta.js';
+import type { QueuePolicyStore } from './queue-policy-store.js';
 import type { QueueRegistryStore } from './queue-registry.js';
 import type { ScheduleStore } from './schedule-store.js';
 import type { WebhookStore } from './webhook-store.js';
@@ -260,6 +261,8 @@ export interface JobStore {
   readonly artifactMeta: ArtifactMetaStore;
   /** Queues made by submits, capped and retired (queue-registry.ts). */
   readonly queueRegistry: QueueRegistryStore;
+  /** Per-queue job defaults and backoff: their own small contract (queue-policy-store.ts). */
+  readonly queuePolicies: QueuePolicyStore;
 
   /**
    * A fresh job id for `queue`. Optional: a store that routes by id (Redis puts the queue's

@@ -37,7 +37,7 @@ export function engineBackend(engine: Engine, artifacts?: ArtifactService): Work
     complete: (lease, result) => engine.complete(lease, result),
     completeAndClaim: async (lease, result, next, job) =>
       (await engine.completeAndClaim(lease, result, next, job)).next,
-    fail: (lease, error, attempt) => engine.fail(lease, error, attempt),
+    fail: (lease, error, attempt, queue) => engine.fail(lease, error, attempt, queue),
     release: (lease) => engine.release(lease),
     // A freed slot on the queue can unblock capacity, so completions wake workers too.
     onWork: (queue, callback) =>

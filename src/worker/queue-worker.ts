@@ -366,11 +366,12 @@ export class QueueWorker extends EventEmitter {
           lease,
           { message: `Timed out after ${job.timeoutMs} ms`, retryable: true },
           job.attempts,
+          job.queue,
         );
       } else if (outcome.ok) {
         entry.drained = await this.completeOrExplain(job, lease, outcome.result ?? null);
       } else {
-        await backend.fail(lease, toJobError(outcome.error), job.attempts);
+        await backend.fail(lease, toJobError(outcome.error), job.attempts, job.queue);
       }
       this.emit('job', job.id);
     } catch (error) {

@@ -24,7 +24,8 @@ export interface WorkerBackend {
     next: { queue: string; workerId: string; limit: number },
     job: ClaimedJob,
   ): Promise<ClaimedJob[]>;
-  fail(lease: WorkerLease, error: JobError, attempt: number): Promise<unknown>;
+  /** `queue` (the job's) picks its queue's backoff policy. */
+  fail(lease: WorkerLease, error: JobError, attempt: number, queue?: string): Promise<unknown>;
   release(lease: WorkerLease): Promise<unknown>;
   /** Stores an artifact under the lease, streaming `body`. Absent: the server keeps no artifacts. */
   putArtifact?(

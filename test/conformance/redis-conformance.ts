@@ -10,8 +10,9 @@ import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { artifactMetaConformance } from './artifact-meta-conformance.js';
 import { capacityConformance } from './capacity-conformance.js';
 import { leaseBindingConformance } from './lease-binding-conformance.js';
+import { queuePolicyConformance } from './queue-policy-conformance.js';
 import { queueRegistryConformance } from './queue-registry-conformance.js';
-import { scheduleConformance } from './schedule-conformance.js';
+import { type SharedStoresFactory, scheduleConformance } from './schedule-conformance.js';
 import { type StoreFactory, storeConformance } from './store-conformance.js';
 import { webhookConformance } from './webhook-conformance.js';
 
@@ -43,7 +44,7 @@ export function redisConformance(name: string, options: { cluster: boolean }): v
   queueRegistryConformance(name, factory);
   leaseBindingConformance(name, factory);
   // Three stores on one prefix: three servers on one Redis.
-  scheduleConformance(name, async () => {
+  const shared: SharedStoresFactory = async () => {
     let now = Date.UTC(2026, 0, 15, 12, 0, 0);
     const prefix = `t-${randomUUID()}`;
     const open = async () => {
@@ -62,7 +63,9 @@ export function redisConformance(name: string, options: { cluster: boolean }): v
         for (const store of stores) await store.close();
       },
     };
-  });
+  };
+  scheduleConformance(name, shared);
+  queuePolicyConformance(name, shared);
   webhookConformance(name, factory);
   artifactMetaConformance(name, factory);
 }

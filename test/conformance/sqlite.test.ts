@@ -5,8 +5,9 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { artifactMetaConformance } from './artifact-meta-conformance.js';
 import { capacityConformance } from './capacity-conformance.js';
 import { leaseBindingConformance } from './lease-binding-conformance.js';
+import { queuePolicyConformance } from './queue-policy-conformance.js';
 import { queueRegistryConformance } from './queue-registry-conformance.js';
-import { scheduleConformance } from './schedule-conformance.js';
+import { type SharedStoresFactory, scheduleConformance } from './schedule-conformance.js';
 import { type StoreFactory, storeConformance } from './store-conformance.js';
 import { webhookConformance } from './webhook-conformance.js';
 
@@ -28,7 +29,7 @@ queueRegistryConformance('sqlite', sqlite);
 leaseBindingConformance('sqlite', sqlite);
 
 // Three stores on one file, as three processes would share it.
-scheduleConformance('sqlite', async () => {
+const sharedSqlite: SharedStoresFactory = async () => {
   let now = Date.UTC(2026, 0, 15, 12, 0, 0);
   const dir = mkdtempSync(join(tmpdir(), 'jobgate-schedules-'));
   const open = () => new SqliteStore({ file: join(dir, 'jobgate.db'), clock: () => now });
@@ -44,6 +45,9 @@ scheduleConformance('sqlite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+};
+
+scheduleConformance('sqlite', sharedSqlite);
+queuePolicyConformance('sqlite', sharedSqlite);
 webhookConformance('sqlite', sqlite);
 artifactMetaConformance('sqlite', sqlite);

@@ -79,7 +79,11 @@ it('gets, follows, cancels and retries a job; --json on each', async () => {
 
 it('lists queues, jobs, workers and keys as tables with headers', async () => {
   await live.admin.submit({ queue: 'demo', payload: { ms: 1 } });
-  await live.admin.request('POST', '/api/v1/workers', { queues: ['demo'], concurrency: 2, version: 'cli-test' });
+  await live.admin.request('POST', '/api/v1/workers', {
+    queues: ['demo'],
+    concurrency: 2,
+    version: 'cli-test',
+  });
   const queues = await cli('queues');
   expect(queues.stdout.split('\n')[0]).toMatch(/^QUEUE\s+STATUS\s+QUEUED\s+RUNNING/);
   expect(queues.stdout).toMatch(/^demo\s+/m);

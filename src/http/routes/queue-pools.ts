@@ -1,6 +1,7 @@
 /**
  * A queue's worker pool over HTTP: warm it up (idempotent: never starts a worker when
- * one is ready, idle or already starting), read it, and change min/max live (admin).
+ * one is ready, idle or already starting) and read it. Its min/max change live through
+ * PATCH /queues/:queue (routes/queue-settings.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -27,7 +28,7 @@ const WarmupAnswer = Type.Object({
 });
 
 /** The pool as the API shows it: times as ISO 8601. */
-function poolView(status: PoolStatus) {
+export function poolView(status: PoolStatus) {
   const { crashLoop } = status;
   return {
     ...status,
@@ -40,7 +41,7 @@ function poolView(status: PoolStatus) {
   };
 }
 
-const PoolAnswer = Type.Object({
+export const PoolAnswer = Type.Object({
   queue: Type.String(),
   provider: Type.String(),
   min: Type.Integer(),
@@ -67,14 +68,12 @@ const PoolAnswer = Type.Object({
   ),
 });
 
-const PoolChange = Type.Object(
-  {
-    min: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
-    max: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
-    idleTimeoutSec: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 7 * 24 * 3600 })),
-  },
-  { additionalProperties: false, minProperties: 1 },
-);
+/** The pool's part of PATCH /queues/:queue (routes/queue-settings.ts). */
+export const poolChangeFields = {
+  min: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+  max: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  idleTimeoutSec: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 7 * 24 * 3600 })),
+};
 
 export const queuePoolRoutes: FastifyPluginAsyncTypebox<{ pools: PoolManager }> = async (app, { pools }) => {
   const tags = ['pools'];
@@ -105,21 +104,5 @@ export const queuePoolRoutes: FastifyPluginAsyncTypebox<{ pools: PoolManager }> 
       },
     },
     async (request) => poolView(pools.status(request.params.queue)),
-  );
-
-  app.patch(
-    '/queues/:queue',
-    {
-      config: { roles: ['admin'] as const },
-      schema: {
-        tags,
-        summary: 'Change the queue’s pool min, max or idle timeout live (until the next restart)',
-        description: 'Lowering max drains the surplus workers, idle ones first.',
-        params: QueueParams,
-        body: PoolChange,
-        response: { 200: PoolAnswer, ...errorResponses },
-      },
-    },
-    async (request) => poolView(await pools.update(request.params.queue, request.body)),
   );
 };

@@ -11,7 +11,8 @@
  *   which span queues (reserve.lua).
  * - a **rate bucket** `<prefix>:{r:<key>}`: one token bucket.
  * - the **global** slot `<prefix>:{g}`: the queue registry, API keys, workers, events.
- * - the **schedules** slot `<prefix>:{s}`: every cron schedule (schedule-store.ts).
+ * - the **settings** slot `<prefix>:{s}`: every cron schedule (schedule-store.ts) and queue
+ *   policy (queue-policy-store.ts).
  * - the **webhook** slot `<prefix>:{wh}`: subscriptions, deliveries, callbacks, marks
  *   (see lua/webhook_*.lua for the keys inside it).
  *
@@ -44,7 +45,7 @@ export function shardOfJobId(id: string): string | null {
 
 export interface RedisKeys {
   global: string;
-  schedules: string;
+  settings: string;
   shard(shard: string): string;
   queueBase(queue: string): string;
   tenant(owner: string): string;
@@ -75,7 +76,7 @@ export function redisKeys(prefix = 'jg'): RedisKeys {
   const tenant = (owner: string) => `${prefix}:{t:${owner}}`;
   return {
     global,
-    schedules: `${prefix}:{s}`,
+    settings: `${prefix}:{s}`,
     shard,
     queueBase,
     tenant,

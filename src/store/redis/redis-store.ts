@@ -54,6 +54,7 @@ import { isStoreOutage, type StoreFailureCode, storeFailure } from '../store-err
 import { RedisArtifactMeta } from './artifact-meta.js';
 import { CLUSTER_SCHEME, parseClusterUrl } from './cluster-url.js';
 import { functions, library, type ScriptName } from './generated/scripts.js';
+import { RedisQueuePolicies } from './queue-policy-store.js';
 import { RedisQueueRegistry } from './queue-registry.js';
 import {
   bodyRest,
@@ -143,6 +144,7 @@ export class RedisStore implements JobStore {
   readonly webhooks: RedisWebhookStore;
   readonly artifactMeta: RedisArtifactMeta;
   readonly queueRegistry: RedisQueueRegistry;
+  readonly queuePolicies: RedisQueuePolicies;
   private readonly fairness: FairnessSettings;
   private readonly testClock: (() => number) | null;
   /**
@@ -209,7 +211,8 @@ export class RedisStore implements JobStore {
     });
     this.fairness = options.fairness ?? fairnessDefault;
     this.testClock = options.clock ?? null;
-    this.schedules = new RedisSchedules(this.redis, this.keys.schedules, (name, base, ...args) =>
+    this.queuePolicies = new RedisQueuePolicies(this.redis, this.keys.settings);
+    this.schedules = new RedisSchedules(this.redis, this.keys.settings, (name, base, ...args) =>
       this.run(name, base, ...args),
     );
     this.webhooks = new RedisWebhookStore(

@@ -342,4 +342,17 @@ CREATE INDEX dynamic_queues_owner ON dynamic_queues(owner);
 CREATE INDEX dynamic_queues_idle ON dynamic_queues(last_used_at);
 `,
   },
+  {
+    version: 11,
+    name: '0011_queue_policies',
+    sql: `
+-- Queue policies (store/queue-policy-store.ts): one row per (queue, field), value JSON.
+CREATE TABLE queue_policies (
+  queue TEXT NOT NULL,
+  field TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (queue, field)
+) WITHOUT ROWID;
+`,
+  },
 ];

@@ -51,6 +51,7 @@ import { decodeCursor, encodeCursor, type JobRow, toJob } from './job-row.js';
 import { type GroupRow, JobTables, type QueueRow } from './job-tables.js';
 import { allKeys, insertKey, keyByPrefix, markRevoked, takeToken } from './key-table.js';
 import { migrate } from './migrate.js';
+import { SqliteQueuePolicies } from './queue-policy-table.js';
 import { queuePosition } from './queue-position.js';
 import { SqliteQueueRegistry } from './queue-registry-table.js';
 import { SqliteSchedules } from './schedule-table.js';
@@ -77,6 +78,7 @@ export class SqliteStore implements JobStore {
   readonly webhooks: SqliteWebhookStore;
   readonly artifactMeta: SqliteArtifactMeta;
   readonly queueRegistry: SqliteQueueRegistry;
+  readonly queuePolicies: SqliteQueuePolicies;
 
   constructor(options: SqliteStoreOptions) {
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
@@ -97,6 +99,7 @@ export class SqliteStore implements JobStore {
     this.webhooks = new SqliteWebhookStore(this.db, this.clock);
     this.artifactMeta = new SqliteArtifactMeta(this.db, this.clock);
     this.queueRegistry = new SqliteQueueRegistry(this.db, this.clock);
+    this.queuePolicies = new SqliteQueuePolicies(this.db);
   }
 
   /** Runs `fn` as one write transaction (BEGIN IMMEDIATE avoids lock-upgrade deadlocks). */
