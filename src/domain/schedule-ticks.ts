@@ -70,7 +70,11 @@ export function planTicks(input: TickPlanInput): TickPlan {
   let from = input.lastTick;
   let catchUp: number | null = null;
   let missedUntil: number | null = null;
-  const [latestMissed] = cron.previousRuns(1, new Date(Math.min(input.startedAt, input.now)));
+  // Only a schedule handled last before the start can have missed ticks (saves a search back).
+  const [latestMissed] =
+    input.lastTick < input.startedAt
+      ? cron.previousRuns(1, new Date(Math.min(input.startedAt, input.now)))
+      : [];
   if (latestMissed && latestMissed.getTime() > input.lastTick) {
     missedUntil = latestMissed.getTime();
     if (input.missed === 'catch-up-one') catchUp = missedUntil;

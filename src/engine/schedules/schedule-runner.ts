@@ -11,7 +11,7 @@
  */
 import { JobgateError } from '../../domain/errors.js';
 import type { Job } from '../../domain/job.js';
-import { planTicks } from '../../domain/schedule-ticks.js';
+import { nextTicks, planTicks } from '../../domain/schedule-ticks.js';
 import type { ScheduleRecord } from '../../store/schedule-store.js';
 import type { JobStore } from '../../store/store.js';
 import { isStoreOutage } from '../../store/store-errors.js';
@@ -29,6 +29,9 @@ const activeStatuses = new Set<Job['status']>(['queued', 'scheduled', 'running',
 
 /** On-time ticks fired per schedule and pass: a long stall catches up over a few passes. */
 export const ticksPerPassMax = 100;
+
+/** What the next tick depends on: a change to any of it (another server's edit) computes it again. */
+const stateOf = (s: ScheduleRecord) => `${s.cron}\n${s.timezone}\n${s.lastTick}`;
 
 export const scheduleKey = (name: string, tick: number) => `schedule:${name}:${tick}`;
 
@@ -52,6 +55,11 @@ export function scheduleInput(schedule: ScheduleRecord): SubmitInput {
 export class ScheduleRunner {
   /** The first pass's time (store clock): ticks before it are missed. */
   private startedAt: number | null = null;
+  /**
+   * Per schedule, its next tick as computed for its current cron, zone and lastTick: a
+   * pass skips a schedule whose next tick has not come without asking croner again.
+   */
+  private readonly nextDue = new Map<string, { state: string; at: number }>();
 
   constructor(
     private readonly engine: ScheduleSubmitter,
@@ -64,19 +72,32 @@ export class ScheduleRunner {
     const now = await store.now();
     this.startedAt ??= now;
     let made = 0;
+    const seen = new Set<string>();
     for (const schedule of await store.schedules.listSchedules()) {
-      if (schedule.enabled) made += await this.runSchedule(schedule, now, this.startedAt);
+      seen.add(schedule.name);
+      if (!schedule.enabled) continue;
+      const due = this.nextDue.get(schedule.name);
+      if (due && due.state === stateOf(schedule) && due.at > now) continue;
+      made += await this.runSchedule(schedule, now, this.startedAt);
     }
+    for (const name of this.nextDue.keys()) if (!seen.has(name)) this.nextDue.delete(name);
     return made;
+  }
+
+  private remember(schedule: ScheduleRecord): void {
+    const [next] = nextTicks(schedule.cron, schedule.timezone, schedule.lastTick, 1);
+    this.nextDue.set(schedule.name, { state: stateOf(schedule), at: next ?? Number.POSITIVE_INFINITY });
   }
 
   private async runSchedule(schedule: ScheduleRecord, now: number, startedAt: number): Promise<number> {
     const schedules = this.engine.store.schedules;
     const plan = planTicks({ ...schedule, startedAt, now, limit: ticksPerPassMax });
     const ticks = plan.catchUp === null ? plan.onTime : [plan.catchUp, ...plan.onTime];
-    if (plan.catchUp === null && plan.missedUntil !== null)
-      await schedules.recordScheduleTick({ name: schedule.name, tick: plan.missedUntil, run: null });
     let current = schedule;
+    if (plan.catchUp === null && plan.missedUntil !== null)
+      current =
+        (await schedules.recordScheduleTick({ name: schedule.name, tick: plan.missedUntil, run: null })) ??
+        current;
     let made = 0;
     for (const tick of ticks) {
       if (current.overlap === 'skip' && (await this.stillRunning(current))) {
@@ -93,6 +114,8 @@ export class ScheduleRunner {
       current = recorded;
       if (job) made++;
     }
+    // Caught up: remembered until its next tick (a plan cut short by its limit is not).
+    if (plan.onTime.length < ticksPerPassMax) this.remember(current);
     return made;
   }
 
