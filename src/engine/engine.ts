@@ -530,6 +530,20 @@ export class Engine {
     return job;
   }
 
+  /** A scheduled job (delayed, backing off, deferred by quota) runs now. */
+  async promote(id: string, principal: Principal): Promise<Job> {
+    const job = await this.store.promote({ id, owner: scopeOwner(principal) });
+    this.events.publish('queued', job);
+    return job;
+  }
+
+  /** Deletes a finished job; returns it as it was. */
+  async deleteJob(id: string, principal: Principal): Promise<Job> {
+    const job = await this.store.deleteJob({ id, owner: scopeOwner(principal) });
+    this.events.publish('removed', job);
+    return job;
+  }
+
   async confirm(id: string, principal: Principal): Promise<Job> {
     const grant = Math.max(1, this.limitsFor(principal).iterationBatch);
     const job = await this.store.confirm({ id, owner: scopeOwner(principal), grant });

@@ -24,7 +24,7 @@ export type JobEventKind =
   | 'released'
   /** Admitted as `scheduled` for a later day because the owner's daily quota is spent. */
   | 'deferred'
-  /** Deleted while waiting, by clearing its queue; the job no longer exists. */
+  /** Deleted (waiting, by clearing its queue; finished, by DELETE or a bulk delete); the job no longer exists. */
   | 'removed';
 
 export interface JobEvent {

@@ -30,6 +30,7 @@ import { healthRoutes } from './routes/health.js';
 import { hookRoutes } from './routes/hooks.js';
 import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes } from './routes/jobs.js';
+import { jobBulkRoutes } from './routes/jobs-bulk.js';
 import { keyRoutes } from './routes/keys.js';
 import { queueHistoryRoutes } from './routes/queue-history.js';
 import { queuePoolRoutes } from './routes/queue-pools.js';
@@ -197,6 +198,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   if (webhooks) await app.register(webhookRoutes, { webhooks, prefix: '/api/v1' });
   if (options.hooks) await app.register(hookRoutes, { hooks: options.hooks, bodyLimit });
+  await app.register(jobBulkRoutes, { engine: options.engine, prefix: '/api/v1' });
   await app.register(jobEventRoutes, { ...streams, prefix: '/api/v1' });
   await app.register(wsRoutes, { ...streams, prefix: '/api/v1' });
   await app.register(queueRoutes, { engine: options.engine, prefix: '/api/v1' });

@@ -314,6 +314,10 @@ export interface JobStore {
   cancel(request: { id: string; owner?: string }): Promise<CancelResult>;
   retry(request: { id: string; owner?: string }): Promise<Job>;
   confirm(request: { id: string; owner?: string; grant: number }): Promise<Job>;
+  /** A scheduled job is queued now (its run time becomes now); illegal for any other status. */
+  promote(request: { id: string; owner?: string }): Promise<Job>;
+  /** Deletes a finished (completed, failed, cancelled) job; returns it as it was. */
+  deleteJob(request: { id: string; owner?: string }): Promise<Job>;
   promoteDue(request: { limit: number }): Promise<Job[]>;
   /** Expired leases → queued (or failed when attempts are spent). Safe to run concurrently. */
   reapExpired(request: { limit: number }): Promise<Job[]>;

@@ -421,6 +421,32 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect(ended.status).toBe('cancelled');
       });
 
+      it('promotes a scheduled job to queued now, and refuses any other status', async () => {
+        const { job: later } = await admitOk(store, request({ delayMs: 3_600_000, owner: 'bob' }));
+        const { job: queued } = await admitOk(store, request());
+        await expectCode(store.promote({ id: later.id, owner: 'alice' }), 'JOBGATE_ERR_JOB_NOT_FOUND');
+        const promoted = await store.promote({ id: later.id, owner: 'bob' });
+        expect(promoted).toMatchObject({ status: 'queued', runAt: await store.now() });
+        expect(await store.counts('q')).toMatchObject({ queued: 2, scheduled: 0 });
+        await expectCode(store.promote({ id: queued.id }), 'JOBGATE_ERR_ILLEGAL_TRANSITION');
+        const claimed = await store.claim({ queue: 'q', workerId: 'w', limit: 5, leaseMs: 1000 });
+        expect(claimed.map((j) => j.id).sort()).toEqual([later.id, queued.id].sort());
+      });
+
+      it('deletes a finished job with its index entries, and refuses an unfinished one', async () => {
+        await admitOk(store, request());
+        const { job: waiting } = await admitOk(store, request({ delayMs: 10_000 }));
+        const job = await claimOne();
+        await store.complete({ id: job.id, token: job.leaseToken, result: { ok: 1 } });
+        await expectCode(store.deleteJob({ id: job.id, owner: 'bob' }), 'JOBGATE_ERR_JOB_NOT_FOUND');
+        expect(await store.deleteJob({ id: job.id })).toMatchObject({ id: job.id, status: 'completed' });
+        expect(await store.get(job.id)).toBeNull();
+        expect(await store.counts('q')).toMatchObject({ completed: 0, scheduled: 1 });
+        expect((await store.list({ queue: 'q', limit: 10 })).items.map((j) => j.id)).toEqual([waiting.id]);
+        await expectCode(store.deleteJob({ id: job.id }), 'JOBGATE_ERR_JOB_NOT_FOUND');
+        await expectCode(store.deleteJob({ id: waiting.id }), 'JOBGATE_ERR_ILLEGAL_TRANSITION');
+      });
+
       it('refuses to cancel a finished job', async () => {
         await admitOk(store, request());
         const job = await claimOne();

@@ -114,6 +114,16 @@ describe.each(['sqlite', 'redis'] as StoreKind[])('auth and isolation matrix: %s
         return 'demo';
       case 'artifactName':
         return 'report.json';
+      case 'spareFinishedJobOfA': {
+        const answer = await full.call(keyOf.tenantA, {
+          method: 'POST',
+          url: '/api/v1/jobs',
+          payload: { queue: 'matrix-spare', delayMs: 3_600_000 },
+        });
+        const id = answer.json().id as string;
+        await full.call(keyOf.tenantA, { method: 'POST', url: `/api/v1/jobs/${id}/cancel` });
+        return id;
+      }
       case 'spareScheduleOfA': {
         const name = `matrix-a-${++spareSchedules}`;
         const answer = await full.call(keyOf.tenantA, {

@@ -26,7 +26,8 @@ export type Fixture =
   | 'spareWebhookOfA'
   | 'deliveryOfA'
   | 'spareScheduleOfA'
-  | 'artifactName';
+  | 'artifactName'
+  | 'spareFinishedJobOfA';
 
 export interface RouteAccess {
   roles: 'public' | readonly Role[];
@@ -71,6 +72,10 @@ export const routeAccess: Record<string, RouteAccess> = {
   'POST /api/v1/jobs/:id/cancel': { roles: caller, owned: true, ok: [409] },
   'POST /api/v1/jobs/:id/confirm': { roles: caller, owned: true, ok: [409] },
   'POST /api/v1/jobs/:id/retry': { roles: caller, owned: true, ok: [409] },
+  'POST /api/v1/jobs/:id/promote': { roles: caller, owned: true, ok: [409] },
+  // A finished job of A's made fresh for each request, so the first DELETE cannot starve the rest.
+  'DELETE /api/v1/jobs/:id': { roles: caller, owned: true, params: { id: 'spareFinishedJobOfA' }, ok: [204] },
+  'POST /api/v1/jobs/bulk': { roles: caller, body: { action: 'retry', filter: { queue: 'matrix-none' } } },
   'GET /api/v1/jobs/:id/events': { roles: caller, owned: true },
   'GET /api/v1/usage': { roles: caller },
   // Artifacts: a job's, so its owner's (tenant A's finished job has none: 404 by name).

@@ -263,6 +263,10 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine; callbacks?: 
   const actions = {
     cancel: { summary: 'Cancel a job (a running job is asked to stop)', run: engine.cancel.bind(engine) },
     retry: { summary: 'Retry a failed or cancelled job', run: engine.retryJob.bind(engine) },
+    promote: {
+      summary: 'Run a scheduled job now (a delay, a retry backoff, a quota deferral)',
+      run: engine.promote.bind(engine),
+    },
     confirm: {
       summary: 'Release a follow-up iteration that awaits confirmation',
       run: engine.confirm.bind(engine),

@@ -875,6 +875,14 @@ export class RedisStore implements JobStore {
     return this.runJob('retry', { id, op: 'retry' }, owner ?? '');
   }
 
+  promote({ id, owner }: { id: string; owner?: string }): Promise<Job> {
+    return this.runJob('promote', { id, op: 'promote' }, owner ?? '');
+  }
+
+  deleteJob({ id, owner }: { id: string; owner?: string }): Promise<Job> {
+    return this.runJob('deleteJob', { id, op: 'delete' }, owner ?? '');
+  }
+
   confirm({ id, owner, grant }: { id: string; owner?: string; grant: number }): Promise<Job> {
     return this.runJob('confirm', { id, op: 'confirm' }, owner ?? '', grant);
   }

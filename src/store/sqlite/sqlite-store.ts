@@ -404,6 +404,29 @@ export class SqliteStore implements JobStore {
     });
   }
 
+  promote({ id, owner }: { id: string; owner?: string }): Promise<Job> {
+    return this.tx(() => {
+      const row = this.tables.ownedRow(id, owner);
+      if (row.status !== 'scheduled')
+        throw storeFailure('illegal', { id, status: row.status, op: 'promote' });
+      this.db.prepare('UPDATE jobs SET run_at = ? WHERE seq = ?').run(this.clock(), row.seq);
+      this.tables.enqueue(row, 'scheduled');
+      return this.tables.job(id);
+    });
+  }
+
+  deleteJob({ id, owner }: { id: string; owner?: string }): Promise<Job> {
+    return this.tx(() => {
+      const row = this.tables.ownedRow(id, owner);
+      if (row.status !== 'completed' && row.status !== 'failed' && row.status !== 'cancelled')
+        throw storeFailure('illegal', { id, status: row.status, op: 'delete' });
+      const job = this.tables.job(id);
+      this.db.prepare('DELETE FROM jobs WHERE seq = ?').run(row.seq);
+      this.tables.bumpCount(row.queue, row.status, -1);
+      return job;
+    });
+  }
+
   confirm({ id, owner, grant }: { id: string; owner?: string; grant: number }): Promise<Job> {
     return this.tx(() => {
       const row = this.tables.ownedRow(id, owner);
