@@ -10,7 +10,10 @@ import type { FastifyInstance } from 'fastify';
 import type { TSchema } from 'typebox';
 import { JobEventSchema } from './event-view.js';
 import { documentHeaders, nameComponents, operationIdFor, tagFor } from './openapi-naming.js';
+import { EffectivePolicySchema } from './queue-policy-schemas.js';
 import { ActiveJobSchema, QueueStatsSchema, QueueStatusSchema } from './queue-schemas.js';
+import { PoolAnswer } from './routes/queue-pools.js';
+import { ScheduleSchema } from './routes/schedules.js';
 import {
   ErrorBody,
   EstimatedWaitSchema,
@@ -39,6 +42,9 @@ const namedSchemas: Record<string, TSchema> = {
   ActiveJob: ActiveJobSchema,
   Worker: WorkerView,
   LeasedJob,
+  QueuePolicy: EffectivePolicySchema,
+  Pool: PoolAnswer,
+  Schedule: ScheduleSchema,
 };
 
 export async function registerOpenApi(app: FastifyInstance, options: { version: string }): Promise<void> {

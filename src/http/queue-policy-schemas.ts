@@ -31,7 +31,7 @@ export const EffectivePolicySchema = Type.Object(
     maxAttempts: Type.Integer(),
     priority: Type.Integer(),
     backoff: Type.Object({
-      type: Type.String(),
+      type: Type.Union([Type.Literal('exponential'), Type.Literal('fixed')]),
       baseMs: Type.Integer(),
       capMs: Type.Integer(),
       jitter: Type.Number(),

@@ -359,7 +359,7 @@ const cases: Case[] = [
   },
   {
     name: 'a wrong method',
-    request: { method: 'DELETE', url: '/api/v1/jobs/x' },
+    request: { method: 'PUT', url: '/api/v1/jobs/x' },
     status: 405,
     code: 'JOBGATE_ERR_METHOD_NOT_ALLOWED',
   },

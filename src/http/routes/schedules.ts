@@ -52,7 +52,7 @@ const CreateBody = Type.Object(
 );
 const PatchBody = Type.Object(optional(fields), { additionalProperties: false, minProperties: 1 });
 
-const ScheduleSchema = Type.Object({
+export const ScheduleSchema = Type.Object({
   name: Type.String(),
   cron: Type.String(),
   timezone: Type.String(),
