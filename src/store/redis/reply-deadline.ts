@@ -58,7 +58,14 @@ export function boundReplies(client: Redis | Cluster, timeoutMs: number): void {
           hung = false;
           probing = false;
         },
-        () => setTimeout(ping, Math.min(timeoutMs, 250)).unref(),
+        () => {
+          // A closed client needs no probe (store.close(), or ioredis gave up).
+          if (client.status === 'end') {
+            probing = false;
+            return;
+          }
+          setTimeout(ping, Math.min(timeoutMs, 250)).unref();
+        },
       );
     };
     ping();
