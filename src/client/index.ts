@@ -22,7 +22,13 @@ import type {
   WarmupView,
   WorkerView,
 } from './operator-types.js';
-import { type JobListQuery, type JobView, type SubmitRequest, terminalStatuses } from './types.js';
+import {
+  type ArtifactView,
+  type JobListQuery,
+  type JobView,
+  type SubmitRequest,
+  terminalStatuses,
+} from './types.js';
 import type { WebhookDeliveryView, WebhookInput, WebhookSubscriptionView } from './webhook-types.js';
 
 export * from './errors.js';
@@ -121,6 +127,19 @@ export class JobgateClient {
     for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
     const qs = params.toString();
     return this.request('GET', `/api/v1/jobs${qs ? `?${qs}` : ''}`);
+  }
+
+  /** The job's artifacts, each with a signed download link. */
+  artifacts(id: string): Promise<{ items: ArtifactView[] }> {
+    return this.request('GET', `/api/v1/jobs/${encodeURIComponent(id)}/artifacts`);
+  }
+
+  /** How many artifacts each of these jobs has (jobs with none, or not yours, are left out). */
+  async artifactCounts(ids: string[]): Promise<Record<string, number>> {
+    if (ids.length === 0) return {};
+    const query = new URLSearchParams({ ids: ids.join(',') });
+    return (await this.request<{ counts: Record<string, number> }>('GET', `/api/v1/artifact-counts?${query}`))
+      .counts;
   }
 
   cancel(id: string): Promise<JobView> {

@@ -78,3 +78,14 @@ export interface JobListQuery {
 }
 
 export const terminalStatuses: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+
+/** A file a job made (docs/ARTIFACTS.md); `url` reads it without an API key until `expiresAt`. */
+export interface ArtifactView {
+  name: string;
+  size: number;
+  contentType: string;
+  sha256: string;
+  createdAt: string;
+  url: string;
+  expiresAt: string;
+}

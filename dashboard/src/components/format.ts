@@ -41,3 +41,16 @@ export function json(value: unknown): string {
   if (value === undefined) return '—';
   return JSON.stringify(value, null, 2);
 }
+
+/** A byte count as people read it: 812 B, 14.2 KB, 3.4 MB. */
+export function bytes(value: number): string {
+  if (value < 1024) return `${value} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let size = value / 1024;
+  let unit = 0;
+  while (size >= 1024 && unit < units.length - 1) {
+    size /= 1024;
+    unit++;
+  }
+  return `${size >= 100 ? Math.round(size) : size.toFixed(1)} ${units[unit]}`;
+}

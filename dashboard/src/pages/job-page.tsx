@@ -11,6 +11,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { type JobEvent, type JobView, terminalStatuses } from '../../../src/client/index.js';
+import { ArtifactList } from '../components/artifact-list.js';
 import { JobBadge } from '../components/badges.js';
 import { count, duration, json, time, waitText } from '../components/format.js';
 import { ErrorNote, Notice } from '../components/notice.js';
@@ -34,6 +35,8 @@ export function JobPage({ id }: { id: string }) {
   const [epoch, setEpoch] = useState(0);
   const lastStatus = useRef<string | null>(null);
   const reload = job.reload;
+  // Re-read when the job's status changes: a finished job has all its artifacts.
+  const artifacts = usePoll(() => client.artifacts(id), null, [client, id, job.data?.status]);
 
   useEffect(() => setQueued(job.data?.status === 'queued'), [job.data?.status]);
 
@@ -191,6 +194,10 @@ export function JobPage({ id }: { id: string }) {
             </>
           )}
         </div>
+      </div>
+      <div className="card">
+        <h2>Artifacts</h2>
+        {artifacts.data ? <ArtifactList items={artifacts.data.items} /> : <p className="muted">Loading…</p>}
       </div>
       {view.usage ? (
         <div className="card">

@@ -79,6 +79,13 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
   }, [filterKey, cursor]);
 
   const rows = page.data?.items ?? [];
+  const rowIds = rows.map((job) => job.id).join(',');
+  // Re-read as rows change (a job finishing may have stored files meanwhile).
+  const artifactCounts = usePoll(() => client.artifactCounts(rowIds ? rowIds.split(',') : []), null, [
+    client,
+    rowIds,
+    rows.filter((job) => job.status === 'completed').length,
+  ]);
   const onEvent = (event: JobEvent) => {
     if (event.kind === 'created') {
       const matches =
@@ -195,6 +202,7 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
               <th scope="col">Status</th>
               <th scope="col">Progress</th>
               <th scope="col">Attempts</th>
+              <th scope="col">Files</th>
               <th scope="col">Created</th>
             </tr>
           </thead>
@@ -237,6 +245,7 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
                 <td>
                   {job.attempts}/{job.maxAttempts}
                 </td>
+                <td aria-label="Artifacts">{artifactCounts.data?.[job.id] ?? '—'}</td>
                 <td>{time(job.createdAt)}</td>
               </tr>
             ))}
