@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--jobs N] [--rate N] [--scenario name,…] [--store sqlite|redis]`: the
+ * `npm run chaos -- [--jobs N] [--rate N] [--lease-ms N] [--scenario name,…] [--store sqlite|redis]`: the
  * chaos scenarios at any size (default 2,000 jobs each at 200 jobs/s), then the table.
  * Exits 1 when a target is missed (lost, unexcused duplicates or overlaps, stale writes,
  * reclaim p99 over lease + sweep + 1 s).
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '200' },
     scenario: { type: 'string' },
     store: { type: 'string' },
+    'lease-ms': { type: 'string', default: '3000' },
   },
 });
 const jobs = Number(values.jobs);
@@ -34,6 +35,7 @@ for (const scenario of Object.keys(scenarioStores) as ScenarioName[]) {
     const result = await runScenario(scenario, store as ChaosStore, {
       jobs,
       perSecond,
+      leaseMs: Number(values['lease-ms']),
       settleMs: 120_000 + jobs * 20,
     });
     results.push(result);
