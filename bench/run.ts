@@ -15,6 +15,7 @@ const benches: Record<string, () => Promise<BenchModule>> = {
   redis: () => import('./redis.js'),
   'redis-cost': () => import('./redis-cost.js'),
   http: () => import('./http.js'),
+  'rss-soak': () => import('./rss-soak.js'),
 };
 
 async function main(): Promise<void> {
