@@ -11,6 +11,7 @@ import { KeysPage } from './pages/keys-page.js';
 import { LoginPage } from './pages/login-page.js';
 import { OverviewPage } from './pages/overview-page.js';
 import { QueuePage } from './pages/queue-page.js';
+import { SchedulesPage } from './pages/schedules-page.js';
 import { TenantsPage } from './pages/tenants-page.js';
 import { WebhooksPage } from './pages/webhooks-page.js';
 import { links, type Route, useRoute } from './router.js';
@@ -90,6 +91,7 @@ function SignedIn({
   const nav: Array<[string, string, Route['page'][]]> = [
     ['Overview', links.overview(), ['overview', 'queue']],
     ['Jobs', links.jobs(), ['jobs', 'job']],
+    ['Schedules', links.schedules(), ['schedules']],
     ['Webhooks', links.webhooks(), ['webhooks']],
     ...(role === 'admin'
       ? ([
@@ -160,6 +162,8 @@ function Page({ route, theme }: { route: Route; theme: string }) {
       return <TenantsPage />;
     case 'keys':
       return <KeysPage />;
+    case 'schedules':
+      return <SchedulesPage />;
     case 'webhooks':
       return <WebhooksPage id={route.id} />;
     default:

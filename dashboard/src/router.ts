@@ -12,6 +12,7 @@ export type Route =
   | { page: 'tenants' }
   | { page: 'keys' }
   | { page: 'webhooks'; id: string | null }
+  | { page: 'schedules' }
   | { page: 'missing'; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -25,6 +26,7 @@ export function parseRoute(hash: string): Route {
   if (first === 'jobs' && second && parts.length === 2) return { page: 'job', id: second };
   if (first === 'tenants' && parts.length === 1) return { page: 'tenants' };
   if (first === 'keys' && parts.length === 1) return { page: 'keys' };
+  if (first === 'schedules' && parts.length === 1) return { page: 'schedules' };
   if (first === 'webhooks' && parts.length <= 2) return { page: 'webhooks', id: second ?? null };
   return { page: 'missing', path };
 }
@@ -41,6 +43,7 @@ export const links = {
   job: (id: string) => `#/jobs/${encodeURIComponent(id)}`,
   tenants: () => '#/tenants',
   keys: () => '#/keys',
+  schedules: () => '#/schedules',
   webhooks: (id?: string) => (id ? `#/webhooks/${encodeURIComponent(id)}` : '#/webhooks'),
 };
 
