@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import { EXIT } from './exit-codes.js';
@@ -106,8 +108,9 @@ export function serveCommand(): Command {
           `Jobgate listening on ${server.url} (store: ${storeName}${opts.demo ? ', demo queue on' : ''})\n`,
         );
         if (server.generatedAdminKey) {
+          const saved = saveDevKey(opts.db, server.generatedAdminKey);
           process.stdout.write(
-            `Dev admin key (set JOBGATE_ADMIN_KEY to choose your own): ${server.generatedAdminKey}\n`,
+            `Dev admin key (set JOBGATE_ADMIN_KEY to choose your own${saved ? `; also in ${saved}` : ''}): ${server.generatedAdminKey}\n`,
           );
         }
         let signals = 0;
@@ -147,4 +150,20 @@ function startFailure(error: NodeJS.ErrnoException, opts: ServeOptions): { line:
       code: EXIT.usage,
     };
   return { line: `cannot start: ${error.message}`, code: EXIT.failure };
+}
+
+/**
+ * A generated dev key is also written beside the SQLite file (mode 600), so a script or
+ * the README's walkthrough can read it (`KEY=$(cat data/dev-admin-key)`). Dev mode only:
+ * production never generates a key.
+ */
+function saveDevKey(db: string, key: string): string | null {
+  if (db === ':memory:') return null;
+  const file = join(dirname(db), 'dev-admin-key');
+  try {
+    writeFileSync(file, `${key}\n`, { mode: 0o600 });
+    return file;
+  } catch {
+    return null;
+  }
 }
