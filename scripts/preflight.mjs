@@ -24,6 +24,7 @@ const needs = [
   { program: '/usr/bin/identify', package: 'imagemagick', why: 'the image workload test (decodes the PNG)' },
   { program: 'soxi', package: 'sox', why: 'the speech workload test (reads the WAV)' },
   { program: 'systemd-analyze', package: 'systemd', why: 'the systemd unit check' },
+  { program: 'promtool', package: 'prometheus', why: 'the /metrics lint (promtool check metrics)' },
 ];
 
 function present(program) {

@@ -278,6 +278,11 @@ export class JobgateClient {
     return this.request('POST', `/api/v1/queues/${encodeURIComponent(queue)}/warmup`);
   }
 
+  /** Every queue's pool; queues without one are not listed. */
+  pools(): Promise<{ items: PoolView[] }> {
+    return this.request('GET', '/api/v1/pools');
+  }
+
   pool(queue: string): Promise<PoolView> {
     return this.request('GET', `/api/v1/queues/${encodeURIComponent(queue)}/pool`);
   }

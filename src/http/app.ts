@@ -176,6 +176,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     engine: options.engine,
     token: options.metricsToken,
     webhooks: options.webhooks,
+    pools: options.pools,
   });
 
   const log = new JobEventLog(options.engine.events, options.streams?.log);

@@ -16,6 +16,7 @@ import type { Engine } from '../engine/engine.js';
 import type { JobEvent } from '../engine/events.js';
 import { knownQueues } from '../engine/queue-status.js';
 import { WORKER_SLOT_STATES } from '../engine/worker-directory.js';
+import type { PoolManager } from '../pool/pool-manager.js';
 import type { StatusCounts } from '../store/store.js';
 
 /** Expensive jobs run for seconds to an hour; the buckets span that. */
@@ -25,18 +26,27 @@ interface StoreReading {
   ok: boolean;
   pingMs: number | null;
   counts: Map<string, StatusCounts>;
+  /** Per queue with jobs queued: when its oldest queued job became due, and the store's clock. */
+  oldest: Map<string, number>;
+  now: number;
 }
 
 async function readStoreOnce(engine: Engine, deadlineMs: number): Promise<StoreReading> {
   const counts = new Map<string, StatusCounts>();
+  const oldest = new Map<string, number>();
   try {
     const pingMs = await withDeadline(engine.store.ping(), deadlineMs, 'the ping');
+    const now = await withDeadline(engine.store.now(), deadlineMs, 'the clock');
     for (const queue of await knownQueues(engine, deadlineMs)) {
-      counts.set(queue, await withDeadline(engine.store.counts(queue), deadlineMs, 'the job counts'));
+      const byState = await withDeadline(engine.store.counts(queue), deadlineMs, 'the job counts');
+      counts.set(queue, byState);
+      if (byState.queued === 0) continue;
+      const since = await withDeadline(engine.store.oldestQueuedAt(queue), deadlineMs, 'the oldest job');
+      if (since !== null) oldest.set(queue, since);
     }
-    return { ok: true, pingMs, counts };
+    return { ok: true, pingMs, counts, oldest, now };
   } catch {
-    return { ok: false, pingMs: null, counts: new Map() };
+    return { ok: false, pingMs: null, counts: new Map(), oldest: new Map(), now: 0 };
   }
 }
 
@@ -60,18 +70,38 @@ async function pruneQueues(
   }
 }
 
+/** What the metrics read of the worker pools: their phases and signals. */
+export type PoolSource = Pick<PoolManager, 'queues' | 'status' | 'on' | 'off'>;
+
 export interface JobMetrics {
   registry: Registry;
-  /** Counts an error answer by its registry code (429s of the rate limiter among them). */
-  countError(code: string): void;
+  /** Counts an error answer by its registry code; a 429 of the rate limiter also by the caller's tier. */
+  countError(code: string, tier?: string): void;
+  /** Times one answered request by its route pattern (never the raw URL: the labels stay bounded). */
+  observeRequest(method: string, route: string, statusCode: number, seconds: number): void;
   /** Stops following the engine's events. */
   close(): void;
 }
 
-export function createJobMetrics(engine: Engine, deadlineMs = readDeadlineMsDefault): JobMetrics {
+/**
+ * prom-client's totals of active handles, requests and resources are gauges named
+ * `_total`, which promtool rejects; the per-type gauges without the suffix stay.
+ */
+const misnamedDefaults = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+export function createJobMetrics(
+  engine: Engine,
+  deadlineMs = readDeadlineMsDefault,
+  pools?: PoolSource,
+): JobMetrics {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
+  for (const name of misnamedDefaults) registry.removeSingleMetric(name);
 
   const counter = (name: string, help: string, labelNames: string[] = ['queue']) =>
     new Counter({ name, help, labelNames, registers });
@@ -100,7 +130,22 @@ export function createJobMetrics(engine: Engine, deadlineMs = readDeadlineMsDefa
   });
   const rateLimited = new Counter({
     name: 'jobgate_http_rate_limited_total',
-    help: 'Requests refused with 429 by the per-key rate limit',
+    help: 'Requests refused with 429 by the per-key rate limit, by the key’s tier',
+    labelNames: ['tier'],
+    registers,
+  });
+  const requestTime = new Histogram({
+    name: 'jobgate_http_request_duration_seconds',
+    help: 'Answered requests by method, route pattern and status class (2xx, 4xx…)',
+    labelNames: ['method', 'route', 'status_class'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  const queueLatency = new Histogram({
+    name: 'jobgate_job_queue_latency_seconds',
+    help: 'From submit to a worker starting the job’s first attempt',
+    labelNames: ['queue'],
+    buckets: durationBuckets,
     registers,
   });
   const waitTime = new Histogram({
@@ -118,7 +163,18 @@ export function createJobMetrics(engine: Engine, deadlineMs = readDeadlineMsDefa
     registers,
   });
 
-  const perQueue = [submitted, completed, failed, cancelled, retried, deferred, removed, waitTime, runTime];
+  const perQueue: QueueLabelled[] = [
+    submitted,
+    completed,
+    failed,
+    cancelled,
+    retried,
+    deferred,
+    removed,
+    waitTime,
+    runTime,
+    queueLatency,
+  ];
 
   // Prometheus collects every metric at once; the store is read once per scrape and shared.
   let reading: Promise<StoreReading> | null = null;
@@ -163,6 +219,20 @@ export function createJobMetrics(engine: Engine, deadlineMs = readDeadlineMsDefa
     },
   });
   new Gauge({
+    name: 'jobgate_queue_oldest_job_age_seconds',
+    help: 'Age of the oldest queued job (since it became due), per queue; 0 with none queued',
+    labelNames: ['queue'],
+    registers,
+    async collect() {
+      const { counts, oldest, now } = await readStore();
+      this.reset();
+      for (const queue of counts.keys()) {
+        const since = oldest.get(queue);
+        this.set({ queue }, since === undefined ? 0 : Math.max(0, now - since) / 1000);
+      }
+    },
+  });
+  new Gauge({
     name: 'jobgate_workers',
     help: 'Worker slots by state, per queue',
     labelNames: ['queue', 'state'],
@@ -191,6 +261,8 @@ export function createJobMetrics(engine: Engine, deadlineMs = readDeadlineMsDefa
       case 'running': {
         const wait = seconds(job.runAt, job.startedAt);
         if (wait !== null) waitTime.observe({ queue }, wait);
+        const latency = seconds(job.createdAt, job.startedAt);
+        if (job.attempts === 1 && latency !== null) queueLatency.observe({ queue }, latency);
         break;
       }
       case 'completed':
@@ -223,15 +295,65 @@ export function createJobMetrics(engine: Engine, deadlineMs = readDeadlineMsDefa
     void pruneQueues(perQueue, new Set(), queue);
   });
 
+  const stopPools = pools ? followPools(pools, counter) : () => {};
+  if (pools) {
+    new Gauge({
+      name: 'jobgate_pool_workers',
+      help: 'Workers a pool started, by phase (initializing, live, stopping), per queue',
+      labelNames: ['queue', 'phase'],
+      registers,
+      collect() {
+        this.reset();
+        for (const queue of pools.queues()) {
+          const byPhase: Record<string, number> = { initializing: 0, live: 0, stopping: 0 };
+          for (const { phase } of pools.status(queue).workers) byPhase[phase] = (byPhase[phase] ?? 0) + 1;
+          for (const [phase, n] of Object.entries(byPhase)) this.set({ queue, phase }, n);
+        }
+      },
+    });
+  }
+
   return {
     registry,
-    countError(code) {
+    countError(code, tier) {
       errors.inc({ code });
-      if (code === 'JOBGATE_ERR_RATE_LIMITED') rateLimited.inc();
+      if (code === 'JOBGATE_ERR_RATE_LIMITED') rateLimited.inc({ tier: tier ?? 'unknown' });
+    },
+    observeRequest(method, route, statusCode, secs) {
+      requestTime.observe({ method, route, status_class: `${Math.floor(statusCode / 100)}xx` }, secs);
     },
     close() {
       unsubscribe();
       unRetired();
+      stopPools();
     },
+  };
+}
+
+/** Pool starts, crashes and warmup outcomes, from the PoolManager's signals. */
+function followPools(
+  pools: PoolSource,
+  counter: (name: string, help: string, labelNames?: string[]) => Counter<string>,
+): () => void {
+  const starts = counter('jobgate_pool_worker_starts_total', 'Workers a pool started');
+  const crashes = counter(
+    'jobgate_pool_worker_crashes_total',
+    'Pool workers that exited unasked, never registered or went silent',
+  );
+  const warmups = counter(
+    'jobgate_pool_warmups_total',
+    'Warmup calls by outcome: noop (a worker was ready), started, starting, at_capacity',
+    ['queue', 'status'],
+  );
+  const onStarted = (_workerId: string, queue = 'unknown') => starts.inc({ queue });
+  const onCrashed = (_workerId: string, queue = 'unknown') => crashes.inc({ queue });
+  const onWarmup = (queue: string, status: string) => warmups.inc({ queue, status });
+  pools.on('started', onStarted);
+  pools.on('crashed', onCrashed);
+  pools.on('warmup', onWarmup);
+  return () => {
+    pools.off('started', onStarted);
+    pools.off('crashed', onCrashed);
+    pools.off('warmup', onWarmup);
   };
 }

@@ -11,23 +11,28 @@ import { JobgateError } from '../domain/errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { WebhookService } from '../engine/webhooks/webhook-service.js';
 import { toJobgateError } from './error-handler.js';
-import { createJobMetrics } from './job-metrics.js';
+import { createJobMetrics, type PoolSource } from './job-metrics.js';
 import { errorResponses } from './schemas.js';
 import { registerWebhookMetrics } from './webhook-metrics.js';
 
 export async function registerMetrics(
   app: FastifyInstance,
-  options: { engine: Engine; token?: string; webhooks?: WebhookService },
+  options: { engine: Engine; token?: string; webhooks?: WebhookService; pools?: PoolSource },
 ): Promise<void> {
-  const metrics = createJobMetrics(options.engine);
+  const metrics = createJobMetrics(options.engine, undefined, options.pools);
   app.addHook('onClose', async () => metrics.close());
   if (options.webhooks) {
     const stop = registerWebhookMetrics(metrics.registry, options.webhooks);
     app.addHook('onClose', async () => stop());
   }
   // Runs after the error handler answered: every error answer is counted by its code.
-  app.addHook('onError', async (_request, _reply, error: FastifyError) => {
-    metrics.countError(toJobgateError(error).code);
+  app.addHook('onError', async (request, _reply, error: FastifyError) => {
+    metrics.countError(toJobgateError(error).code, request.principal?.tier);
+  });
+  // By route pattern (`/api/v1/jobs/:id`), so a scan of random URLs adds no series.
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
   });
 
   const expected = options.token ? Buffer.from(`Bearer ${options.token}`) : null;

@@ -12,8 +12,9 @@
  * Start times: from a member's spawn to its own registration, an exponentially weighted
  * mean per queue, which `coldStart` offers wait estimates (domain/wait-estimate.ts).
  *
- * Signals for tests: `tick` after each tick, `started`, `stopped` and `crashed` with
- * the worker id; `registered` with the record written for a member before its spawn
+ * Signals for tests and metrics: `tick` after each tick, `started`, `stopped` and `crashed`
+ * with the worker id (`started` and `crashed` also with its queue), `warmup` with the
+ * queue and the outcome; `registered` with the record written for a member before its spawn
  * (the worker directory counts it as initializing from then on).
  */
 import { randomBytes } from 'node:crypto';
@@ -148,8 +149,11 @@ export class PoolManager extends EventEmitter {
     return this.serial(() => this.tickNow());
   }
 
-  warmup(queue: string): Promise<WarmupResult> {
-    return this.serial(() => this.warmupNow(queue));
+  /** Emits `warmup` (queue, status) with each outcome, for the metrics. */
+  async warmup(queue: string): Promise<WarmupResult> {
+    const result = await this.serial(() => this.warmupNow(queue));
+    this.emit('warmup', queue, result.status);
+    return result;
   }
 
   /** Changes a pool's settings live (not persisted: a restart reads the config file again). */
@@ -368,7 +372,7 @@ export class PoolManager extends EventEmitter {
       this.config.onError?.(error);
       return null;
     }
-    this.emit('started', id);
+    this.emit('started', id, pool.queue);
     return id;
   }
 
@@ -410,7 +414,7 @@ export class PoolManager extends EventEmitter {
     const count = (this.crashes.get(queue)?.count ?? 0) + 1;
     const holdUntil = now + Math.min(maxMs, baseMs * 2 ** (count - 1));
     this.crashes.set(queue, { count, holdUntil, reason, at: now });
-    this.emit('crashed', workerId);
+    this.emit('crashed', workerId, queue);
   }
 }
 

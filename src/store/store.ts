@@ -326,6 +326,13 @@ export interface JobStore {
   get(id: string, owner?: string): Promise<Job | null>;
   list(filter: ListFilter): Promise<JobPage>;
   counts(queue?: string): Promise<StatusCounts>;
+  /**
+   * When the queue's oldest queued job became due (its runAt, epoch ms); null with none
+   * queued. For the oldest-queued-age metric. SQLite reads every queued job's runAt
+   * (one indexed range); Redis the earliest among each fair-queue group's head, which is
+   * the same unless a group holds jobs of several priorities.
+   */
+  oldestQueuedAt(queue: string): Promise<number | null>;
   queues(): Promise<string[]>;
   usage(request: { owner: string; resetOffsetMs: number }): Promise<DailyUsage>;
   /** 1-based place in the claim order of a queued job (an estimate under fair dispatch); null if not queued. */

@@ -505,6 +505,20 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     });
 
     describe('list and counts', () => {
+      it('tells when the oldest queued job became due, none once it is claimed', async () => {
+        expect(await store.oldestQueuedAt('q')).toBeNull();
+        const first = (await admitOk(store, request())).job;
+        await h.advance(500);
+        const second = (await admitOk(store, request())).job;
+        await admitOk(store, request({ queue: 'other' }));
+        expect(await store.oldestQueuedAt('q')).toBe(first.runAt);
+        const claimed = await claimOne();
+        expect(claimed.id).toBe(first.id);
+        expect(await store.oldestQueuedAt('q')).toBe(second.runAt);
+        await claimOne();
+        expect(await store.oldestQueuedAt('q')).toBeNull();
+      });
+
       it('filters and pages newest first with a cursor', async () => {
         const ids: string[] = [];
         for (let i = 0; i < 5; i++)

@@ -214,7 +214,7 @@ describe('metrics with API keys and a token', () => {
     }
     expect(limited).toBe(1);
     const { samples } = await scrape(app as TestServer['app'], { authorization: 'Bearer scrape-secret' });
-    expect(value(samples, 'jobgate_http_rate_limited_total')).toBe(1);
+    expect(value(samples, 'jobgate_http_rate_limited_total', { tier: 'free' })).toBe(1);
     expect(value(samples, 'jobgate_http_errors_total', { code: 'JOBGATE_ERR_RATE_LIMITED' })).toBe(1);
     expect(value(samples, 'jobgate_http_errors_total', { code: 'JOBGATE_ERR_UNAUTHORIZED' })).toBe(3);
   });

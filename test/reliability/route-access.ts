@@ -134,6 +134,7 @@ export const routeAccess: Record<string, RouteAccess> = {
   'GET /api/v1/queues/:queue/active': { roles: caller },
   'POST /api/v1/queues/:queue/pause': { roles: admin },
   'GET /api/v1/queues/:queue/pool': { roles: admin, ok: [422] },
+  'GET /api/v1/pools': { roles: admin },
   'POST /api/v1/queues/:queue/resume': { roles: admin },
   'POST /api/v1/queues/:queue/clear': { roles: admin },
   'POST /api/v1/queues/:queue/warmup': { roles: caller },

@@ -65,6 +65,13 @@ describe('pool workers seen from outside', () => {
       await fetch(`${live.url}/metrics`, { headers: { authorization: `Bearer ${liveAdminKey}` } })
     ).text();
     expect(metrics).toMatch(/jobgate_workers\{[^}]*queue="sleep"[^}]*state="initializing"[^}]*\} 1/);
+    // The pool's own series: its start, the warmup's outcome and its worker by phase.
+    expect(metrics).toMatch(/jobgate_pool_worker_starts_total\{queue="sleep"\} 1/);
+    expect(metrics).toMatch(/jobgate_pool_warmups_total\{queue="sleep",status="started"\} 1/);
+    expect(metrics).toMatch(/jobgate_pool_workers\{queue="sleep",phase="(initializing|live)"\} 1/);
+    // The dashboard's pool read: a list, so a queue without a pool costs no 422.
+    const pools = await live.admin.request<{ items: Array<{ queue: string }> }>('GET', '/api/v1/pools');
+    expect(pools.items.map((pool) => pool.queue)).toEqual(['sleep']);
   });
 
   it('estimates a cold pooled queue as cold_start with the measured start time', async () => {

@@ -232,11 +232,13 @@ function QueueActions({
   const [confirmClear, setConfirmClear] = useState(false);
   const pool = usePoll<PoolView | null>(
     async () => {
+      // The list of pools, not this queue's pool: a queue without one is simply not in it
+      // (asking for it would answer 422 on every poll, counted as an error in /metrics).
       try {
-        return await client.pool(queue);
+        return (await client.pools()).items.find((item) => item.queue === queue) ?? null;
       } catch (failure) {
-        // No pool for this queue (or no pool manager on this server): the min/max form is hidden.
-        if (isApiError(failure) && [404, 409, 422].includes(failure.status)) return null;
+        // No pool manager on this server: the min/max form is hidden.
+        if (isApiError(failure) && [404, 409].includes(failure.status)) return null;
         throw failure;
       }
     },

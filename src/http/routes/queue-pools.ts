@@ -92,6 +92,21 @@ export const queuePoolRoutes: FastifyPluginAsyncTypebox<{ pools: PoolManager }> 
     async (request) => pools.warmup(request.params.queue),
   );
 
+  // The dashboard reads this list rather than asking each queue for its pool, so a
+  // queue without one costs no 422 (an error answer counted in the metrics).
+  app.get(
+    '/pools',
+    {
+      config: { roles: ['admin'] as const },
+      schema: {
+        tags,
+        summary: 'Every queue’s pool (queues without one are not listed)',
+        response: { 200: Type.Object({ items: Type.Array(PoolAnswer) }), ...errorResponses },
+      },
+    },
+    async () => ({ items: pools.queues().map((queue) => poolView(pools.status(queue))) }),
+  );
+
   app.get(
     '/queues/:queue/pool',
     {

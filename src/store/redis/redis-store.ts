@@ -993,6 +993,23 @@ export class RedisStore implements JobStore {
   }
 
   /** One script call per shard: a submit's place in line reads its queue's counts in one command. */
+  async oldestQueuedAt(queue: string): Promise<number | null> {
+    // Queued jobs sit in the queue's fair-queue groups (see common.lua): each group's head
+    // is its next job, and the earliest-due head answers (with one priority per group, the
+    // oldest queued job). Read-only and bounded: a metric, not a state change.
+    const base = this.keys.queueBase(queue);
+    const groups = (await this.redis.smembers(`${base}:qg:${queue}`)).slice(0, 1_000);
+    const heads = await Promise.all(
+      groups.map(async (name) => (await this.redis.zrange(`${base}:g:${queue}|${name}`, 0, 0))[0]),
+    );
+    let oldest: number | null = null;
+    for (const id of heads) {
+      const job = id === undefined ? null : await this.get(id);
+      if (job?.status === 'queued' && (oldest === null || job.runAt < oldest)) oldest = job.runAt;
+    }
+    return oldest;
+  }
+
   async counts(queue?: string): Promise<StatusCounts> {
     const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as StatusCounts;
     const byShard = await this.shards(queue);

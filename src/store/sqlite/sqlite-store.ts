@@ -542,6 +542,17 @@ export class SqliteStore implements JobStore {
     });
   }
 
+  oldestQueuedAt(queue: string): Promise<number | null> {
+    return this.read(() => {
+      const row = this.db
+        .prepare<[string], { run_at: number | null }>(
+          "SELECT MIN(run_at) AS run_at FROM jobs WHERE queue = ? AND status = 'queued'",
+        )
+        .get(queue);
+      return row?.run_at ?? null;
+    });
+  }
+
   counts(queue?: string): Promise<StatusCounts> {
     return this.read(() => {
       const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as StatusCounts;
