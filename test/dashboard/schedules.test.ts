@@ -1,7 +1,7 @@
 /**
  * The Schedules page: a config-file schedule with its next runs; Pause and Resume change
  * it on the server; Run now makes a job that shows as the last run and completes.
- * Saves the schedules screenshot.
+ * The queue page shows the queue's policy. Saves the schedules screenshot.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
@@ -76,5 +76,14 @@ describe('dashboard: schedules', { timeout: testTimeoutMs }, () => {
     await page.reload();
     await page.locator(`td[data-last-run="${lastRun.jobId}"]`).filter({ hasText: 'completed' }).waitFor();
     await screenshot(page, 'schedules');
+  });
+
+  it('shows the queue’s policy on its queue page', async () => {
+    const { page } = browser;
+    await server.admin.updateQueuePolicy('demo', { timeoutMs: 300_000, maxAttempts: 4 });
+    await page.goto(`${server.url}/#/queues/demo`);
+    const policy = page.getByTestId('queue-policy');
+    await expect.poll(() => policy.textContent()).toContain('4 attempts');
+    expect(await policy.textContent()).toContain('set here: timeoutMs, maxAttempts');
   });
 });

@@ -10,6 +10,7 @@ import {
   isApiError,
   type JobEvent,
   type PoolView,
+  type QueuePolicyView,
   type WorkerView,
 } from '../../../src/client/index.js';
 import { QueueBadge, WorkerBadge } from '../components/badges.js';
@@ -97,6 +98,7 @@ export function QueuePage({ queue }: { queue: string }) {
               <span className="muted"> · max {status.data.maxWorkers} running</span>
             ) : null}
           </p>
+          {status.data.policy ? <PolicyLine policy={status.data.policy} /> : null}
         </div>
       ) : null}
 
@@ -383,5 +385,22 @@ function PoolForm({
       </button>
       {invalid ? <span className="note error">Min must be ≤ max, and max ≥ 1.</span> : null}
     </form>
+  );
+}
+
+/** The queue's policy: what its jobs get when a submit leaves a field out (docs/CAPACITY.md). */
+function PolicyLine({ policy }: { policy: QueuePolicyView }) {
+  const { backoff } = policy;
+  return (
+    <p className="small" data-testid="queue-policy">
+      <span className="muted">Policy</span> timeout{' '}
+      {policy.timeoutMs === null ? 'none' : duration(policy.timeoutMs)}
+      {' · '}
+      {policy.maxAttempts} attempts · priority {policy.priority} · backoff {backoff.type}{' '}
+      {duration(backoff.baseMs)}
+      {backoff.type === 'exponential' ? ` up to ${duration(backoff.capMs)}` : ''}
+      {policy.maxQueued !== null ? ` · at most ${policy.maxQueued} waiting` : ''}
+      {policy.set.length > 0 ? <span className="muted"> (set here: {policy.set.join(', ')})</span> : null}
+    </p>
   );
 }
