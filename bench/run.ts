@@ -16,6 +16,7 @@ const benches: Record<string, () => Promise<BenchModule>> = {
   'redis-cost': () => import('./redis-cost.js'),
   http: () => import('./http.js'),
   'rss-soak': () => import('./rss-soak.js'),
+  embedded: () => import('./embedded.js'),
 };
 
 async function main(): Promise<void> {
