@@ -45,7 +45,7 @@ import type {
 } from '../store.js';
 import { admitThenClaim } from '../store.js';
 import { storeFailure } from '../store-errors.js';
-import { admitOne } from './admission.js';
+import { admitBatch } from './admission-batch.js';
 import { SqliteArtifactMeta } from './artifact-meta.js';
 import { decodeCursor, encodeCursor, type JobRow, toJob } from './job-row.js';
 import { type GroupRow, JobTables, type QueueRow } from './job-tables.js';
@@ -124,15 +124,7 @@ export class SqliteStore implements JobStore {
   // ---- admission ------------------------------------------------------------------
 
   admit(requests: AdmitRequest[]): Promise<Array<AdmitResult | { kind: 'error'; error: Error }>> {
-    return Promise.resolve(
-      requests.map((request) => {
-        try {
-          return this.db.transaction(() => admitOne(this.tables, request)).immediate();
-        } catch (error) {
-          return { kind: 'error' as const, error: error as Error };
-        }
-      }),
-    );
+    return Promise.resolve(admitBatch(this.db, this.tables, requests));
   }
 
   admitAndClaim(
