@@ -73,6 +73,8 @@ export interface JobListQuery {
   queue?: string;
   type?: string;
   owner?: string;
+  /** Jobs whose id starts with this (the short id a list shows). */
+  id?: string;
   limit?: number;
   cursor?: string;
 }

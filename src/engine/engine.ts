@@ -413,6 +413,8 @@ export class Engine {
       queue?: string;
       type?: string;
       owner?: string;
+      /** An id prefix (the short id a list shows). */
+      id?: string;
       limit?: number;
       cursor?: string;
     },
@@ -420,9 +422,10 @@ export class Engine {
   ) {
     const owner = scopeOwner(principal) ?? filter.owner;
     const limit = Math.min(filter.limit ?? 50, listLimitMax);
-    const scope = { status: filter.status, queue: filter.queue, type: filter.type, owner };
+    const { id: idPrefix, ...rest } = filter;
+    const scope = { status: filter.status, queue: filter.queue, type: filter.type, owner, idPrefix };
     const cursor = filter.cursor ? unbindCursor(filter.cursor, scope) : undefined;
-    const page = await this.store.list({ ...filter, owner, limit, cursor });
+    const page = await this.store.list({ ...rest, idPrefix, owner, limit, cursor });
     return { items: page.items, nextCursor: bindCursor(page.nextCursor, scope) };
   }
 

@@ -13,13 +13,14 @@ export interface ListScope {
   queue?: string;
   type?: string;
   owner?: string;
+  idPrefix?: string;
 }
 
 const tagLength = 8;
 
 function filterTag(scope: ListScope): string {
-  const { status, queue, type, owner } = scope;
-  return fingerprint({ status, queue, type, owner }).slice(0, tagLength);
+  const { status, queue, type, owner, idPrefix } = scope;
+  return fingerprint({ status, queue, type, owner, idPrefix }).slice(0, tagLength);
 }
 
 export function bindCursor(storeCursor: string | null, scope: ListScope): string | null {

@@ -162,6 +162,12 @@ export const ListQuery = Type.Object(
     queue: Type.Optional(Name),
     type: Type.Optional(Name),
     owner: Type.Optional(Type.String({ maxLength: 128 })),
+    id: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9-]{1,64}$',
+        description: 'Jobs whose id starts with this: the short id the list shows',
+      }),
+    ),
     limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1-500, default 50' })),
     cursor: Type.Optional(Cursor),
   },

@@ -151,6 +151,8 @@ export interface ListFilter {
   queue?: string;
   type?: string;
   owner?: string;
+  /** Jobs whose id starts with this (the short id a list shows). */
+  idPrefix?: string;
   limit: number;
   cursor?: string;
 }

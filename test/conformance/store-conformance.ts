@@ -505,6 +505,26 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     });
 
     describe('list and counts', () => {
+      it('finds jobs by an id prefix, the short id a list shows', async () => {
+        const jobs = [];
+        for (let i = 0; i < 4; i++) jobs.push((await admitOk(store, request())).job);
+        await admitOk(store, request({ queue: 'other' }));
+        const target = jobs[2]!;
+        const done = await claimOne();
+        await store.complete({ id: done.id, token: done.leaseToken, result: null });
+        const ids = async (idPrefix: string, more: Partial<ListFilter> = {}) =>
+          (await store.list({ idPrefix, limit: 50, ...more })).items.map((job) => job.id);
+        expect(await ids(target.id.slice(0, 8))).toEqual([target.id]);
+        expect(await ids(target.id)).toEqual([target.id]);
+        expect(await ids(target.id.slice(0, 8), { queue: 'q', status: 'queued' })).toEqual([target.id]);
+        expect(await ids(target.id.slice(0, 8), { queue: 'other' })).toEqual([]);
+        expect(await ids('zzzz')).toEqual([]);
+        // A short prefix pages like any filter.
+        const short = target.id.slice(0, 1);
+        const all = (await store.list({ limit: 50 })).items.filter((job) => job.id.startsWith(short));
+        expect(await pageAll(store, { idPrefix: short }, 1)).toEqual(all.map((job) => job.id));
+      });
+
       it('tells when the oldest queued job became due, none once it is claimed', async () => {
         expect(await store.oldestQueuedAt('q')).toBeNull();
         const first = (await admitOk(store, request())).job;

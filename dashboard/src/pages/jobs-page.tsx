@@ -359,11 +359,13 @@ function SearchById() {
     event.preventDefault();
     const wanted = id.trim();
     if (!wanted) return;
+    // The short id the list shows is a prefix: the list finds it (a full id too).
     try {
-      const job = await client.get(wanted);
-      navigate(links.job(job.id));
+      const { items } = await client.list({ id: wanted, limit: 2 });
+      if (items.length === 1) navigate(links.job(items[0]!.id));
+      else setError(items.length === 0 ? `No job ${wanted}.` : `More than one job starts with ${wanted}.`);
     } catch (failure) {
-      setError(isApiError(failure) && failure.status === 404 ? `No job ${wanted}.` : errorText(failure));
+      setError(errorText(failure));
     }
   };
   return (

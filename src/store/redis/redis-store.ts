@@ -961,6 +961,10 @@ export class RedisStore implements JobStore {
   async list(filter: ListFilter): Promise<JobPage> {
     const cursor = filter.cursor ? decodeCursor(filter.cursor) : null;
     const byShard = await this.shards(filter.queue || undefined);
+    // An id's first four hex digits name its shard: a prefix that long is read on that shard only.
+    const wanted = /^[0-9a-f]{4}/.test(filter.idPrefix ?? '') ? filter.idPrefix!.slice(0, 4) : null;
+    if (wanted !== null)
+      for (const base of [...byShard.keys()]) if (shardOfBase(base) !== wanted) byShard.delete(base);
     const { cursor: _raw, queue: _queue, ...rest } = filter;
     const replies = await Promise.all(
       [...byShard].map(([base, queues]) => {

@@ -518,6 +518,13 @@ export class SqliteStore implements JobStore {
         where.push(`${field} = @${field}`);
         params[field] = value;
       }
+      if (filter.idPrefix !== undefined) {
+        // A range on the primary key: ids are ASCII, so every one with the prefix sorts
+        // below the prefix followed by U+FFFF.
+        where.push('id >= @idFrom AND id < @idTo');
+        params.idFrom = filter.idPrefix;
+        params.idTo = `${filter.idPrefix}\uffff`;
+      }
       if (filter.cursor) {
         const seq = decodeCursor(filter.cursor);
         if (seq === null)

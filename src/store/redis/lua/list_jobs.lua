@@ -1,5 +1,5 @@
 --[[
-  List one shard's jobs newest first. ARGV[2] JSON {queues, status?, type?, owner?, limit,
+  List one shard's jobs newest first. ARGV[2] JSON {queues, status?, type?, owner?, idPrefix?, limit,
   cursor?: {ord (a string: Lua's tostring would round it), id, seq?}}: for each of the shard's
   queues it scans the most selective index (a status set, the owner's jobs, or all status
   sets), all scored by `ord` but the running set (scored by lease expiry: its jobs, as
@@ -12,6 +12,7 @@
 local f = cjson.decode(ARGV[2])
 local function nn(v) if v == cjson.null then return nil end return v end
 local status, jtype, owner, cursor = nn(f.status), nn(f.type), nn(f.owner), nn(f.cursor)
+local idPrefix = nn(f.idPrefix)
 local want = f.limit + 1
 local out = {}
 local STATUSES = { 'scheduled', 'queued', 'running', 'completed', 'failed', 'cancelled', 'awaiting_confirmation' }
@@ -37,7 +38,7 @@ local function take(ord, id, job)
     if o > c or (o == c and id >= cursor.id) then return false end
   end
   if job and (not status or job.status == status) and (not jtype or cjson.decode(job.body)[2] == jtype)
-    and (not owner or job.owner == owner) then
+    and (not owner or job.owner == owner) and (not idPrefix or string.sub(id, 1, #idPrefix) == idPrefix) then
     out[#out + 1] = { ord, flat(job) }
     return true
   end
