@@ -1,7 +1,8 @@
 /**
  * The `demo` queue's handler: walks through `stages` while sleeping `ms` in total,
  * reporting progress at each stage, honouring its AbortSignal, and failing with a
- * clear error when `fail` is true. It shows a newcomer every state a job can take.
+ * clear error when `fail` is true, or on its first `failTimes` attempts (then it succeeds:
+ * a retried job). It shows a newcomer every state a job can take.
  */
 import type { JobHandler } from '../worker/handler.js';
 
@@ -9,6 +10,8 @@ export interface DemoPayload {
   ms?: number;
   stages?: string[];
   fail?: boolean;
+  /** Fail the first n attempts, then succeed. */
+  failTimes?: number;
 }
 
 export const demoQueue = 'demo';
@@ -44,6 +47,9 @@ export const demoHandler: JobHandler = async (job, { signal, progress }) => {
     await abortable(step, signal);
   }
   if (payload.fail === true) throw new Error('Demo failure requested by the payload (fail: true)');
+  const failTimes = typeof payload.failTimes === 'number' ? payload.failTimes : 0;
+  if (job.attempts <= failTimes)
+    throw new Error(`Demo failure ${job.attempts} of ${failTimes} requested by the payload (failTimes)`);
   await progress(100, stages.at(-1), 'Done');
   return { ok: true, ms, stages: stages.length };
 };

@@ -105,6 +105,14 @@ describe('demo jobs', () => {
     expect(done.result).toBeNull();
   });
 
+  it('fails the first failTimes attempts of a demo job, then completes it', async () => {
+    const submitted = await submit({ queue: 'demo', payload: { failTimes: 2, ms: 10 }, maxAttempts: 3 });
+    const done = await waitForStatus(submitted.id, ['completed', 'failed', 'cancelled']);
+    expect(done.status).toBe('completed');
+    expect(done.attempts).toBe(3);
+    expect(done.result).toEqual({ ok: true, ms: 10, stages: 1 });
+  });
+
   it('holds a delayed job as scheduled and starts it no earlier than its delay', async () => {
     const submitted = await submit({ queue: 'demo', payload: { ms: 10 }, delayMs: 300 });
     expect(submitted.status).toBe('scheduled');
