@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from './exit-codes.js';
+import { artifactsCommand, schedulesCommand, webhooksCommand } from './feature-commands.js';
 import { jobActionCommands } from './job-action-commands.js';
 import { jobsCommand, submitCommand } from './job-commands.js';
 import { keysCommand } from './keys-command.js';
@@ -22,6 +23,9 @@ program.addCommand(submitCommand());
 program.addCommand(jobsCommand());
 for (const command of jobActionCommands()) program.addCommand(command);
 for (const command of queueCommands()) program.addCommand(command);
+program.addCommand(schedulesCommand());
+program.addCommand(webhooksCommand());
+program.addCommand(artifactsCommand());
 program.addCommand(keysCommand());
 program.addCommand(statusCommand());
 program.addCommand(workerCommand());

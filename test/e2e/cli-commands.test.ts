@@ -4,7 +4,9 @@
  * (3 not found, 2 usage — `clear` without confirmation). Runs bin/jobgate.js from dist/.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JobView } from '../../src/client/types.js';
@@ -15,7 +17,11 @@ const bin = join(root, 'bin', 'jobgate.js');
 let live: LiveServer;
 
 beforeAll(async () => {
-  live = await startLiveServer({ demo: true });
+  live = await startLiveServer({
+    demo: true,
+    workloads: true,
+    rawConfig: { webhooks: { allowPrivateTargets: true } },
+  });
 });
 afterAll(async () => {
   await live?.close();
@@ -110,3 +116,65 @@ it('pauses, resumes, warms up, and clears only when confirmed', async () => {
   expect(warm.code, warm.stderr).toBe(0);
   expect(['noop', 'started', 'starting', 'at_capacity']).toContain(JSON.parse(warm.stdout).status);
 });
+
+it('manages schedules, webhooks and artifacts', async () => {
+  const created = await cli(
+    'schedules',
+    'create',
+    'nightly',
+    '--cron',
+    '0 3 * * *',
+    '--queue',
+    'demo',
+    '--timezone',
+    'Europe/Berlin',
+    '--json',
+  );
+  expect(created.code, created.stderr).toBe(0);
+  expect(JSON.parse(created.stdout)).toMatchObject({
+    name: 'nightly',
+    timezone: 'Europe/Berlin',
+    enabled: true,
+  });
+  expect((await cli('schedules', 'list')).stdout.split('\n')[0]).toMatch(/^NAME\s+CRON\s+TIMEZONE\s+QUEUE/);
+  expect((await cli('schedules', 'pause', 'nightly')).stdout).toMatch(/^nightly: paused/);
+  expect((await cli('schedules', 'resume', 'nightly')).stdout).toMatch(/^nightly: enabled/);
+  const ran = await cli('schedules', 'run', 'nightly', '--json');
+  expect(ran.code, ran.stderr).toBe(0);
+  expect(JSON.parse(ran.stdout).jobId).toBeTruthy();
+  expect((await cli('schedules', 'delete', 'nightly')).stdout.trim()).toBe('deleted nightly');
+  expect((await cli('schedules', 'show', 'nightly')).code).toBe(3);
+
+  const hook = await cli(
+    'webhooks',
+    'create',
+    '--endpoint',
+    'http://127.0.0.1:9/hook',
+    '--events',
+    'job.completed,job.failed',
+    '--json',
+  );
+  expect(hook.code, hook.stderr).toBe(0);
+  const { subscription, secret } = JSON.parse(hook.stdout) as {
+    subscription: { id: string };
+    secret: string;
+  };
+  expect(secret).toMatch(/^whsec_/);
+  expect((await cli('webhooks', 'list')).stdout).toContain(subscription.id);
+  expect((await cli('webhooks', 'deliveries', subscription.id)).code).toBe(0);
+  expect((await cli('webhooks', 'delete', subscription.id)).stdout.trim()).toBe(`deleted ${subscription.id}`);
+
+  const speech = await live.admin.submit(
+    { queue: 'speech', payload: { text: 'artifact from the CLI' } },
+    { wait: 30 },
+  );
+  expect(speech.status).toBe('completed');
+  const listed = await cli('artifacts', 'list', speech.id);
+  expect(listed.stdout.split('\n')[0]).toMatch(/^NAME\s+SIZE\s+TYPE/);
+  const name = listed.stdout.split('\n')[1]!.split(/\s+/)[0]!;
+  const out = join(mkdtempSync(join(tmpdir(), 'cli-artifact-')), 'out.wav');
+  const downloaded = await cli('artifacts', 'download', speech.id, name, '-o', out);
+  expect(downloaded.code, downloaded.stderr).toBe(0);
+  expect(readFileSync(out).subarray(0, 4).toString('ascii')).toBe('RIFF');
+  expect((await cli('artifacts', 'download', speech.id, 'no-such-file')).code).toBe(3);
+}, 90_000);
