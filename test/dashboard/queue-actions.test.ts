@@ -139,7 +139,9 @@ describe('dashboard: operator actions', { timeout: testTimeoutMs }, () => {
     await expect.poll(() => page.getByRole('button', { name: 'Warm up' }).count()).toBe(1);
     // `demo` has no pool: the page's polling of its pool is no error answer in /metrics.
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(metrics).toContain('jobgate_http_request_duration_seconds_count{method="GET",route="/api/v1/pools"');
+    expect(metrics).toContain(
+      'jobgate_http_request_duration_seconds_count{method="GET",route="/api/v1/pools"',
+    );
     expect(metrics).not.toContain('JOBGATE_ERR_UNPROCESSABLE');
   });
 });
