@@ -83,6 +83,7 @@ export function jobsCommand(): Command {
     .option('--status <status>', 'filter by status')
     .option('--queue <queue>', 'filter by queue')
     .option('--type <type>', 'filter by type')
+    .option('--id <prefix>', 'jobs whose id starts with this (the short id a list shows)')
     .option('--limit <n>', 'at most this many (1-500)', parseInteger, 20)
     .option('--json', 'print JSON', false)
     .action(
@@ -91,6 +92,7 @@ export function jobsCommand(): Command {
           status?: JobStatus;
           queue?: string;
           type?: string;
+          id?: string;
           limit: number;
           json: boolean;
         },
@@ -100,6 +102,7 @@ export function jobsCommand(): Command {
             status: opts.status,
             queue: opts.queue,
             type: opts.type,
+            id: opts.id,
             limit: opts.limit,
           });
           if (opts.json) {

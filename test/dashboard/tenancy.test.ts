@@ -66,6 +66,15 @@ describe('dashboard: tenancy', { timeout: testTimeoutMs }, () => {
     await page.getByLabel('Job id').fill(globexIds[0]!);
     await page.getByRole('button', { name: 'Find' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('No job');
+    await page.getByLabel('Job id').fill(globexIds[0]!.slice(0, 8));
+    await page.getByRole('button', { name: 'Find' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain(`No job ${globexIds[0]!.slice(0, 8)}`);
+    // Its own job by the short id the list shows: the search opens its page.
+    await page.getByLabel('Job id').fill(acmeIds[0]!.slice(0, 8));
+    await page.getByRole('button', { name: 'Find' }).click();
+    await expect.poll(() => page.url()).toContain(`#/jobs/${acmeIds[0]}`);
     await page.goto(`${server.url}/#/jobs/${globexIds[0]}`);
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('JOBGATE_ERR_JOB_NOT_FOUND');
     expect(await page.getByText('globex-job').count()).toBe(0);

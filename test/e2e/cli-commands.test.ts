@@ -84,7 +84,7 @@ it('gets, follows, cancels and retries a job; --json on each', async () => {
 });
 
 it('lists queues, jobs, workers and keys as tables with headers', async () => {
-  await live.admin.submit({ queue: 'demo', payload: { ms: 1 } });
+  const listed = await live.admin.submit({ queue: 'demo', payload: { ms: 1 } });
   await live.admin.request('POST', '/api/v1/workers', {
     queues: ['demo'],
     concurrency: 2,
@@ -95,6 +95,8 @@ it('lists queues, jobs, workers and keys as tables with headers', async () => {
   expect(queues.stdout).toMatch(/^demo\s+/m);
   expect(JSON.parse((await cli('queues', '--json')).stdout).items.length).toBeGreaterThan(0);
   expect((await cli('jobs')).stdout.split('\n')[0]).toMatch(/^ID\s+QUEUE\s+STATUS\s+PROGRESS/);
+  const found = JSON.parse((await cli('jobs', '--id', listed.id.slice(0, 8), '--json')).stdout);
+  expect(found.items.map((job: { id: string }) => job.id)).toEqual([listed.id]);
   expect((await cli('workers')).stdout.split('\n')[0]).toMatch(/^ID\s+STATE\s+QUEUES/);
   expect((await cli('keys', 'list')).stdout.split('\n')[0]).toMatch(/^ID\s+OWNER\s+ROLE/);
   expect(Array.isArray(JSON.parse((await cli('keys', 'list', '--json')).stdout).items)).toBe(true);
