@@ -203,6 +203,16 @@ export function documentHeaders(document: Record<string, Json>): void {
         if (status === '429' || status === '503')
           headers['Retry-After'] = header('Seconds to wait before trying again', 'integer');
         if (status === '401') headers['WWW-Authenticate'] = header('`Bearer realm="jobgate"`');
+        if (
+          path === '/api/v1/jobs' &&
+          (status === '200' || status === '202') &&
+          operations.post?.responses?.[status] === response
+        ) {
+          headers.Location = header('The job’s URL: /api/v1/jobs/{id}');
+          headers['Idempotency-Replayed'] = header(
+            '`true` when a repeated Idempotency-Key answered the original job',
+          );
+        }
         (response as { headers?: Record<string, Json> }).headers = headers;
       }
     }

@@ -64,7 +64,10 @@ export const SubmitBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ queue: 'speech', payload: { text: 'Hello from Jobgate' }, priority: 3, maxAttempts: 2 }],
+  },
 );
 
 export const JobProgressSchema = Type.Object({

@@ -125,3 +125,14 @@ export const workerFromSdk = (value: WorkerView): S['Worker'] => value;
   rmSync(dir, { recursive: true, force: true });
   expect(problems).toEqual([]);
 }, 60_000);
+
+it('documents Location and Idempotency-Replayed on a submit, and gives its body an example', () => {
+  const submit = document.paths['/api/v1/jobs']?.post as Operation & {
+    requestBody?: { content: Record<string, { schema: unknown }> };
+  };
+  for (const status of ['200', '202'])
+    expect(Object.keys(submit.responses[status]?.headers ?? {})).toEqual(
+      expect.arrayContaining(['Location', 'Idempotency-Replayed']),
+    );
+  expect(JSON.stringify(document.components.schemas.SubmitRequest)).toContain('"examples"');
+});

@@ -65,3 +65,25 @@ it('refuses a wait that is not a whole number of seconds', async () => {
   expect(response.statusCode).toBe(400);
   expect(response.json().error.code).toBe('JOBGATE_ERR_VALIDATION');
 });
+
+it('answers Location, and Idempotency-Replayed for a repeated key', async () => {
+  const headers = { 'idempotency-key': 'replay-1' };
+  const first = await server.app.inject({
+    method: 'POST',
+    url: '/api/v1/jobs',
+    headers,
+    payload: { queue: 'gated' },
+  });
+  expect(first.statusCode).toBe(202);
+  expect(first.headers.location).toBe(`/api/v1/jobs/${first.json().id}`);
+  expect(first.headers['idempotency-replayed']).toBeUndefined();
+  const again = await server.app.inject({
+    method: 'POST',
+    url: '/api/v1/jobs',
+    headers,
+    payload: { queue: 'gated' },
+  });
+  expect(again.statusCode).toBe(200);
+  expect(again.headers['idempotency-replayed']).toBe('true');
+  expect(again.headers.location).toBe(first.headers.location);
+});

@@ -121,6 +121,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ engine: Engine; callbacks?: 
       );
       // Registered before the answer; a job that ends first is caught by the webhook sweep.
       if (callbackUrl !== undefined) await callbacks!.register(outcome.job.id, callbackUrl);
+      reply.header('location', `/api/v1/jobs/${encodeURIComponent(outcome.job.id)}`);
+      if (outcome.duplicate) reply.header('idempotency-replayed', 'true');
       const waitSec = Math.min(Number(request.query.wait ?? 0), submitWaitMaxSec);
       if (waitSec > 0) {
         const gone = new AbortController();
