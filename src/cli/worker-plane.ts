@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type { JobgateConfig } from '../config/config-schema.js';
-import type { ApiKeys } from '../engine/api-keys.js';
+import { type ApiKeys, poolKeyOwner } from '../engine/api-keys.js';
 import type { Engine } from '../engine/engine.js';
 import { noWorkers, type WorkerDirectory } from '../engine/worker-directory.js';
 import { WorkerRegistry, type WorkerRegistryConfig } from '../engine/worker-registry.js';
@@ -80,7 +80,7 @@ export function createWorkerPlane(
       registryDirectory.start();
       if (pools.queues().length === 0) return;
       const created = await keys.create({
-        owner: 'jobgate-pool',
+        owner: poolKeyOwner,
         role: 'worker',
         tier: config.defaultTier,
         name: `pool workers of this server (${pools.queues().join(', ')})`,

@@ -354,8 +354,12 @@ export class JobgateClient {
     return this.request('GET', '/api/v1/keys');
   }
 
-  revokeKey(id: string): Promise<void> {
-    return this.request('DELETE', `/api/v1/keys/${encodeURIComponent(id)}`);
+  /** `force`: also a pool key of a server that is gone (409 without it). */
+  revokeKey(id: string, options: { force?: boolean } = {}): Promise<void> {
+    return this.request(
+      'DELETE',
+      `/api/v1/keys/${encodeURIComponent(id)}${options.force ? '?force=true' : ''}`,
+    );
   }
 
   tenants(): Promise<{ items: TenantView[] }> {

@@ -14,6 +14,9 @@ import type { Principal, Role } from './principal.js';
 
 const KEY_PATTERN = /^jg_([a-f0-9]{12})_([A-Za-z0-9_-]{32,64})$/;
 
+/** The owner of the keys servers make for their own pool workers. */
+export const poolKeyOwner = 'jobgate-pool';
+
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
 function sameHash(a: string, b: string): boolean {
@@ -87,11 +90,16 @@ export class ApiKeys {
     this.protectedKeys.delete(id);
   }
 
-  isProtected(id: string): boolean {
-    return this.protectedKeys.has(id);
+  /**
+   * This server's own keys, and every live key of a pool (owner `jobgate-pool`, whichever
+   * server made it): revoking one stops that pool's workers authenticating.
+   */
+  isProtected(record: Pick<ApiKeyRecord, 'id' | 'owner' | 'revokedAt'>): boolean {
+    return this.protectedKeys.has(record.id) || (record.owner === poolKeyOwner && record.revokedAt === null);
   }
 
-  async revoke(id: string): Promise<void> {
+  /** `force` revokes the pool key of a server that is gone (a server never lets its own go). */
+  async revoke(id: string, options: { force?: boolean } = {}): Promise<void> {
     const reason = this.protectedKeys.get(id);
     if (reason !== undefined)
       throw new JobgateError(
@@ -99,6 +107,15 @@ export class ApiKeys {
         `Key ${id} is this server’s own: ${reason}. It cannot be revoked while the server runs; it is revoked when the server stops.`,
         { details: { id } },
       );
+    if (!options.force) {
+      const record = (await this.store.listKeys()).find((key) => key.id === id);
+      if (record && this.isProtected(record))
+        throw new JobgateError(
+          'JOBGATE_ERR_KEY_PROTECTED',
+          `Key ${id} is a server’s pool key (owner ${poolKeyOwner}): its pool workers stop authenticating once it is revoked. A server revokes its own when it stops; for the key of a server that is gone, DELETE /api/v1/keys/${id}?force=true.`,
+          { details: { id, force: true } },
+        );
+    }
     if (!(await this.store.revokeKey(id))) throw new JobgateError('JOBGATE_ERR_NOT_FOUND', `No key ${id}`);
   }
 

@@ -61,6 +61,26 @@ describe('the pool’s own key', () => {
     await live.admin.revokeKey(other.record.id);
   }, 30_000);
 
+  it('protects another server’s pool key too (same store), until a forced revoke', async () => {
+    live = await startLiveServer();
+    // A pool key some other server on this store made: this server holds no memory of it.
+    const theirs = await live.admin.createKey({ owner: 'jobgate-pool', role: 'worker', tier: 'free' });
+    expect((await live.admin.listKeys()).items.find((key) => key.id === theirs.record.id)?.protected).toBe(
+      true,
+    );
+    const refused = await live.admin.revokeKey(theirs.record.id).catch((error: unknown) => error);
+    expect(refused).toMatchObject({
+      status: 409,
+      code: 'JOBGATE_ERR_KEY_PROTECTED',
+      message: expect.stringMatching(/force=true/),
+    });
+    // The key of a server that is gone: ?force=true revokes it.
+    await live.admin.revokeKey(theirs.record.id, { force: true });
+    expect(
+      (await live.admin.listKeys()).items.find((key) => key.id === theirs.record.id)?.revokedAt,
+    ).not.toBeNull();
+  }, 30_000);
+
   it('a worker whose key is revoked while it runs exits saying so (a pool then counts a crash with that reason)', async () => {
     live = await startLiveServer();
     const created = await live.admin.createKey({ owner: 'w', role: 'worker', tier: 'free' });

@@ -15,7 +15,7 @@ const KeyRecord = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   protected: Type.Boolean({
-    description: 'The server’s own key (its pool workers use it): revoking it answers 409',
+    description: 'A pool’s key (a server’s pool workers use it): revoking it answers 409 unless ?force=true',
   }),
 });
 
@@ -25,7 +25,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<{ keys: ApiKeys }> = async (ap
     ...record,
     createdAt: iso(record.createdAt),
     revokedAt: iso(record.revokedAt),
-    protected: keys.isProtected(record.id),
+    protected: keys.isProtected(record),
   });
   const config = { roles: ['admin'] };
   app.post(
@@ -71,11 +71,21 @@ export const keyRoutes: FastifyPluginAsyncTypebox<{ keys: ApiKeys }> = async (ap
       schema: {
         summary: 'Revoke an API key at once',
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        querystring: Type.Object(
+          {
+            force: Type.Optional(
+              Type.Union([Type.Literal('true'), Type.Literal('false')], {
+                description: '`true` revokes another (gone) server’s pool key; a running server’s own stays',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         response: { 204: Type.Null(), ...errorResponses },
       },
     },
     async (request, reply) => {
-      await keys.revoke(request.params.id);
+      await keys.revoke(request.params.id, { force: request.query.force === 'true' });
       return reply.code(204).send(null);
     },
   );
