@@ -289,7 +289,10 @@ export class Engine {
     const outcomes: Array<BatchItemOutcome | null> = inputs.map(() => null);
     const requests = [];
     const positions: number[] = [];
-    const policyOf = await this.policiesFor(inputs);
+    // Store reads before the admission fail the call as the admission would (a store outage → 503).
+    const policyOf = await this.policiesFor(inputs).catch((error: unknown) => {
+      throw asCallerError(error);
+    });
     for (const [index, input] of inputs.entries()) {
       try {
         const valid = validateSubmit(input);
@@ -325,10 +328,11 @@ export class Engine {
       }
     }
     // Queues the submit may not use (unknown, or past a cap of created queues) fail their items.
-    const verdicts = await this.queueCatalog.admit(
-      new Set(requests.map((request) => request.job.queue)),
-      principal,
-    );
+    const verdicts = await this.queueCatalog
+      .admit(new Set(requests.map((request) => request.job.queue)), principal)
+      .catch((error: unknown) => {
+        throw asCallerError(error);
+      });
     for (let i = requests.length - 1; i >= 0; i--) {
       const refusal = verdicts.get(requests[i]!.job.queue);
       if (!refusal) continue;

@@ -118,6 +118,8 @@ describe('a submit to an idle in-process worker (redis calls)', () => {
   it('is one script call: no claim follows the admission', async () => {
     await redis.withStore((store) =>
       withWorker(store, 1, async ({ engine, started, release }) => {
+        // A configured queue: a submit to an unknown one also registers it (once a minute).
+        await engine.configureQueue({ queue: 'q', maxWorkers: null, maxQueued: null });
         const before = await redis.fcalls();
         await engine.submit({ queue: 'q' }, systemPrincipal);
         await waitFor(async () => started.length === 1);
