@@ -1,5 +1,6 @@
 /**
  * What a webhook subscription can ask for, and which job transition each event is.
+ * `queue.*` events belong to no tenant: only an admin's subscription (all owners) gets them.
  * `job.progress` is opt-in (it can fire many times a second); the terminal events are
  * the ones whose delivery the recorder's sweep guarantees (see engine/webhooks/recorder.ts).
  */
@@ -12,6 +13,8 @@ export const WEBHOOK_EVENTS = [
   'job.queued',
   'job.running',
   'job.progress',
+  'queue.paused',
+  'queue.resumed',
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
@@ -35,4 +38,10 @@ export function webhookEventOf(kind: string): WebhookEvent | null {
 export function terminalEventOf(status: string): WebhookEvent | null {
   const event = `job.${status}` as WebhookEvent;
   return TERMINAL_WEBHOOK_EVENTS.includes(event) ? event : null;
+}
+
+/** A queue's event (paused, resumed), or null. */
+export function queueEventOf(kind: string): WebhookEvent | null {
+  const event = `queue.${kind}`;
+  return (WEBHOOK_EVENTS as readonly string[]).includes(event) ? (event as WebhookEvent) : null;
 }

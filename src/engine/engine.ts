@@ -30,6 +30,7 @@ import { bindCursor, unbindCursor } from './list-cursor.js';
 import { QueuePolicies } from './policies/queue-policies.js';
 import { type Principal, scopeOwner } from './principal.js';
 import { QueueCatalog, type QueuePolicy, retireBatch } from './queue-catalog.js';
+import { QueueEventBus } from './queue-events.js';
 import { ScheduleRunner, ticksPerPassMax } from './schedules/schedule-runner.js';
 import { LoopService } from './services/loop-service.js';
 import { fingerprint } from './submit-fingerprint.js';
@@ -99,6 +100,8 @@ export interface Lease {
 export class Engine {
   readonly store: JobStore;
   readonly events = new EventBus();
+  /** Queue transitions (pause, resume) made on this server. */
+  readonly queueEvents = new QueueEventBus();
   readonly leaseMs: number;
   readonly services: {
     promoter: LoopService;

@@ -13,11 +13,13 @@ export const clearBatchSize = 500;
 export async function pauseQueue(engine: Engine, queue: string): Promise<void> {
   await engine.store.setPaused({ queue, paused: true });
   engine.waits.forget(queue);
+  engine.queueEvents.publish('paused', queue);
 }
 
 export async function resumeQueue(engine: Engine, queue: string): Promise<void> {
   await engine.store.setPaused({ queue, paused: false });
   engine.waits.forget(queue);
+  engine.queueEvents.publish('resumed', queue);
   // Idle workers sleep until an event or their poll; the jobs queued while paused woke them for nothing.
   engine.workers.wake?.(queue);
 }

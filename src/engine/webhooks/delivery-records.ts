@@ -120,3 +120,36 @@ export function callbackDelivery(
     payload: envelope(event, job, at, view, false),
   };
 }
+
+/**
+ * A queue event's deliveries: to the admin subscriptions (all owners) that want it and
+ * whose queue filter takes the queue; the body's data is `{queue, paused}`.
+ */
+export function queueDeliveriesFor(
+  subs: WebhookSubscription[],
+  event: WebhookEvent,
+  change: { queue: string; paused: boolean; at: number },
+): NewDelivery[] {
+  const payload = JSON.stringify({
+    type: event,
+    timestamp: new Date(change.at).toISOString(),
+    data: { queue: change.queue, paused: change.paused },
+  });
+  const out: NewDelivery[] = [];
+  for (const sub of subs) {
+    if (!sub.enabled || sub.createdAt > change.at || !sub.allOwners || !sub.events.includes(event)) continue;
+    if (sub.queues !== null && !sub.queues.includes(change.queue)) continue;
+    const id = `msg_${randomUUID()}`;
+    const common = { subscriptionId: sub.id, event, jobId: null, payload };
+    if (sub.url) out.push({ ...common, id, endpoint: sub.id, channel: 'http', target: sub.url });
+    if (sub.email)
+      out.push({
+        ...common,
+        id: `${id}_email`,
+        endpoint: `${sub.id}:email`,
+        channel: 'email',
+        target: sub.email,
+      });
+  }
+  return out;
+}

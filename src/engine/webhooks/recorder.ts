@@ -17,12 +17,18 @@
  * between their transition and their recording can lose one.
  */
 import type { Job } from '../../domain/job.js';
-import { terminalEventOf, type WebhookEvent, webhookEventOf } from '../../domain/webhook-events.js';
+import {
+  queueEventOf,
+  terminalEventOf,
+  type WebhookEvent,
+  webhookEventOf,
+} from '../../domain/webhook-events.js';
 import type { NewDelivery, WebhookStore } from '../../store/webhook-store.js';
 import type { Engine } from '../engine.js';
 import type { JobEvent } from '../events.js';
+import type { QueueEvent } from '../queue-events.js';
 import { LoopService } from '../services/loop-service.js';
-import { callbackDelivery, deliveriesFor, type JobView } from './delivery-records.js';
+import { callbackDelivery, deliveriesFor, type JobView, queueDeliveriesFor } from './delivery-records.js';
 import type { SubscriptionCache } from './subscription-cache.js';
 
 const sweepMark = 'webhook-sweep';
@@ -44,6 +50,7 @@ export interface RecorderOptions {
 export class DeliveryRecorder {
   readonly sweeper: LoopService;
   private unsubscribe: (() => void) | null = null;
+  private unsubscribeQueues: (() => void) | null = null;
   private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly options: RecorderOptions) {
@@ -58,12 +65,15 @@ export class DeliveryRecorder {
 
   start(): void {
     this.unsubscribe = this.options.engine.events.subscribe((event) => this.onEvent(event));
+    this.unsubscribeQueues = this.options.engine.queueEvents.subscribe((event) => this.onQueueEvent(event));
     this.sweeper.start();
   }
 
   async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
+    this.unsubscribeQueues?.();
+    this.unsubscribeQueues = null;
     await this.sweeper.stop();
     await Promise.allSettled([...this.pending]);
   }
@@ -74,6 +84,24 @@ export class DeliveryRecorder {
     const event = webhookEventOf(kind);
     if (!event) return;
     const work = this.record(event, job).catch(this.options.onError);
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
+  /** Queue events come from the server that made the change (queue-events.ts): recorded there. */
+  private onQueueEvent({ kind, queue, at }: QueueEvent): void {
+    const event = queueEventOf(kind);
+    if (!event) return;
+    const work = (async () => {
+      const deliveries = queueDeliveriesFor(await this.options.subscriptions.get(), event, {
+        queue,
+        paused: kind === 'paused',
+        at,
+      });
+      if (deliveries.length === 0) return;
+      await this.options.webhooks.recordDeliveries(deliveries);
+      this.options.onRecorded();
+    })().catch(this.options.onError);
     this.pending.add(work);
     void work.finally(() => this.pending.delete(work));
   }
