@@ -145,7 +145,7 @@ describe('outbound webhooks', () => {
         },
       },
     });
-    const slow = await receiver(() => ({ status: 200, delayMs: 5_000 }));
+    const slow = await receiver(() => ({ status: 200, delayMs: 10_000 }));
     const fast = await receiver();
     for (const r of [slow, fast]) {
       const created = await s.api('/api/v1/webhooks', { method: 'POST', body: { url: r.url } });
