@@ -47,6 +47,7 @@ import { admitThenClaim } from '../store.js';
 import { storeFailure } from '../store-errors.js';
 import { admitBatch } from './admission-batch.js';
 import { SqliteArtifactMeta } from './artifact-meta.js';
+import { CompletionBatch } from './completion-batch.js';
 import { decodeCursor, encodeCursor, type JobRow, toJob } from './job-row.js';
 import { type GroupRow, JobTables, type QueueRow } from './job-tables.js';
 import { allKeys, insertKey, keyByPrefix, markRevoked, takeToken } from './key-table.js';
@@ -78,6 +79,11 @@ export class SqliteStore implements JobStore {
   readonly webhooks: SqliteWebhookStore;
   readonly artifactMeta: SqliteArtifactMeta;
   readonly queueRegistry: SqliteQueueRegistry;
+  /** Completions of one tick, committed together (see completion-batch.ts). */
+  private readonly completions: CompletionBatch<
+    LeaseRef & { result: unknown; next: ClaimRequest },
+    { job: Job; next: ClaimedJob[] }
+  >;
   readonly queuePolicies: SqliteQueuePolicies;
 
   constructor(options: SqliteStoreOptions) {
@@ -99,6 +105,10 @@ export class SqliteStore implements JobStore {
     this.webhooks = new SqliteWebhookStore(this.db, this.clock);
     this.artifactMeta = new SqliteArtifactMeta(this.db, this.clock);
     this.queueRegistry = new SqliteQueueRegistry(this.db, this.clock);
+    this.completions = new CompletionBatch(this.db, (request) => ({
+      job: this.completeInTx(request),
+      next: this.claimInTx(request.next),
+    }));
     this.queuePolicies = new SqliteQueuePolicies(this.db);
   }
 
@@ -230,7 +240,7 @@ export class SqliteStore implements JobStore {
   completeAndClaim(
     request: LeaseRef & { result: unknown; next: ClaimRequest },
   ): Promise<{ job: Job; next: ClaimedJob[] }> {
-    return this.tx(() => ({ job: this.completeInTx(request), next: this.claimInTx(request.next) }));
+    return this.completions.run(request);
   }
 
   private claimInTx({ queue, workerId, limit, leaseMs }: ClaimRequest): ClaimedJob[] {
