@@ -27,7 +27,14 @@ export function jobSummary(job: JobView): string {
   if (job.error) rows.push(['error', job.error.message]);
   if (job.result !== null && job.result !== undefined) rows.push(['result', JSON.stringify(job.result)]);
   const width = Math.max(...rows.map(([name]) => name.length));
-  return rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n');
+  const lines = rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`);
+  // One line per attempt kept: number, outcome, duration, worker, error.
+  if (job.attemptsDropped > 0) lines.push(`(${job.attemptsDropped} older attempts not kept)`);
+  for (const a of job.attemptHistory ?? []) {
+    const error = a.error ? `  ${a.error.message}` : '';
+    lines.push(`#${a.attempt}  ${a.outcome}  ${a.durationMs} ms  ${a.workerId ?? '-'}${error}`);
+  }
+  return lines.join('\n');
 }
 
 function byId(

@@ -21,6 +21,18 @@ export interface EstimatedWait {
   coldStartSeconds?: number | null;
 }
 
+export interface AttemptView {
+  attempt: number;
+  workerId: string | null;
+  /** From due to start. */
+  queueWaitMs: number | null;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  outcome: 'completed' | 'failed' | 'timed_out' | 'lease_lost' | 'cancelled' | 'released';
+  error: { message: string; retryable: boolean; stack?: string } | null;
+}
+
 export interface JobView {
   id: string;
   queue: string;
@@ -31,6 +43,10 @@ export interface JobView {
   result: unknown;
   error: { message: string; retryable: boolean } | null;
   attempts: number;
+  /** The last 20 attempts, oldest first; `error.stack` for admins only. */
+  attemptHistory: AttemptView[];
+  /** Older attempts no longer kept. */
+  attemptsDropped: number;
   maxAttempts: number;
   timeoutMs: number | null;
   progress: { percent: number; stage: string | null; message: string | null };

@@ -1,3 +1,4 @@
+import type { AttemptHistory } from './attempt.js';
 import type { JobStatus } from './job-states.js';
 
 export interface JobProgress {
@@ -46,6 +47,8 @@ export interface Job {
   workerId: string | null;
   leaseExpiresAt: number | null;
   cancelRequested: boolean;
+  /** Its attempts so far, as the store recorded each lease's end (src/domain/attempt.ts). */
+  attemptHistory?: AttemptHistory;
 }
 
 /** A job handed to a worker by `claim`, with the fencing token it must present. */

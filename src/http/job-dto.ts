@@ -34,6 +34,20 @@ export function errorFor(job: Job, viewer: Pick<Principal, 'role'> | undefined):
   return shown;
 }
 
+/** The attempts as the API shows them: ISO times, the wait and duration, stacks as for `error`. */
+function attemptsDto(job: Job, viewer: Pick<Principal, 'role'> | undefined) {
+  return (job.attemptHistory?.items ?? []).map((a) => ({
+    attempt: a.attempt,
+    workerId: a.workerId,
+    queueWaitMs: a.runAt === null ? null : Math.max(0, a.startedAt - a.runAt),
+    startedAt: iso(a.startedAt),
+    endedAt: iso(a.endedAt),
+    durationMs: Math.max(0, a.endedAt - a.startedAt),
+    outcome: a.outcome,
+    error: a.error && errorFor({ ...job, error: a.error }, viewer),
+  }));
+}
+
 /** `viewer`: who asks; without one the stack is left out, as for a tenant. */
 export function jobDto(job: Job, extras: JobExtras = {}, viewer?: Pick<Principal, 'role'>) {
   return {
@@ -46,6 +60,8 @@ export function jobDto(job: Job, extras: JobExtras = {}, viewer?: Pick<Principal
     result: job.result,
     error: errorFor(job, viewer),
     attempts: job.attempts,
+    attemptHistory: attemptsDto(job, viewer),
+    attemptsDropped: job.attemptHistory?.dropped ?? 0,
     maxAttempts: job.maxAttempts,
     timeoutMs: job.timeoutMs,
     progress: job.progress,

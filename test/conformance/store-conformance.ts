@@ -281,6 +281,62 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect(done.finishedAt).toEqual(expect.any(Number));
       });
 
+      it('keeps each attempt: failed twice then completed shows three, with errors and durations', async () => {
+        const { job } = await admitOk(store, request({ maxAttempts: 3 }));
+        for (const n of [1, 2]) {
+          const lease = await claimOne();
+          await h.advance(100);
+          await store.fail({
+            id: lease.id,
+            token: lease.leaseToken,
+            error: { message: `boom ${n}`, retryable: true, stack: `Error: boom ${n}\n    at x` },
+            retryDelayMs: 0,
+          });
+          await store.promoteDue({ limit: 10 });
+        }
+        const last = await claimOne();
+        await h.advance(50);
+        await store.complete({ id: last.id, token: last.leaseToken, result: null });
+        const history = (await store.get(job.id))?.attemptHistory;
+        expect(history?.dropped).toBe(0);
+        expect(history?.items.map((a) => [a.attempt, a.outcome, a.error?.message ?? null])).toEqual([
+          [1, 'failed', 'boom 1'],
+          [2, 'failed', 'boom 2'],
+          [3, 'completed', null],
+        ]);
+        expect(history?.items[0]).toMatchObject({
+          workerId: 'w1',
+          error: { stack: 'Error: boom 1\n    at x' },
+        });
+        for (const attempt of history!.items)
+          expect(attempt.endedAt).toBeGreaterThanOrEqual(attempt.startedAt);
+        expect(history!.items[0]!.endedAt - history!.items[0]!.startedAt).toBeGreaterThanOrEqual(100);
+        expect(history!.items[2]!.endedAt - history!.items[2]!.startedAt).toBeGreaterThanOrEqual(50);
+        expect(history!.items[0]!.runAt).toBe(job.runAt);
+      });
+
+      it('records a reaped lease as lease_lost and a release as released, the last 20 kept', async () => {
+        const { job } = await admitOk(store, request({ maxAttempts: 5 }));
+        await claimOne('q', 100);
+        await h.advance(200);
+        await store.reapExpired({ limit: 10 });
+        for (let i = 0; i < 21; i++) {
+          const lease = await claimOne();
+          await store.release({ id: lease.id, token: lease.leaseToken });
+        }
+        const history = (await store.get(job.id))?.attemptHistory;
+        expect(history?.items).toHaveLength(20);
+        expect(history?.dropped).toBe(2);
+        expect(new Set(history?.items.map((a) => a.outcome))).toEqual(new Set(['released']));
+        const reaped = await admitOk(store, request({ maxAttempts: 1, queue: 'r' }));
+        await claimOne('r', 100);
+        await h.advance(200);
+        await store.reapExpired({ limit: 10 });
+        expect((await store.get(reaped.job.id))?.attemptHistory?.items.map((a) => a.outcome)).toEqual([
+          'lease_lost',
+        ]);
+      });
+
       it('fails into a scheduled retry while attempts remain, then fails for good', async () => {
         await admitOk(store, request({ maxAttempts: 2 }));
         const first = await claimOne();

@@ -111,6 +111,20 @@ describe('demo jobs', () => {
     expect(done.status).toBe('completed');
     expect(done.attempts).toBe(3);
     expect(done.result).toEqual({ ok: true, ms: 10, stages: 1 });
+    // Its history: three attempts, the first two with their errors, each timed.
+    const history = done.attemptHistory;
+    expect(history.map((a) => a.outcome)).toEqual(['failed', 'failed', 'completed']);
+    expect(history.map((a) => a.error?.message ?? null)).toEqual([
+      'Demo failure 1 of 2 requested by the payload (failTimes)',
+      'Demo failure 2 of 2 requested by the payload (failTimes)',
+      null,
+    ]);
+    for (const attempt of history) {
+      expect(attempt.durationMs).toEqual(expect.any(Number));
+      expect(attempt.queueWaitMs).toEqual(expect.any(Number));
+      expect(attempt.workerId).toEqual(expect.any(String));
+    }
+    expect(done.attemptsDropped).toBe(0);
   });
 
   it('holds a delayed job as scheduled and starts it no earlier than its delay', async () => {

@@ -195,6 +195,49 @@ export function JobPage({ id }: { id: string }) {
           )}
         </div>
       </div>
+      {view.attemptHistory?.length ? (
+        <div className="card">
+          <h2>Attempts</h2>
+          {view.attemptsDropped > 0 ? (
+            <p className="muted">{view.attemptsDropped} older attempts not kept</p>
+          ) : null}
+          <table aria-label="Attempts">
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>Outcome</th>
+                <th>Started</th>
+                <th>Waited</th>
+                <th>Took</th>
+                <th>Worker</th>
+                <th>Error</th>
+              </tr>
+            </thead>
+            <tbody>
+              {view.attemptHistory.map((a) => (
+                <tr key={`${a.attempt}-${a.startedAt}`}>
+                  <td>{a.attempt}</td>
+                  <td>{a.outcome}</td>
+                  <td>{a.startedAt}</td>
+                  <td>{a.queueWaitMs === null ? '—' : `${a.queueWaitMs} ms`}</td>
+                  <td>{a.durationMs} ms</td>
+                  <td>{a.workerId ?? '—'}</td>
+                  <td>
+                    {a.error ? (
+                      <details>
+                        <summary className="error-text">{a.error.message}</summary>
+                        {a.error.stack ? <pre className="code">{a.error.stack}</pre> : null}
+                      </details>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
       <div className="card">
         <h2>Artifacts</h2>
         {artifacts.data ? <ArtifactList items={artifacts.data.items} /> : <p className="muted">Loading…</p>}

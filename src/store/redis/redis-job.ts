@@ -1,3 +1,4 @@
+import { parseAttemptHistory } from '../../domain/attempt.js';
 import { asClaimed, type ClaimedJob, type Job, type JobError } from '../../domain/job.js';
 import type { JobStatus } from '../../domain/job-states.js';
 import type { NewJob } from '../store.js';
@@ -88,6 +89,8 @@ function fieldsToJob(f: Record<string, string>): Job {
     workerId: running ? f.worker_id || null : null,
     leaseExpiresAt: running ? int(f.lease_expires_at) : null,
     cancelRequested: f.cancel_requested === '1',
+    // Left out until a lease ended (as every backend does): a fresh job reads the same everywhere.
+    ...(f.ah === undefined ? {} : { attemptHistory: parseAttemptHistory(f.ah, Number(f.ahd ?? 0)) }),
   };
 }
 

@@ -1,3 +1,4 @@
+import { parseAttemptHistory } from '../../domain/attempt.js';
 import type { Job, JobError } from '../../domain/job.js';
 import type { JobStatus } from '../../domain/job-states.js';
 
@@ -34,6 +35,8 @@ export interface JobRow {
   lease_token: string | null;
   lease_expires_at: number | null;
   cancel_requested: number;
+  attempt_history: string | null;
+  attempts_dropped: number;
 }
 
 function parseJson(text: string | null): unknown {
@@ -66,6 +69,9 @@ export function toJob(row: JobRow): Job {
     workerId: row.worker_id,
     leaseExpiresAt: row.lease_expires_at,
     cancelRequested: row.cancel_requested === 1,
+    ...(row.attempt_history === null || row.attempt_history === undefined
+      ? {}
+      : { attemptHistory: parseAttemptHistory(row.attempt_history, row.attempts_dropped ?? 0) }),
   };
 }
 

@@ -15,7 +15,9 @@
  * project's) are summed over its per-queue rows, its groups are parked in every queue
  * when it reaches the limit, and woken in every queue when a slot frees.
  */
+
 import type Database from 'better-sqlite3';
+import { appendAttempt } from '../../domain/attempt.js';
 import { enteringVstart, type FairnessSettings, headKey } from '../../domain/fair-share.js';
 import type { Job } from '../../domain/job.js';
 import { type JobStatus, WAITING_STATUSES } from '../../domain/job-states.js';
@@ -377,20 +379,41 @@ export class JobTables {
     return row;
   }
 
-  releaseLease(row: JobRow): void {
+  /**
+   * Ends the lease and records the attempt it ran (src/domain/attempt.ts), in the caller's
+   * transaction. `outcome` as stored: completed, failed, cancelled, lease_lost, released.
+   */
+  releaseLease(row: JobRow, outcome = 'released', error: string | null = null): void {
+    const fresh = this.row(row.id) ?? row;
+    const history =
+      fresh.started_at === null
+        ? null
+        : appendAttempt(fresh.attempt_history, fresh.attempts_dropped ?? 0, {
+            attempt: fresh.attempts,
+            workerId: fresh.worker_id,
+            runAt: fresh.run_at,
+            startedAt: fresh.started_at,
+            endedAt: this.clock(),
+            outcome,
+            error: error === null ? null : JSON.parse(error),
+          });
     this.db
-      .prepare('UPDATE jobs SET worker_id = NULL, lease_token = NULL, lease_expires_at = NULL WHERE seq = ?')
-      .run(row.seq);
+      .prepare(
+        `UPDATE jobs SET worker_id = NULL, lease_token = NULL, lease_expires_at = NULL,
+           attempt_history = COALESCE(?, attempt_history), attempts_dropped = COALESCE(?, attempts_dropped)
+         WHERE seq = ?`,
+      )
+      .run(history?.text ?? null, history?.dropped ?? null, row.seq);
     this.freeSlot(row);
   }
 
   finish(
     row: JobRow,
     status: 'completed' | 'failed' | 'cancelled',
-    fields: { result?: string | null; error?: string | null; progress?: number },
+    fields: { result?: string | null; error?: string | null; progress?: number; outcome?: string },
   ): void {
     const wasRunning = row.status === 'running';
-    if (wasRunning) this.releaseLease(row);
+    if (wasRunning) this.releaseLease(row, fields.outcome ?? status, fields.error ?? null);
     this.db
       .prepare(
         `UPDATE jobs SET status = ?, finished_at = ?, result = COALESCE(?, result), error = COALESCE(?, error),

@@ -355,4 +355,14 @@ CREATE TABLE queue_policies (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 16,
+    name: '0016_attempt_history',
+    sql: `
+-- A job's attempts (src/domain/attempt.ts): a JSON array of the last ones, oldest first,
+-- written in the transaction that ends each lease; the count of older ones dropped.
+ALTER TABLE jobs ADD COLUMN attempt_history TEXT;
+ALTER TABLE jobs ADD COLUMN attempts_dropped INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

@@ -344,7 +344,7 @@ export class SqliteStore implements JobStore {
         row.attempts < row.max_attempts &&
         row.cancel_requested === 0;
       if (retry) {
-        this.tables.releaseLease(row);
+        this.tables.releaseLease(row, 'failed', JSON.stringify(request.error));
         this.db
           .prepare(`UPDATE jobs SET status = 'scheduled', run_at = ?, error = ? WHERE seq = ?`)
           .run(this.clock() + (request.retryDelayMs ?? 0), JSON.stringify(request.error), row.seq);
@@ -361,7 +361,7 @@ export class SqliteStore implements JobStore {
   release(request: LeaseRef): Promise<Job> {
     return this.tx(() => {
       const row = this.tables.holdsLease(request, 'release');
-      this.tables.releaseLease(row);
+      this.tables.releaseLease(row, 'released');
       this.db
         .prepare('UPDATE jobs SET attempts = MAX(attempts - 1, 0), started_at = NULL WHERE seq = ?')
         .run(row.seq);
@@ -479,9 +479,9 @@ export class SqliteStore implements JobStore {
             message: 'Lease expired: the worker stopped heartbeating',
             retryable: false,
           };
-          this.tables.finish(row, 'failed', { error: JSON.stringify(error) });
+          this.tables.finish(row, 'failed', { error: JSON.stringify(error), outcome: 'lease_lost' });
         } else {
-          this.tables.releaseLease(row);
+          this.tables.releaseLease(row, 'lease_lost');
           this.tables.enqueue(row, 'running');
         }
       }

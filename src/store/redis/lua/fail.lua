@@ -11,7 +11,7 @@ local t = now()
 local delay = tonumber(ARGV[6])
 local retry = delay >= 0 and ARGV[5] == '1' and num(job.attempts, 0) < maxAttempts(job) and job.cancel_requested ~= '1'
 if retry then
-  releaseLease(job)
+  releaseLease(job, 'failed', ARGV[4])
   setStatus(job, 'scheduled', t + delay, { 'run_at', t + delay, 'error', ARGV[4] })
 else
   -- A job that ends here will not be tried again: its error says so, whatever the worker sent.

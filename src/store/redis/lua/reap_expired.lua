@@ -15,9 +15,11 @@ for q = 3, #ARGV do
     if job.cancel_requested == '1' then
       finish(job, 'cancelled', {}, t)
     elseif num(job.attempts, 0) >= maxAttempts(job) then
+      attemptEnd = 'lease_lost'
       finish(job, 'failed', { 'error', cjson.encode({ message = 'Lease expired: the worker stopped heartbeating', retryable = false }) }, t)
+      attemptEnd = nil
     else
-      releaseLease(job)
+      releaseLease(job, 'lease_lost')
       enqueue(job)
     end
     out[#out + 1] = jobReply(id)

@@ -4,7 +4,7 @@
 ]]
 local job, err = holdsLease(ARGV[2], ARGV[3], ARGV[4])
 if not job then return { 'error', err } end
-releaseLease(job)
+releaseLease(job, 'released')
 local attempts = math.max(num(job.attempts, 0) - 1, 0)
 redis.call('HSET', jobKey(job.id), 'attempts', attempts)
 redis.call('HDEL', jobKey(job.id), 'started_at')

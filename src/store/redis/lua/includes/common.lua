@@ -518,7 +518,40 @@ end
 -- A running job left `running`: free its slots, wake parked groups. Its lease fields
 -- stay in the hash, dead: every reader takes them only from a running job (the status
 -- is what fences a lease), which saves rewriting three fields on every finish.
-local function releaseLease(job)
+-- Attempts a job's history keeps (field `ah`, a JSON array, oldest first); `ahd` counts
+-- the older ones dropped. Mirrors attemptHistoryKeep in src/domain/attempt.ts.
+local ATTEMPT_KEEP = 20
+-- Set by a script whose lease ends are not the worker's doing (the reaper: lease_lost).
+local attemptEnd = nil
+
+-- Records the attempt a lease ends, in the same script as the transition. `outcome` as
+-- stored: completed, failed, cancelled, lease_lost, released (a failure whose message
+-- says it timed out reads as timed_out, see src/domain/attempt.ts).
+local function recordAttempt(job, outcome, errorJson)
+  local started = tonumber(job.started_at)
+  if not started then return end
+  local runAt = tonumber(job.run_at) or cjson.decode(job.body)[1]
+  local history = job.ah and cjson.decode(job.ah) or {}
+  history[#history + 1] = {
+    attempt = num(job.attempts, 0),
+    workerId = job.worker_id or cjson.null,
+    runAt = runAt,
+    startedAt = started,
+    endedAt = now(),
+    outcome = attemptEnd or outcome,
+    error = errorJson and cjson.decode(errorJson) or cjson.null,
+  }
+  local dropped = num(job.ahd, 0)
+  while #history > ATTEMPT_KEEP do
+    table.remove(history, 1)
+    dropped = dropped + 1
+  end
+  job.ah, job.ahd = cjson.encode(history), I(dropped)
+  redis.call('HSET', jobKey(job.id), 'ah', job.ah, 'ahd', job.ahd)
+end
+
+local function releaseLease(job, outcome, errorJson)
+  recordAttempt(job, outcome or 'released', errorJson)
   job.worker_id, job.lease_token, job.lease_expires_at = nil, nil, nil
   local queue, owner, project = job.queue, job.owner, job.project
   local own = ownerRow(queue, owner, project)
@@ -555,7 +588,13 @@ end
 -- Ends a job: `fields` is a flat list of extra HSET pairs (result, error, progress).
 local function finish(job, status, fields, t)
   local was = job.status
-  if was == 'running' then releaseLease(job) end
+  if was == 'running' then
+    local errorJson = nil
+    for k = 1, #fields - 1, 2 do
+      if fields[k] == 'error' then errorJson = fields[k + 1] end
+    end
+    releaseLease(job, status, errorJson)
+  end
   local tS = timeS(t)
   fields[#fields + 1] = 'finished_at'
   fields[#fields + 1] = tS
@@ -567,7 +606,7 @@ end
 -- its slot freed and its hash written; its index moves are the caller's (fileCompleted),
 -- so a batch makes them once for all its jobs.
 local function markCompleted(job, resultJson, tS)
-  releaseLease(job)
+  releaseLease(job, 'completed')
   redis.call('HSET', jobKey(job.id), 'status', 'completed', 'result', resultJson, 'pp', '100', 'finished_at', tS)
 end
 
