@@ -51,6 +51,7 @@ import type {
 } from '../store.js';
 import { admitThenClaim, claimAfterAdmission } from '../store.js';
 import { isStoreOutage, type StoreFailureCode, storeFailure } from '../store-errors.js';
+import { InFlight, TickBatch } from '../tick-batch.js';
 import { RedisArtifactMeta } from './artifact-meta.js';
 import { CLUSTER_SCHEME, parseClusterUrl } from './cluster-url.js';
 import { functions, library, type ScriptName } from './generated/scripts.js';
@@ -68,7 +69,6 @@ import {
 import { jobIdFor, queueShard, type RedisKeys, redisKeys, shardOfJobId } from './redis-keys.js';
 import { boundReplies } from './reply-deadline.js';
 import { RedisSchedules } from './schedule-store.js';
-import { InFlight, TickBatch } from './tick-batch.js';
 import { RedisWebhookStore } from './webhook-store.js';
 
 export interface RedisStoreOptions {

@@ -7,7 +7,7 @@
  * caller is answered only after the transaction committed.
  */
 import type Database from 'better-sqlite3';
-import { TickBatch } from '../redis/tick-batch.js';
+import { TickBatch } from '../tick-batch.js';
 
 /** Completions per transaction: enough for a worker of 100 slots, short enough to hold the write lock briefly. */
 const HELD_COMPLETIONS = 64;

@@ -1,6 +1,6 @@
 /**
- * Sending work together under load, shared by the Redis store's admissions and
- * completions: while calls are on the wire, what arrives in one event-loop tick is held
+ * Sending work together under load, shared by the stores (Redis admissions and
+ * completions, SQLite completions): while calls are on the wire, what arrives in one event-loop tick is held
  * and sent as one call at the tick's end (after every promise continuation of the tick,
  * so the work they start joins in), or at once when `size` of it is held, so Redis
  * works on one call while this process builds the next.
