@@ -2,11 +2,11 @@
  * Cron schedules (a tenant: its own): the cron and time zone, the next runs, the last
  * run with its job's status, and Pause/Resume and Run now buttons. Polled every 5 s.
  */
-import { useState } from 'react';
 import type { ScheduleView } from '../../../src/client/index.js';
 import { JobBadge } from '../components/badges.js';
 import { shortId, time } from '../components/format.js';
-import { ErrorNote, errorText, Notice } from '../components/notice.js';
+import { ErrorNote, Notice } from '../components/notice.js';
+import { useAction } from '../hooks/use-action.js';
 import { usePoll } from '../hooks/use-poll.js';
 import { links } from '../router.js';
 import { useSession } from '../session-context.js';
@@ -73,20 +73,7 @@ function ScheduleRow({
 export function SchedulesPage() {
   const { client } = useSession();
   const schedules = usePoll(() => client.schedules(), 5_000, [client]);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [failure, setFailure] = useState<unknown>(null);
-
-  const act = async (run: () => Promise<unknown>, done: string) => {
-    setFailure(null);
-    try {
-      await run();
-      setNotice(done);
-      schedules.reload();
-    } catch (error) {
-      setNotice(null);
-      setFailure(errorText(error));
-    }
-  };
+  const { notice, failure, act } = useAction(() => schedules.reload());
 
   return (
     <section aria-labelledby="schedules-title">

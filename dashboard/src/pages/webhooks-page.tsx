@@ -3,10 +3,10 @@
  * with their outcomes, each with a Redeliver button; a disabled subscription shows why
  * and can be re-enabled. Polled every 5 s.
  */
-import { useState } from 'react';
 import type { WebhookDeliveryView } from '../../../src/client/index.js';
 import { shortId, time } from '../components/format.js';
-import { ErrorNote, errorText, Notice } from '../components/notice.js';
+import { ErrorNote, Notice } from '../components/notice.js';
+import { useAction } from '../hooks/use-action.js';
 import { usePoll } from '../hooks/use-poll.js';
 import { links } from '../router.js';
 import { useSession } from '../session-context.js';
@@ -47,21 +47,10 @@ export function WebhooksPage({ id }: { id: string | null }) {
     5_000,
     [client, selected],
   );
-  const [notice, setNotice] = useState<string | null>(null);
-  const [failure, setFailure] = useState<unknown>(null);
-
-  const act = async (run: () => Promise<unknown>, done: string) => {
-    setFailure(null);
-    try {
-      await run();
-      setNotice(done);
-      subs.reload();
-      deliveries.reload();
-    } catch (error) {
-      setNotice(null);
-      setFailure(errorText(error));
-    }
-  };
+  const { notice, failure, act } = useAction(() => {
+    subs.reload();
+    deliveries.reload();
+  });
 
   return (
     <section aria-labelledby="webhooks-title">
