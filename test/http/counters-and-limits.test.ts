@@ -6,18 +6,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/cli/server.js';
 import { validateConfig } from '../../src/config/load-config.js';
+import { openTier } from '../helpers/open-tier.js';
 
 const adminKey = 'test-admin-key';
-const tier = {
-  priorityBoost: 0,
-  maxConcurrentPerUser: -1,
-  maxConcurrentPerProject: -1,
-  dailyJobs: -1,
-  iterationDepth: -1,
-  iterationBatch: 1,
-  ratePerMinute: 6000,
-  burst: 1000,
-};
+const tier = openTier;
 
 describe('counters, batches and limits over HTTP', () => {
   let server: RunningServer;

@@ -3,18 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/cli/server.js';
 import { validateConfig } from '../../src/config/load-config.js';
 import type { Principal } from '../../src/engine/principal.js';
+import { openTier } from '../helpers/open-tier.js';
 
 const adminKey = 'test-admin-key';
-const tier = {
-  priorityBoost: 0,
-  maxConcurrentPerUser: -1,
-  maxConcurrentPerProject: -1,
-  dailyJobs: -1,
-  iterationDepth: -1,
-  iterationBatch: 1,
-  ratePerMinute: 60_000,
-  burst: 10_000,
-};
+const tier = { ...openTier, ratePerMinute: 60_000, burst: 10_000 };
 
 describe('bulk actions over HTTP', () => {
   let server: RunningServer;
